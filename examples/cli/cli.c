@@ -1,0 +1,1 @@
+typedef int omni__placeholder_cli;

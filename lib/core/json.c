@@ -1,0 +1,590 @@
+/* JSON: strict validation, parsing through cJSON, path lookups, a writer. */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omni/omni.h>
+
+#include "error.h"
+
+/* ---- strict validator -------------------------------------------------- */
+
+typedef struct {
+    const unsigned char *p;
+    const unsigned char *end;
+    const unsigned char *start;
+    int depth;
+    int status;     /* first error */
+    const char *why;
+} scanner;
+
+static int scan_fail(scanner *s, int status, const char *why)
+{
+    if (!s->status) {
+        s->status = status;
+        s->why = why;
+    }
+    return status;
+}
+
+static void skip_ws(scanner *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+/* One UTF-8 sequence starting at s->p (a byte >= 0x80). */
+static int scan_utf8(scanner *s)
+{
+    const unsigned char *p = s->p;
+    size_t left = (size_t)(s->end - p);
+    unsigned c = p[0];
+    size_t n;
+    unsigned min;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2; min = 0x80; cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3; min = 0x800; cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4; min = 0x10000; cp = c & 0x07;
+    } else {
+        return scan_fail(s, OMNI_EJSON, "invalid UTF-8");
+    }
+    if (left < n)
+        return scan_fail(s, OMNI_EJSON, "invalid UTF-8");
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return scan_fail(s, OMNI_EJSON, "invalid UTF-8");
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return scan_fail(s, OMNI_EJSON, "invalid UTF-8");
+    s->p += n;
+    return 0;
+}
+
+static int hexval(unsigned c)
+{
+    if (c >= '0' && c <= '9')
+        return (int)(c - '0');
+    if (c >= 'a' && c <= 'f')
+        return (int)(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F')
+        return (int)(c - 'A' + 10);
+    return -1;
+}
+
+static int scan_string(scanner *s)
+{
+    s->p++; /* opening quote */
+    while (s->p < s->end) {
+        unsigned c = *s->p;
+        if (c == '"') {
+            s->p++;
+            return 0;
+        }
+        if (c == '\\') {
+            if (s->end - s->p < 2)
+                break;
+            unsigned e = s->p[1];
+            if (e == 'u') {
+                if (s->end - s->p < 6)
+                    return scan_fail(s, OMNI_EJSON, "truncated \\u escape");
+                for (int i = 2; i < 6; i++)
+                    if (hexval(s->p[i]) < 0)
+                        return scan_fail(s, OMNI_EJSON, "invalid \\u escape");
+                s->p += 6;
+            } else if (strchr("\"\\/bfnrt", (int)e) && e) {
+                s->p += 2;
+            } else {
+                return scan_fail(s, OMNI_EJSON, "invalid escape");
+            }
+        } else if (c < 0x20) {
+            return scan_fail(s, OMNI_EJSON, "control character in string");
+        } else if (c >= 0x80) {
+            if (scan_utf8(s))
+                return s->status;
+        } else {
+            s->p++;
+        }
+    }
+    return scan_fail(s, OMNI_EJSON, "unterminated string");
+}
+
+static int scan_number(scanner *s)
+{
+    const unsigned char *p = s->p;
+    if (p < s->end && *p == '-')
+        p++;
+    if (p >= s->end)
+        return scan_fail(s, OMNI_EJSON, "invalid number");
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < s->end && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return scan_fail(s, OMNI_EJSON, "invalid number");
+    }
+    if (p < s->end && *p == '.') {
+        p++;
+        if (p >= s->end || *p < '0' || *p > '9')
+            return scan_fail(s, OMNI_EJSON, "invalid number");
+        while (p < s->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < s->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= s->end || *p < '0' || *p > '9')
+            return scan_fail(s, OMNI_EJSON, "invalid number");
+        while (p < s->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    s->p = p;
+    return 0;
+}
+
+static int scan_literal(scanner *s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+        return scan_fail(s, OMNI_EJSON, "unexpected character");
+    s->p += n;
+    return 0;
+}
+
+/* Iterative value scanner with an explicit container stack. */
+static int scan_value(scanner *s)
+{
+    char stack[OMNI_LIMIT_JSON_DEPTH + 1];
+    int top = 0;
+    for (;;) {
+        skip_ws(s);
+        if (s->p >= s->end)
+            return scan_fail(s, OMNI_EJSON, "unexpected end of input");
+        unsigned c = *s->p;
+        int rc = 0;
+        int opened = 0;
+        switch (c) {
+        case '{':
+        case '[':
+            if (top >= OMNI_LIMIT_JSON_DEPTH)
+                return scan_fail(s, OMNI_ETOODEEP, "nesting too deep");
+            stack[top++] = (char)c;
+            s->p++;
+            skip_ws(s);
+            if (s->p < s->end && *s->p == (c == '{' ? '}' : ']')) {
+                s->p++;
+                top--;
+            } else {
+                opened = 1;
+            }
+            break;
+        case '"': rc = scan_string(s); break;
+        case 't': rc = scan_literal(s, "true"); break;
+        case 'f': rc = scan_literal(s, "false"); break;
+        case 'n': rc = scan_literal(s, "null"); break;
+        default:
+            if (c == '-' || (c >= '0' && c <= '9'))
+                rc = scan_number(s);
+            else
+                return scan_fail(s, OMNI_EJSON, "unexpected character");
+        }
+        if (rc)
+            return rc;
+        if (opened && stack[top - 1] == '{') {
+            /* expect a key */
+            skip_ws(s);
+            if (s->p >= s->end || *s->p != '"')
+                return scan_fail(s, OMNI_EJSON, "expected a string key");
+            if (scan_string(s))
+                return s->status;
+            skip_ws(s);
+            if (s->p >= s->end || *s->p != ':')
+                return scan_fail(s, OMNI_EJSON, "expected ':'");
+            s->p++;
+            continue;
+        }
+        if (opened)
+            continue; /* array: scan its first value */
+        /* after a value: close containers or move to the next member */
+        for (;;) {
+            if (top == 0)
+                return 0;
+            skip_ws(s);
+            if (s->p >= s->end)
+                return scan_fail(s, OMNI_EJSON, "unexpected end of input");
+            char open = stack[top - 1];
+            if (*s->p == ',') {
+                s->p++;
+                if (open == '{') {
+                    skip_ws(s);
+                    if (s->p >= s->end || *s->p != '"')
+                        return scan_fail(s, OMNI_EJSON, "expected a string key");
+                    if (scan_string(s))
+                        return s->status;
+                    skip_ws(s);
+                    if (s->p >= s->end || *s->p != ':')
+                        return scan_fail(s, OMNI_EJSON, "expected ':'");
+                    s->p++;
+                }
+                break;
+            }
+            if (*s->p == (open == '{' ? '}' : ']')) {
+                s->p++;
+                top--;
+                continue;
+            }
+            return scan_fail(s, OMNI_EJSON, open == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+}
+
+static int scan_error(const scanner *s, const char *what)
+{
+    size_t off = (size_t)(s->p - s->start);
+    size_t line = 1, col = 1;
+    for (const unsigned char *q = s->start; q < s->p; q++) {
+        if (*q == '\n') {
+            line++;
+            col = 1;
+        } else if ((*q & 0xC0) != 0x80) {
+            col++;
+        }
+    }
+    char details[96];
+    snprintf(details, sizeof(details), "{\"offset\":%zu,\"line\":%zu,\"column\":%zu}", off, line,
+             col);
+    return omni__err_details(s->status, details, "%s: %s at line %zu, column %zu",
+                             what ? what : "JSON", s->why, line, col);
+}
+
+int omni__json_validate(const char *text, size_t len, size_t max_bytes, const char *what)
+{
+    if (!what)
+        what = "JSON";
+    if (!max_bytes)
+        max_bytes = OMNI_LIMIT_JSON_BYTES;
+    if (!text && len)
+        return omni__err(OMNI_EINVAL, "%s: NULL text", what);
+    if (len > max_bytes)
+        return omni__err(OMNI_ETOOLARGE, "%s is %zu bytes, over the limit of %zu", what, len,
+                         max_bytes);
+    scanner s = {(const unsigned char *)text, (const unsigned char *)text + len,
+                 (const unsigned char *)text, 0, 0, NULL};
+    if (len == 0)
+        return omni__err(OMNI_EJSON, "%s: empty document", what);
+    if (scan_value(&s) == 0) {
+        skip_ws(&s);
+        if (s.p != s.end)
+            scan_fail(&s, OMNI_EJSON, "trailing characters after the document");
+    }
+    if (s.status)
+        return scan_error(&s, what);
+    return OMNI_OK;
+}
+
+int omni__json_parse(cJSON **out, const char *text, size_t len, size_t max_bytes,
+                     const char *what)
+{
+    *out = NULL;
+    int rc = omni__json_validate(text, len, max_bytes, what);
+    if (rc)
+        return rc;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        /* The validator accepted it: cJSON refused a lone surrogate escape
+         * or ran out of memory. */
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        char details[48];
+        snprintf(details, sizeof(details), "{\"offset\":%zu}", off);
+        return omni__err_details(OMNI_EJSON, details,
+                                 "%s: invalid \\u escape or out of memory near offset %zu",
+                                 what ? what : "JSON", off);
+    }
+    *out = root;
+    return OMNI_OK;
+}
+
+/* ---- path lookups ------------------------------------------------------ */
+
+cJSON *omni__json_at(const cJSON *root, const char *path)
+{
+    const cJSON *cur = root;
+    const char *p = path;
+    char seg[256];
+    while (cur && *p) {
+        size_t n = 0;
+        int index_form = 0;
+        if (*p == '[') {
+            p++;
+            index_form = 1;
+            while (*p && *p != ']' && n < sizeof(seg) - 1)
+                seg[n++] = *p++;
+            if (*p != ']')
+                return NULL;
+            p++;
+        } else {
+            while (*p && *p != '.' && *p != '[' && n < sizeof(seg) - 1)
+                seg[n++] = *p++;
+            if (*p && *p != '.' && *p != '[')
+                return NULL; /* segment too long */
+        }
+        seg[n] = '\0';
+        if (*p == '.')
+            p++;
+        if (cJSON_IsArray(cur)) {
+            if (n == 0 || n > 9)
+                return NULL;
+            int idx = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (seg[i] < '0' || seg[i] > '9')
+                    return NULL;
+                idx = idx * 10 + (seg[i] - '0');
+            }
+            cur = cJSON_GetArrayItem(cur, idx);
+        } else if (cJSON_IsObject(cur) && !index_form) {
+            cur = cJSON_GetObjectItemCaseSensitive(cur, seg);
+        } else {
+            return NULL;
+        }
+    }
+    return (cJSON *)cur;
+}
+
+const char *omni__json_str(const cJSON *root, const char *path)
+{
+    const cJSON *it = path && *path ? omni__json_at(root, path) : root;
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+#define OMNI__2P53 9007199254740992.0
+
+int omni__json_int(const cJSON *root, const char *path, int64_t *out)
+{
+    const cJSON *it = path && *path ? omni__json_at(root, path) : root;
+    if (!it || cJSON_IsNull(it))
+        return OMNI_ENOTFOUND;
+    if (!cJSON_IsNumber(it))
+        return OMNI_EINVAL;
+    double d = it->valuedouble;
+    if (!(d >= -OMNI__2P53 && d <= OMNI__2P53) || d != floor(d))
+        return OMNI_EINVAL;
+    *out = (int64_t)d;
+    return 0;
+}
+
+int omni__json_num(const cJSON *root, const char *path, double *out)
+{
+    const cJSON *it = path && *path ? omni__json_at(root, path) : root;
+    if (!it || cJSON_IsNull(it))
+        return OMNI_ENOTFOUND;
+    if (!cJSON_IsNumber(it))
+        return OMNI_EINVAL;
+    *out = it->valuedouble;
+    return 0;
+}
+
+int omni__json_bool(const cJSON *root, const char *path, int *out)
+{
+    const cJSON *it = path && *path ? omni__json_at(root, path) : root;
+    if (!it || cJSON_IsNull(it))
+        return OMNI_ENOTFOUND;
+    if (!cJSON_IsBool(it))
+        return OMNI_EINVAL;
+    *out = cJSON_IsTrue(it);
+    return 0;
+}
+
+int omni__json_id(const cJSON *item, char *buf, size_t cap)
+{
+    if (!item || cJSON_IsNull(item))
+        return OMNI_ENOTFOUND;
+    if (cJSON_IsString(item)) {
+        size_t n = strlen(item->valuestring);
+        if (n + 1 > cap)
+            return OMNI_EINVAL;
+        memcpy(buf, item->valuestring, n + 1);
+        return 0;
+    }
+    int64_t v;
+    if (omni__json_int(item, NULL, &v))
+        return OMNI_EINVAL;
+    int n = snprintf(buf, cap, "%lld", (long long)v);
+    return n < 0 || (size_t)n >= cap ? OMNI_EINVAL : 0;
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+static void w_sep(omni_buf *b)
+{
+    if (b->len == 0 || b->failed)
+        return;
+    char last = b->data[b->len - 1];
+    if (last != '{' && last != '[' && last != ':')
+        omni__buf_putc(b, ',');
+}
+
+void omni__json_w_obj_begin(omni_buf *b)
+{
+    w_sep(b);
+    omni__buf_putc(b, '{');
+}
+
+void omni__json_w_obj_end(omni_buf *b)
+{
+    omni__buf_putc(b, '}');
+}
+
+void omni__json_w_arr_begin(omni_buf *b)
+{
+    w_sep(b);
+    omni__buf_putc(b, '[');
+}
+
+void omni__json_w_arr_end(omni_buf *b)
+{
+    omni__buf_putc(b, ']');
+}
+
+void omni__json_escape(omni_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        omni__buf_append(b, s + run, i - run);
+        run = i + 1;
+        char esc[6];
+        switch (c) {
+        case '"': omni__buf_append(b, "\\\"", 2); break;
+        case '\\': omni__buf_append(b, "\\\\", 2); break;
+        case '\n': omni__buf_append(b, "\\n", 2); break;
+        case '\r': omni__buf_append(b, "\\r", 2); break;
+        case '\t': omni__buf_append(b, "\\t", 2); break;
+        case '\b': omni__buf_append(b, "\\b", 2); break;
+        case '\f': omni__buf_append(b, "\\f", 2); break;
+        default:
+            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            omni__buf_append(b, esc, 6);
+        }
+    }
+    omni__buf_append(b, s + run, n - run);
+}
+
+void omni__json_w_key(omni_buf *b, const char *key)
+{
+    w_sep(b);
+    omni__buf_putc(b, '"');
+    omni__json_escape(b, key, strlen(key));
+    omni__buf_append(b, "\":", 2);
+}
+
+void omni__json_w_strn(omni_buf *b, const char *s, size_t n)
+{
+    w_sep(b);
+    omni__buf_putc(b, '"');
+    omni__json_escape(b, s, n);
+    omni__buf_putc(b, '"');
+}
+
+void omni__json_w_str(omni_buf *b, const char *s)
+{
+    if (!s) {
+        omni__json_w_null(b);
+        return;
+    }
+    omni__json_w_strn(b, s, strlen(s));
+}
+
+void omni__json_w_int(omni_buf *b, int64_t v)
+{
+    w_sep(b);
+    omni__buf_printf(b, "%lld", (long long)v);
+}
+
+void omni__json_w_num(omni_buf *b, double v)
+{
+    w_sep(b);
+    if (!isfinite(v)) {
+        omni__buf_append(b, "null", 4);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < OMNI__2P53) {
+        omni__buf_printf(b, "%lld", (long long)v);
+        return;
+    }
+    char tmp[32];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    omni__buf_puts(b, tmp);
+}
+
+void omni__json_w_bool(omni_buf *b, int v)
+{
+    w_sep(b);
+    omni__buf_puts(b, v ? "true" : "false");
+}
+
+void omni__json_w_null(omni_buf *b)
+{
+    w_sep(b);
+    omni__buf_append(b, "null", 4);
+}
+
+void omni__json_w_raw(omni_buf *b, const char *json, size_t n)
+{
+    w_sep(b);
+    omni__buf_append(b, json, n);
+}
+
+void omni__json_w_item(omni_buf *b, const cJSON *item)
+{
+    if (!item) {
+        omni__json_w_null(b);
+        return;
+    }
+    switch (item->type & 0xFF) {
+    case cJSON_False: omni__json_w_bool(b, 0); break;
+    case cJSON_True: omni__json_w_bool(b, 1); break;
+    case cJSON_NULL: omni__json_w_null(b); break;
+    case cJSON_Number: omni__json_w_num(b, item->valuedouble); break;
+    case cJSON_String: omni__json_w_str(b, item->valuestring); break;
+    case cJSON_Raw: omni__json_w_raw(b, item->valuestring, strlen(item->valuestring)); break;
+    case cJSON_Array:
+        omni__json_w_arr_begin(b);
+        for (const cJSON *c = item->child; c; c = c->next)
+            omni__json_w_item(b, c);
+        omni__json_w_arr_end(b);
+        break;
+    case cJSON_Object:
+        omni__json_w_obj_begin(b);
+        for (const cJSON *c = item->child; c; c = c->next) {
+            omni__json_w_key(b, c->string ? c->string : "");
+            omni__json_w_item(b, c);
+        }
+        omni__json_w_obj_end(b);
+        break;
+    default: omni__json_w_null(b);
+    }
+}
+
+int omni__json_print(char **out, size_t *out_len, const cJSON *item)
+{
+    omni_buf b = OMNI_BUF_INIT;
+    omni__json_w_item(&b, item);
+    return omni__buf_detach(&b, out, out_len);
+}
