@@ -6,7 +6,7 @@ set -eu
 mode="${1:-build}"
 
 pkgs="gcc pkg-config meson ninja-build libcjson-dev libssl-dev libcurl4-openssl-dev
-      libuv1-dev libsqlite3-dev"
+      libuv1-dev libsqlite3-dev tzdata"
 if [ "$mode" = check ]; then
   pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev binutils python3 python3-pytest"
 fi

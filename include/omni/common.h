@@ -62,13 +62,16 @@ extern "C" {
     XX(EUNSUPPORTED, -24, "UNSUPPORTED", 0, "not supported")                       \
     XX(ERESPONSE, -25, "RESPONSE_TOO_LARGE", 0, "response exceeds its size limit") \
     XX(EEXHAUSTED, -26, "SCRIPT_EXHAUSTED", 0, "no scripted response left")        \
-    XX(EINTERNAL, -27, "INTERNAL_ERROR", 0, "internal error")
+    XX(EINTERNAL, -27, "INTERNAL_ERROR", 0, "internal error")                         \
+    XX(ESYNTAX, -28, "TEMPLATE_SYNTAX_ERROR", 0, "template syntax error")             \
+    XX(EMISSING, -29, "MISSING_VARIABLE", 0, "template variable is missing")          \
+    XX(EHELPER, -30, "HELPER_ERROR", 0, "template helper failed or is unknown")
 
 typedef enum omni_status {
 #define OMNI__STATUS_ENUM(name, value, code, retry, msg) OMNI_##name = value,
     OMNI_STATUS_MAP(OMNI__STATUS_ENUM)
 #undef OMNI__STATUS_ENUM
-    OMNI__STATUS_MIN = -27
+    OMNI__STATUS_MIN = -30
 } omni_status;
 
 /* Static description of a status ("invalid argument"); never NULL. */

@@ -24,12 +24,17 @@ extern "C" {
 
 /*
  * Parses an RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)",
- * 'T'/'t' and 'Z'/'z' both accepted; fractions of any length are truncated
- * to milliseconds; a leap second (":60") is accepted and read as second 59
- * with the fraction ".999" (the last representable instant of that minute). Years
- * 0000..9999. Errors: OMNI_ETIME (malformed or out of range: month 13,
- * February 30, hour 24, offset beyond 23:59), OMNI_ETOOLARGE (over
- * OMNI_TIME_MAX_INPUT bytes), OMNI_EINVAL (NULL).
+ * 'T'/'t' and 'Z'/'z' both accepted (nothing else: no space separator, no
+ * surrounding whitespace); fractions of one or more digits, any length, are
+ * truncated to milliseconds; a leap second (":60", at any minute) is
+ * accepted and read as second 59 with the fraction ".999" (the last
+ * representable instant of that minute). "-00:00" is read as UTC. The
+ * instant, converted to UTC, must lie within 0000-01-01T00:00:00.000Z ..
+ * 9999-12-31T23:59:59.999Z, so omni_time_format() accepts every parsed
+ * value. *out_ms is only written on success. Errors: OMNI_ETIME (malformed
+ * or out of range: month 13, February 30, hour 24, offset beyond 23:59,
+ * instant outside those years), OMNI_ETOOLARGE (over OMNI_TIME_MAX_INPUT
+ * bytes), OMNI_EINVAL (NULL).
  */
 OMNI_API int omni_time_parse(int64_t *out_ms, const char *text, size_t len);
 

@@ -106,11 +106,20 @@ OMNI_API int omni_metrics_hook_init(omni_metrics_hook *hook, unsigned version);
  * The storage model: namespaced keys to JSON values, each with a version
  * for compare-and-swap. A namespace ("identity", "conversation", ...) is
  * 1..OMNI_STORE_MAX_NS bytes of [a-z0-9_.-]; a key is 1..OMNI_STORE_MAX_KEY
- * bytes without NUL; a value is 0..OMNI_STORE_MAX_VALUE bytes. Versions start
- * at 1 and grow by one with every successful put. Expiry is an absolute time
- * in Unix milliseconds (0: never); a record whose expiry is <= `now_ms` does
- * not exist for get, list, put and delete. The library validates all
- * arguments before it calls a backend.
+ * bytes of UTF-8 without NUL (a NUL-terminated C string); a value is one JSON
+ * document of at most OMNI_STORE_MAX_VALUE bytes. Versions start at 1 and
+ * grow by one with every successful put; after a delete the key is free and
+ * its versions start again at 1. Expiry is an absolute time in Unix
+ * milliseconds (0: never; at most 9999-12-31T23:59:59.999Z); a record whose
+ * expiry is <= `now_ms` does not exist for get, list, put and delete. A put
+ * over an expired record that the backend still holds continues its version
+ * (old + 1), so a stale compare-and-swap cannot succeed; backends reclaim
+ * expired records later (the memory backend keeps their versions for one hour
+ * after expiry). Callers pass a `now_ms` that does not go backward.
+ *
+ * The library validates all arguments before it calls a backend: a bad
+ * namespace, key, prefix, cursor, limit, version or time is OMNI_EINVAL, a
+ * value over the limit OMNI_ETOOLARGE, a value that is not JSON OMNI_EJSON.
  */
 #define OMNI_STORE_MAX_NS 64
 #define OMNI_STORE_MAX_KEY 1024
@@ -124,17 +133,25 @@ OMNI_API int omni_metrics_hook_init(omni_metrics_hook *hook, unsigned version);
 
 /* Called by list once per record, in ascending bytewise key order. The
  * pointers are lent for the duration of the call. Return 0 to continue,
- * anything else to stop the listing early (list still returns OMNI_OK). */
+ * anything else to stop the listing early (list still returns OMNI_OK).
+ * The bundled backends call it without holding a lock, so it may call into
+ * the same store. */
 typedef int (*omni_store_list_cb)(void *cb_ctx, const char *key, size_t key_len,
                                   const char *value, size_t value_len, uint64_t version,
                                   int64_t expires_at_ms);
 
 #define OMNI_STORAGE_HOOK_VERSION 1u
 
+/*
+ * A backend. Each callback returns OMNI_OK or a negative status (after
+ * omni_error_set() for a message); anything else is reported as OMNI_EHOOK.
+ * A backend for many threads must be thread-safe itself.
+ */
 typedef struct omni_storage_hook {
     unsigned version;
     void *ctx;
-    /* *value is allocated with omni_malloc() (the library frees it).
+    /* *value (value_len bytes; need not be NUL-terminated) is allocated with
+     * omni_malloc() and the library frees it; *version is >= 1.
      * Absent or expired: OMNI_ENOTFOUND. */
     int (*get)(void *ctx, const char *ns, const char *key, int64_t now_ms, char **value,
                size_t *value_len, uint64_t *version, int64_t *expires_at_ms);
@@ -144,13 +161,15 @@ typedef struct omni_storage_hook {
     int (*put)(void *ctx, const char *ns, const char *key, const char *value, size_t value_len,
                uint64_t expected_version, int64_t expires_at_ms, int64_t now_ms,
                uint64_t *new_version);
-    /* expected_version: a version or OMNI_STORE_ANY_VERSION. */
+    /* expected_version: a version or OMNI_STORE_ANY_VERSION. Absent or
+     * expired: OMNI_ENOTFOUND; wrong version: OMNI_ECONFLICT. */
     int (*del)(void *ctx, const char *ns, const char *key, uint64_t expected_version,
                int64_t now_ms);
-    /* Records of `ns` whose key starts with `prefix`, strictly after `after_key`
-     * ("" for the start), at most `limit` of them. *next_key (allocated with
-     * omni_malloc, or NULL when the listing is complete) is the cursor to pass as
-     * after_key to continue. */
+    /* Records of `ns` whose key starts with `prefix` (bytewise; "" for all),
+     * strictly after `after_key` ("" for the start), at most `limit` of them,
+     * expired ones skipped. *next_key (allocated with omni_malloc) is the key of
+     * the last record handed to cb when more records follow it (also when cb
+     * stopped the listing), else NULL; pass it as after_key to continue. */
     int (*list)(void *ctx, const char *ns, const char *prefix, const char *after_key,
                 size_t limit, int64_t now_ms, omni_store_list_cb cb, void *cb_ctx,
                 char **next_key);
@@ -174,6 +193,11 @@ typedef struct omni_http_response omni_http_response;
  * return OMNI_OK, or return a transport error: OMNI_ETIMEOUT, OMNI_ECONNECT,
  * OMNI_ETLS, OMNI_ERESPONSE or OMNI_ETRANSPORT (after omni_error_set() for a
  * message). An HTTP error status (4xx, 5xx) is a response, not an error.
+ * `response` arrives empty (status 0); returning OMNI_OK without setting a
+ * status fails the send with OMNI_EHOOK, and whatever was put into
+ * `response` is discarded when the hook fails. The request is lent for the
+ * call. When the host sends from several threads at once, send is called
+ * concurrently (on each of those threads).
  */
 typedef struct omni_transport_hook {
     unsigned version;

@@ -73,7 +73,7 @@ void omni__buf_puts(omni_buf *b, const char *s)
 
 void omni__buf_putc(omni_buf *b, char c)
 {
-    if (!b->failed && b->len + 1 < b->cap) {
+    if (!b->failed && b->len + 1 < b->cap && (!b->limit || b->len < b->limit)) {
         b->data[b->len++] = c;
         b->data[b->len] = '\0';
         return;

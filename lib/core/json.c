@@ -279,8 +279,8 @@ int omni__json_validate(const char *text, size_t len, size_t max_bytes, const ch
     scanner s = {(const unsigned char *)text, (const unsigned char *)text + len,
                  (const unsigned char *)text, 0, 0, NULL};
     if (len == 0)
-        return omni__err(OMNI_EJSON, "%s: empty document", what);
-    if (scan_value(&s) == 0) {
+        scan_fail(&s, OMNI_EJSON, "empty document");
+    else if (scan_value(&s) == 0) {
         skip_ws(&s);
         if (s.p != s.end)
             scan_fail(&s, OMNI_EJSON, "trailing characters after the document");
@@ -331,6 +331,8 @@ cJSON *omni__json_at(const cJSON *root, const char *path)
             if (*p != ']')
                 return NULL;
             p++;
+            if (*p && *p != '.' && *p != '[')
+                return NULL;
         } else {
             while (*p && *p != '.' && *p != '[' && n < sizeof(seg) - 1)
                 seg[n++] = *p++;

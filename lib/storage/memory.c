@@ -1,2 +1,723 @@
-/* placeholder: implemented by its component (issue 2) */
-typedef int omni__placeholder_memory;
+/* The "memory:" storage backend: an in-process, thread-safe key/value store.
+ *
+ * Records live in one hash table keyed by (namespace, key) with a keyed
+ * SipHash-1-3, for point operations; each namespace also keeps its records in
+ * a skip list ordered bytewise by key, for prefix listings in O(log n + k).
+ *
+ * Expiry: a record whose expiry is <= now_ms is invisible. Writers sweep a
+ * few hash buckets per call: an expired record loses its value and leaves the
+ * skip list, but stays in the hash table as a tombstone carrying its version
+ * for OMNI__STORE_MEMORY_GRACE_MS, so a put over it continues the version
+ * (and a stale compare-and-swap cannot succeed). Later sweeps free it.
+ *
+ * One rwlock guards everything; callbacks of list run without the lock (the
+ * records are copied out in batches), so they may call into the store.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/engine.h"
+#include "core/error.h"
+#include "store_internal.h"
+
+#define MEM_MAX_LEVEL 24          /* skip list: p = 1/4, enough for 4^24 records */
+#define MEM_INITIAL_BUCKETS 64
+#define MEM_SWEEP_BUCKETS 2       /* buckets examined by every write */
+#define MEM_BATCH_RECORDS 64      /* list: records copied per lock hold */
+#define MEM_BATCH_BYTES (1u << 20) /* list: bytes copied per lock hold (soft) */
+
+typedef struct mem_ns mem_ns;
+typedef struct mem_node mem_node;
+
+struct mem_node {
+    mem_node *hnext; /* hash chain */
+    mem_ns *ns;
+    uint64_t hash;
+    uint64_t version;
+    int64_t expires_at_ms; /* 0: never */
+    char *value;           /* NUL-terminated copy; NULL: tombstone, not in the skip list */
+    size_t value_len;
+    size_t key_len;
+    char *key; /* NUL-terminated, inside this allocation after fwd[] */
+    int level;
+    mem_node *fwd[]; /* skip list successors, `level` of them */
+};
+
+struct mem_ns {
+    mem_ns *hnext;
+    uint64_t hash;
+    size_t refs; /* records and tombstones of this namespace */
+    int level;   /* levels in use in the skip list */
+    mem_node *head[MEM_MAX_LEVEL];
+    size_t name_len;
+    char name[OMNI_STORE_MAX_NS + 1];
+};
+
+typedef struct mem_store {
+    pthread_rwlock_t lock;
+    uint64_t k0, k1; /* hash key, random per store */
+    mem_node **buckets;
+    size_t nbuckets; /* power of two */
+    size_t count;    /* records and tombstones */
+    mem_ns **ns_buckets;
+    size_t ns_nbuckets; /* power of two */
+    size_t ns_count;
+    size_t sweep; /* next bucket to sweep */
+    uint64_t rng; /* skip list levels (xorshift64) */
+} mem_store;
+
+/* ---- hashing ------------------------------------------------------------ */
+
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                               \
+    do {                                                                                       \
+        v0 += v1;                                                                              \
+        v1 = ROTL64(v1, 13);                                                                   \
+        v1 ^= v0;                                                                              \
+        v0 = ROTL64(v0, 32);                                                                   \
+        v2 += v3;                                                                              \
+        v3 = ROTL64(v3, 16);                                                                   \
+        v3 ^= v2;                                                                              \
+        v0 += v3;                                                                              \
+        v3 = ROTL64(v3, 21);                                                                   \
+        v3 ^= v0;                                                                              \
+        v2 += v1;                                                                              \
+        v1 = ROTL64(v1, 17);                                                                   \
+        v1 ^= v2;                                                                              \
+        v2 = ROTL64(v2, 32);                                                                   \
+    } while (0)
+
+/* SipHash-1-3 (Aumasson and Bernstein's construction with one compression
+ * and three finalization rounds): keyed, so that chosen keys cannot flood
+ * one bucket. Words are read in host order; only the distribution matters. */
+static uint64_t siphash13(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
+{
+    uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k0;
+    uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k1;
+    uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k0;
+    uint64_t v3 = UINT64_C(0x7465646279746573) ^ k1;
+    size_t whole = len - (len % 8);
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t m;
+        memcpy(&m, in + i, 8);
+        v3 ^= m;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = whole; i < len; i++)
+        b |= (uint64_t)in[i] << (8 * (i - whole));
+    v3 ^= b;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Hash of a record: namespace, a NUL separator (neither part holds one), key. */
+static uint64_t record_hash(const mem_store *m, const char *ns, size_t ns_len, const char *key,
+                            size_t key_len)
+{
+    unsigned char buf[OMNI_STORE_MAX_NS + 1 + OMNI_STORE_MAX_KEY];
+    memcpy(buf, ns, ns_len);
+    buf[ns_len] = 0;
+    memcpy(buf + ns_len + 1, key, key_len);
+    return siphash13(m->k0, m->k1, buf, ns_len + 1 + key_len);
+}
+
+static uint64_t ns_hash(const mem_store *m, const char *ns, size_t ns_len)
+{
+    return siphash13(m->k1, m->k0, (const unsigned char *)ns, ns_len);
+}
+
+/* ---- namespaces --------------------------------------------------------- */
+
+static mem_ns *ns_find(const mem_store *m, const char *ns, size_t ns_len, uint64_t h)
+{
+    for (mem_ns *s = m->ns_buckets[h & (m->ns_nbuckets - 1)]; s; s = s->hnext)
+        if (s->hash == h && s->name_len == ns_len && memcmp(s->name, ns, ns_len) == 0)
+            return s;
+    return NULL;
+}
+
+static void ns_grow(mem_store *m)
+{
+    size_t n = m->ns_nbuckets * 2;
+    mem_ns **nb = calloc(n, sizeof(*nb));
+    if (!nb)
+        return; /* stays correct, only slower */
+    for (size_t i = 0; i < m->ns_nbuckets; i++) {
+        mem_ns *s = m->ns_buckets[i];
+        while (s) {
+            mem_ns *next = s->hnext;
+            s->hnext = nb[s->hash & (n - 1)];
+            nb[s->hash & (n - 1)] = s;
+            s = next;
+        }
+    }
+    free(m->ns_buckets);
+    m->ns_buckets = nb;
+    m->ns_nbuckets = n;
+}
+
+/* The namespace object, created when missing; NULL when out of memory. */
+static mem_ns *ns_get(mem_store *m, const char *ns, size_t ns_len)
+{
+    uint64_t h = ns_hash(m, ns, ns_len);
+    mem_ns *s = ns_find(m, ns, ns_len, h);
+    if (s)
+        return s;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->hash = h;
+    s->name_len = ns_len;
+    memcpy(s->name, ns, ns_len);
+    s->hnext = m->ns_buckets[h & (m->ns_nbuckets - 1)];
+    m->ns_buckets[h & (m->ns_nbuckets - 1)] = s;
+    if (++m->ns_count > m->ns_nbuckets)
+        ns_grow(m);
+    return s;
+}
+
+static void ns_release(mem_store *m, mem_ns *s)
+{
+    if (--s->refs > 0)
+        return;
+    mem_ns **pp = &m->ns_buckets[s->hash & (m->ns_nbuckets - 1)];
+    while (*pp != s)
+        pp = &(*pp)->hnext;
+    *pp = s->hnext;
+    m->ns_count--;
+    free(s);
+}
+
+/* ---- skip list ---------------------------------------------------------- */
+
+static mem_node **succ(mem_ns *s, mem_node *x)
+{
+    return x ? x->fwd : s->head;
+}
+
+/* The last node of each level whose key is < key (NULL: the head). */
+static void sl_preds(mem_ns *s, const char *key, mem_node **preds)
+{
+    mem_node *x = NULL;
+    for (int i = s->level - 1; i >= 0; i--) {
+        for (;;) {
+            mem_node *nx = succ(s, x)[i];
+            if (!nx || strcmp(nx->key, key) >= 0)
+                break;
+            x = nx;
+        }
+        preds[i] = x;
+    }
+}
+
+static void sl_insert(mem_ns *s, mem_node *n)
+{
+    mem_node *preds[MEM_MAX_LEVEL];
+    sl_preds(s, n->key, preds);
+    for (int i = s->level; i < n->level; i++)
+        preds[i] = NULL;
+    if (n->level > s->level)
+        s->level = n->level;
+    for (int i = 0; i < n->level; i++) {
+        mem_node **p = succ(s, preds[i]);
+        n->fwd[i] = p[i];
+        p[i] = n;
+    }
+}
+
+static void sl_remove(mem_ns *s, mem_node *n)
+{
+    mem_node *preds[MEM_MAX_LEVEL];
+    sl_preds(s, n->key, preds);
+    for (int i = 0; i < n->level && i < s->level; i++) {
+        mem_node **p = succ(s, preds[i]);
+        if (p[i] == n)
+            p[i] = n->fwd[i];
+    }
+    while (s->level > 0 && !s->head[s->level - 1])
+        s->level--;
+}
+
+/* The first node whose key is > key (strict) or >= key. */
+static mem_node *sl_seek(mem_ns *s, const char *key, int strict)
+{
+    mem_node *x = NULL;
+    for (int i = s->level - 1; i >= 0; i--) {
+        for (;;) {
+            mem_node *nx = succ(s, x)[i];
+            if (!nx)
+                break;
+            int c = strcmp(nx->key, key);
+            if (c > 0 || (c == 0 && !strict))
+                break;
+            x = nx;
+        }
+    }
+    return succ(s, x)[0];
+}
+
+static int random_level(mem_store *m)
+{
+    uint64_t r = m->rng;
+    r ^= r << 13;
+    r ^= r >> 7;
+    r ^= r << 17;
+    m->rng = r;
+    int level = 1;
+    while (level < MEM_MAX_LEVEL && (r & 3) == 0) {
+        level++;
+        r >>= 2;
+    }
+    return level;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static int expired(const mem_node *n, int64_t now_ms)
+{
+    return n->expires_at_ms != 0 && n->expires_at_ms <= now_ms;
+}
+
+static mem_node *lookup(const mem_store *m, const char *ns, size_t ns_len, const char *key,
+                        size_t key_len, uint64_t h)
+{
+    for (mem_node *n = m->buckets[h & (m->nbuckets - 1)]; n; n = n->hnext)
+        if (n->hash == h && n->key_len == key_len && n->ns->name_len == ns_len &&
+            memcmp(n->key, key, key_len) == 0 && memcmp(n->ns->name, ns, ns_len) == 0)
+            return n;
+    return NULL;
+}
+
+static void grow(mem_store *m)
+{
+    size_t n = m->nbuckets * 2;
+    mem_node **nb = calloc(n, sizeof(*nb));
+    if (!nb)
+        return; /* stays correct, only slower */
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        mem_node *x = m->buckets[i];
+        while (x) {
+            mem_node *next = x->hnext;
+            x->hnext = nb[x->hash & (n - 1)];
+            nb[x->hash & (n - 1)] = x;
+            x = next;
+        }
+    }
+    free(m->buckets);
+    m->buckets = nb;
+    m->nbuckets = n;
+}
+
+/* Turns an expired record into a tombstone: value freed, out of the list. */
+static void bury(mem_node *n)
+{
+    sl_remove(n->ns, n);
+    free(n->value);
+    n->value = NULL;
+    n->value_len = 0;
+}
+
+/* Frees a node already unlinked from its hash chain. */
+static void drop(mem_store *m, mem_node *n)
+{
+    if (n->value)
+        sl_remove(n->ns, n);
+    free(n->value);
+    m->count--;
+    ns_release(m, n->ns);
+    free(n);
+}
+
+static int grace_over(const mem_node *n, int64_t now_ms)
+{
+    return now_ms > n->expires_at_ms &&
+           (uint64_t)now_ms - (uint64_t)n->expires_at_ms >= (uint64_t)OMNI__STORE_MEMORY_GRACE_MS;
+}
+
+/* Reclaims expired records in the next few buckets (write lock held). */
+static void sweep(mem_store *m, int64_t now_ms)
+{
+    for (int i = 0; i < MEM_SWEEP_BUCKETS; i++) {
+        mem_node **pp = &m->buckets[m->sweep++ & (m->nbuckets - 1)];
+        while (*pp) {
+            mem_node *n = *pp;
+            if (n->value && expired(n, now_ms))
+                bury(n);
+            if (!n->value && grace_over(n, now_ms)) {
+                *pp = n->hnext;
+                drop(m, n);
+                continue;
+            }
+            pp = &n->hnext;
+        }
+    }
+}
+
+/* Checks the lengths of names a host may pass when calling the table
+ * directly (the store has validated them already). */
+static int lengths(const char *ns, const char *key, size_t *ns_len, size_t *key_len)
+{
+    if (!ns || !key)
+        return omni__err(OMNI_EINVAL, "memory store: NULL namespace or key");
+    *ns_len = strnlen(ns, OMNI_STORE_MAX_NS + 1);
+    *key_len = strnlen(key, OMNI_STORE_MAX_KEY + 1);
+    if (*ns_len == 0 || *ns_len > OMNI_STORE_MAX_NS || *key_len == 0 ||
+        *key_len > OMNI_STORE_MAX_KEY)
+        return omni__err(OMNI_EINVAL, "memory store: namespace or key length out of range");
+    return OMNI_OK;
+}
+
+static int not_found(void)
+{
+    return omni__err(OMNI_ENOTFOUND, "store: no record with this key");
+}
+
+/* ---- the hook ----------------------------------------------------------- */
+
+static int mem_get(void *ctx, const char *ns, const char *key, int64_t now_ms, char **value,
+                   size_t *value_len, uint64_t *version, int64_t *expires_at_ms)
+{
+    mem_store *m = ctx;
+    size_t ns_len, key_len;
+    int rc = lengths(ns, key, &ns_len, &key_len);
+    if (rc)
+        return rc;
+    uint64_t h = record_hash(m, ns, ns_len, key, key_len);
+    char *copy = NULL;
+    pthread_rwlock_rdlock(&m->lock);
+    const mem_node *n = lookup(m, ns, ns_len, key, key_len, h);
+    if (!n || !n->value || expired(n, now_ms)) {
+        rc = OMNI_ENOTFOUND;
+    } else if (!(copy = omni_malloc(n->value_len + 1))) {
+        rc = OMNI_ENOMEM;
+    } else {
+        memcpy(copy, n->value, n->value_len + 1);
+        *value = copy;
+        *value_len = n->value_len;
+        *version = n->version;
+        *expires_at_ms = n->expires_at_ms;
+    }
+    pthread_rwlock_unlock(&m->lock);
+    if (rc == OMNI_ENOTFOUND)
+        return not_found();
+    if (rc)
+        return omni__err(rc, NULL);
+    return OMNI_OK;
+}
+
+static int mem_put(void *ctx, const char *ns, const char *key, const char *value, size_t value_len,
+                   uint64_t expected_version, int64_t expires_at_ms, int64_t now_ms,
+                   uint64_t *new_version)
+{
+    mem_store *m = ctx;
+    size_t ns_len, key_len;
+    int rc = lengths(ns, key, &ns_len, &key_len);
+    if (rc)
+        return rc;
+    if (!value || value_len > OMNI_STORE_MAX_VALUE)
+        return omni__err(OMNI_EINVAL, "memory store: NULL or oversized value");
+    uint64_t h = record_hash(m, ns, ns_len, key, key_len);
+    char *copy = malloc(value_len + 1);
+    if (!copy)
+        return omni__err(OMNI_ENOMEM, NULL);
+    memcpy(copy, value, value_len);
+    copy[value_len] = '\0';
+
+    uint64_t found = 0, version = 0;
+    pthread_rwlock_wrlock(&m->lock);
+    sweep(m, now_ms);
+    mem_node *n = lookup(m, ns, ns_len, key, key_len, h);
+    int live = n && n->value && !expired(n, now_ms);
+    if (live)
+        found = n->version;
+    if (expected_version == OMNI_STORE_CREATE) {
+        if (live)
+            rc = OMNI_EEXISTS;
+    } else if (expected_version != OMNI_STORE_ANY_VERSION) {
+        if (!live)
+            rc = OMNI_ENOTFOUND;
+        else if (n->version != expected_version)
+            rc = OMNI_ECONFLICT;
+    }
+    if (!rc && n && n->version >= UINT64_MAX - 1)
+        rc = OMNI_ESTORAGE;
+    if (!rc && n) {
+        if (!n->value)
+            sl_insert(n->ns, n);
+        free(n->value);
+        n->value = copy;
+        n->value_len = value_len;
+        n->expires_at_ms = expires_at_ms;
+        version = ++n->version;
+        copy = NULL;
+    } else if (!rc) {
+        mem_ns *s = ns_get(m, ns, ns_len);
+        int level = random_level(m);
+        n = s ? malloc(sizeof(*n) + (size_t)level * sizeof(mem_node *) + key_len + 1) : NULL;
+        if (!n) {
+            if (s && s->refs == 0) {
+                s->refs = 1;
+                ns_release(m, s);
+            }
+            rc = OMNI_ENOMEM;
+        } else {
+            n->ns = s;
+            s->refs++;
+            n->hash = h;
+            n->version = version = 1;
+            n->expires_at_ms = expires_at_ms;
+            n->value = copy;
+            n->value_len = value_len;
+            n->key_len = key_len;
+            n->level = level;
+            n->key = (char *)&n->fwd[level];
+            memcpy(n->key, key, key_len + 1);
+            n->hnext = m->buckets[h & (m->nbuckets - 1)];
+            m->buckets[h & (m->nbuckets - 1)] = n;
+            sl_insert(s, n);
+            copy = NULL;
+            if (++m->count > m->nbuckets)
+                grow(m);
+        }
+    }
+    pthread_rwlock_unlock(&m->lock);
+    free(copy);
+    switch (rc) {
+    case OMNI_OK:
+        *new_version = version;
+        return OMNI_OK;
+    case OMNI_EEXISTS:
+        return omni__err(rc, "store: a record with this key exists (version %llu)",
+                         (unsigned long long)found);
+    case OMNI_ENOTFOUND:
+        return not_found();
+    case OMNI_ECONFLICT:
+        return omni__err(rc, "store: version conflict (expected %llu, found %llu)",
+                         (unsigned long long)expected_version, (unsigned long long)found);
+    case OMNI_ESTORAGE:
+        return omni__err_retry(rc, 0, "store: the record's version cannot grow further");
+    default:
+        return omni__err(rc, NULL);
+    }
+}
+
+static int mem_del(void *ctx, const char *ns, const char *key, uint64_t expected_version,
+                   int64_t now_ms)
+{
+    mem_store *m = ctx;
+    size_t ns_len, key_len;
+    int rc = lengths(ns, key, &ns_len, &key_len);
+    if (rc)
+        return rc;
+    uint64_t h = record_hash(m, ns, ns_len, key, key_len);
+    uint64_t found = 0;
+    pthread_rwlock_wrlock(&m->lock);
+    sweep(m, now_ms);
+    mem_node *n = lookup(m, ns, ns_len, key, key_len, h);
+    mem_node **pp = &m->buckets[h & (m->nbuckets - 1)];
+    while (n && *pp != n)
+        pp = &(*pp)->hnext;
+    if (!n || !n->value) {
+        rc = OMNI_ENOTFOUND;
+    } else if (expired(n, now_ms)) {
+        bury(n);
+        rc = OMNI_ENOTFOUND;
+    } else if (expected_version != OMNI_STORE_ANY_VERSION && n->version != expected_version) {
+        found = n->version;
+        rc = OMNI_ECONFLICT;
+    } else {
+        *pp = n->hnext;
+        drop(m, n);
+    }
+    pthread_rwlock_unlock(&m->lock);
+    if (rc == OMNI_ENOTFOUND)
+        return not_found();
+    if (rc == OMNI_ECONFLICT)
+        return omni__err(rc, "store: version conflict (expected %llu, found %llu)",
+                         (unsigned long long)expected_version, (unsigned long long)found);
+    return OMNI_OK;
+}
+
+typedef struct {
+    size_t key_off, key_len, value_off, value_len;
+    uint64_t version;
+    int64_t expires_at_ms;
+} mem_item;
+
+static int has_prefix(const mem_node *n, const char *prefix, size_t prefix_len)
+{
+    return n->key_len >= prefix_len && memcmp(n->key, prefix, prefix_len) == 0;
+}
+
+static int mem_list(void *ctx, const char *ns, const char *prefix, const char *after_key,
+                    size_t limit, int64_t now_ms, omni_store_list_cb cb, void *cb_ctx,
+                    char **next_key)
+{
+    mem_store *m = ctx;
+    if (!ns || !prefix || !after_key || !cb || !next_key)
+        return omni__err(OMNI_EINVAL, "memory store: NULL argument to list");
+    *next_key = NULL;
+    size_t ns_len = strnlen(ns, OMNI_STORE_MAX_NS + 1);
+    size_t prefix_len = strnlen(prefix, OMNI_STORE_MAX_KEY + 1);
+    if (ns_len == 0 || ns_len > OMNI_STORE_MAX_NS || prefix_len > OMNI_STORE_MAX_KEY ||
+        strnlen(after_key, OMNI_STORE_MAX_KEY + 1) > OMNI_STORE_MAX_KEY)
+        return omni__err(OMNI_EINVAL, "memory store: list argument length out of range");
+    uint64_t nsh = ns_hash(m, ns, ns_len);
+
+    mem_item items[MEM_BATCH_RECORDS];
+    omni_buf arena = OMNI_BUF_INIT;
+    char cursor[OMNI_STORE_MAX_KEY + 1]; /* last key handed to cb */
+    size_t delivered = 0;
+    int has_cursor = 0, more = 0;
+    while (delivered < limit) {
+        size_t want = limit - delivered < MEM_BATCH_RECORDS ? limit - delivered
+                                                            : MEM_BATCH_RECORDS;
+        size_t got = 0;
+        more = 0;
+        omni__buf_reset(&arena);
+        pthread_rwlock_rdlock(&m->lock);
+        mem_ns *s = ns_find(m, ns, ns_len, nsh);
+        if (s) {
+            mem_node *x;
+            if (has_cursor)
+                x = sl_seek(s, cursor, 1);
+            else if (strcmp(after_key, prefix) < 0)
+                x = sl_seek(s, prefix, 0);
+            else
+                x = sl_seek(s, after_key, 1);
+            for (; x && has_prefix(x, prefix, prefix_len); x = x->fwd[0]) {
+                if (expired(x, now_ms))
+                    continue;
+                if (got == want || (got > 0 && arena.len >= MEM_BATCH_BYTES)) {
+                    more = 1;
+                    break;
+                }
+                mem_item *it = &items[got++];
+                it->key_off = arena.len;
+                it->key_len = x->key_len;
+                omni__buf_append(&arena, x->key, x->key_len + 1);
+                it->value_off = arena.len;
+                it->value_len = x->value_len;
+                omni__buf_append(&arena, x->value, x->value_len + 1);
+                it->version = x->version;
+                it->expires_at_ms = x->expires_at_ms;
+            }
+        }
+        pthread_rwlock_unlock(&m->lock);
+        if (arena.failed) {
+            omni__buf_free(&arena);
+            return omni__err(OMNI_ENOMEM, NULL);
+        }
+        int stopped = 0;
+        for (size_t i = 0; i < got && !stopped; i++) {
+            const mem_item *it = &items[i];
+            const char *k = arena.data + it->key_off;
+            memcpy(cursor, k, it->key_len + 1);
+            has_cursor = 1;
+            delivered++;
+            if (cb(cb_ctx, k, it->key_len, arena.data + it->value_off, it->value_len,
+                   it->version, it->expires_at_ms)) {
+                stopped = 1;
+                if (i + 1 < got)
+                    more = 1;
+            }
+        }
+        if (stopped || !more)
+            break;
+    }
+    omni__buf_free(&arena);
+    if (more && has_cursor) {
+        size_t n = strlen(cursor);
+        *next_key = omni_malloc(n + 1);
+        if (!*next_key)
+            return omni__err(OMNI_ENOMEM, NULL);
+        memcpy(*next_key, cursor, n + 1);
+    }
+    return OMNI_OK;
+}
+
+static void mem_close(void *ctx)
+{
+    mem_store *m = ctx;
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        mem_node *n = m->buckets[i];
+        while (n) {
+            mem_node *next = n->hnext;
+            free(n->value);
+            free(n);
+            n = next;
+        }
+    }
+    for (size_t i = 0; i < m->ns_nbuckets; i++) {
+        mem_ns *s = m->ns_buckets[i];
+        while (s) {
+            mem_ns *next = s->hnext;
+            free(s);
+            s = next;
+        }
+    }
+    free(m->buckets);
+    free(m->ns_buckets);
+    pthread_rwlock_destroy(&m->lock);
+    free(m);
+}
+
+int omni__store_memory_open(omni_storage_hook *out, const char *rest)
+{
+    if (rest && *rest)
+        return omni__err(OMNI_EINVAL, "store URI: \"memory:\" takes nothing after the colon");
+    uint64_t keys[2];
+    int rc = omni__system_random((uint8_t *)keys, sizeof(keys));
+    if (rc)
+        return rc;
+    mem_store *m = calloc(1, sizeof(*m));
+    if (!m)
+        return omni__err(OMNI_ENOMEM, NULL);
+    m->k0 = keys[0];
+    m->k1 = keys[1];
+    m->rng = (keys[0] ^ keys[1]) | 1;
+    m->nbuckets = MEM_INITIAL_BUCKETS;
+    m->ns_nbuckets = 8;
+    m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+    m->ns_buckets = calloc(m->ns_nbuckets, sizeof(*m->ns_buckets));
+    pthread_rwlockattr_t attr;
+    int lock_rc = pthread_rwlockattr_init(&attr);
+#if defined(__GLIBC__)
+    /* writers must not starve behind a stream of readers */
+    if (!lock_rc)
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+    if (!lock_rc) {
+        lock_rc = pthread_rwlock_init(&m->lock, &attr);
+        pthread_rwlockattr_destroy(&attr);
+    }
+    if (lock_rc || !m->buckets || !m->ns_buckets) {
+        free(m->buckets);
+        free(m->ns_buckets);
+        if (!lock_rc)
+            pthread_rwlock_destroy(&m->lock);
+        free(m);
+        return omni__err(OMNI_ENOMEM, "memory store: cannot allocate its tables");
+    }
+    omni_storage_hook h = OMNI_STORAGE_HOOK_INIT;
+    h.ctx = m;
+    h.get = mem_get;
+    h.put = mem_put;
+    h.del = mem_del;
+    h.list = mem_list;
+    h.close = mem_close;
+    *out = h;
+    return OMNI_OK;
+}

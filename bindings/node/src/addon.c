@@ -1,1 +1,1443 @@
-typedef int omni__placeholder_addon;
+/*
+ * Node-API addon (NAPI_VERSION 8): one thin C wrapper per libomni function.
+ * index.js builds the friendly API (camelCase names, JSON parsing, defaults)
+ * on top of these; errors are thrown by throw_status() as OmniError objects.
+ */
+#include <node_api.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omni/omni.h>
+
+/* ---- per-environment data --------------------------------------------- */
+
+typedef struct addon_data {
+    napi_ref error_ctor; /* OmniError class registered by index.js, or NULL */
+} addon_data;
+
+static void addon_data_free(napi_env env, void *data, void *hint)
+{
+    (void)hint;
+    addon_data *d = data;
+    if (d->error_ctor)
+        napi_delete_reference(env, d->error_ctor);
+    free(d);
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* A Node-API call failed: make sure an exception is pending. Returns NULL. */
+static napi_value throw_napi(napi_env env)
+{
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) {
+        const napi_extended_error_info *info = NULL;
+        napi_get_last_error_info(env, &info);
+        const char *msg = "Node-API call failed";
+        if (info && info->error_message)
+            msg = info->error_message;
+        napi_throw_error(env, "ERR_OMNI_NAPI", msg);
+    }
+    return NULL;
+}
+
+#define NAPI_CALL(env, call)                                                                   \
+    do {                                                                                       \
+        if ((call) != napi_ok)                                                                 \
+            return throw_napi(env);                                                            \
+    } while (0)
+
+/* JSON.parse(text); undefined when text is not valid JSON. */
+static napi_value json_parse(napi_env env, const char *text, size_t len)
+{
+    napi_value global, json, parse, str, result = NULL;
+    if (napi_get_global(env, &global) != napi_ok ||
+        napi_get_named_property(env, global, "JSON", &json) != napi_ok ||
+        napi_get_named_property(env, json, "parse", &parse) != napi_ok ||
+        napi_create_string_utf8(env, text, len, &str) != napi_ok ||
+        napi_call_function(env, json, parse, 1, &str, &result) != napi_ok) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+        napi_get_undefined(env, &result);
+    }
+    return result;
+}
+
+static void set_str(napi_env env, napi_value obj, const char *name, const char *value)
+{
+    napi_value v;
+    if (napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v) == napi_ok)
+        napi_set_named_property(env, obj, name, v);
+}
+
+/*
+ * The single error helper: builds an OmniError (or a plain Error before
+ * index.js registered the class) with message, code, status, retryable and
+ * details (parsed) from the arguments.
+ */
+static napi_value make_error(napi_env env, int status, const char *code, const char *message,
+                             int retryable, const char *details)
+{
+    napi_value msg, err = NULL, ctor = NULL, v;
+    addon_data *d = NULL;
+    if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok)
+        return NULL;
+    napi_get_instance_data(env, (void **)&d);
+    if (d && d->error_ctor)
+        napi_get_reference_value(env, d->error_ctor, &ctor);
+    if (!ctor || napi_new_instance(env, ctor, 1, &msg, &err) != napi_ok) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+        if (napi_create_error(env, NULL, msg, &err) != napi_ok)
+            return NULL;
+    }
+    set_str(env, err, "code", code);
+    set_str(env, err, "message", message);
+    if (napi_create_int32(env, status, &v) == napi_ok)
+        napi_set_named_property(env, err, "status", v);
+    if (napi_get_boolean(env, retryable != 0, &v) == napi_ok)
+        napi_set_named_property(env, err, "retryable", v);
+    if (details)
+        v = json_parse(env, details, strlen(details));
+    else
+        napi_get_null(env, &v);
+    napi_set_named_property(env, err, "details", v);
+    return err;
+}
+
+/* The error for `status` from the calling thread's last libomni error. */
+static napi_value make_status_error(napi_env env, int status)
+{
+    const omni_error *e = omni_error_last();
+    if (e && e->status == status)
+        return make_error(env, status, e->code, e->message, e->retryable, e->details);
+    return make_error(env, status, omni_status_code(status), omni_strerror(status), 0, NULL);
+}
+
+static napi_value throw_value(napi_env env, napi_value err)
+{
+    if (err)
+        napi_throw(env, err);
+    else
+        throw_napi(env);
+    return NULL;
+}
+
+static napi_value throw_status(napi_env env, int status)
+{
+    return throw_value(env, make_status_error(env, status));
+}
+
+/* An INVALID_ARGUMENT error found by the addon itself. */
+static napi_value throw_invalid(napi_env env, const char *message)
+{
+    return throw_value(env, make_error(env, OMNI_EINVAL, omni_status_code(OMNI_EINVAL), message,
+                                       0, NULL));
+}
+
+static napi_value throw_type(napi_env env, const char *message)
+{
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+    return NULL;
+}
+
+/* ---- arguments ------------------------------------------------------------- */
+
+#define MAX_ARGS 8
+
+typedef struct args {
+    size_t argc;
+    napi_value argv[MAX_ARGS];
+} args;
+
+static int get_args(napi_env env, napi_callback_info info, args *a)
+{
+    a->argc = MAX_ARGS;
+    if (napi_get_cb_info(env, info, &a->argc, a->argv, NULL, NULL) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    for (size_t i = a->argc; i < MAX_ARGS; i++)
+        a->argv[i] = undef;
+    return 0;
+}
+
+static int is_nullish(napi_env env, napi_value v)
+{
+    napi_valuetype t;
+    return napi_typeof(env, v, &t) == napi_ok && (t == napi_undefined || t == napi_null);
+}
+
+/* Bytes from a Buffer, TypedArray, DataView, ArrayBuffer or string (UTF-8). */
+typedef struct bytes_arg {
+    const char *data;
+    size_t len;
+    char *owned;
+} bytes_arg;
+
+static void bytes_free(bytes_arg *b)
+{
+    free(b->owned);
+    b->owned = NULL;
+}
+
+static size_t typedarray_elem_size(napi_typedarray_type t)
+{
+    switch (t) {
+    case napi_int16_array:
+    case napi_uint16_array: return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array: return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array: return 8;
+    default: return 1;
+    }
+}
+
+static int get_bytes(napi_env env, napi_value v, bytes_arg *out, const char *what)
+{
+    static const char empty[1] = "";
+    napi_valuetype t;
+    bool is = false;
+    void *data = NULL;
+    size_t len = 0;
+    out->data = empty;
+    out->len = 0;
+    out->owned = NULL;
+    if (napi_typeof(env, v, &t) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    if (t == napi_string) {
+        if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+        char *buf = malloc(len + 1);
+        if (!buf) {
+            throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+            return -1;
+        }
+        if (napi_get_value_string_utf8(env, v, buf, len + 1, &len) != napi_ok) {
+            free(buf);
+            throw_napi(env);
+            return -1;
+        }
+        out->data = out->owned = buf;
+        out->len = len;
+        return 0;
+    }
+    if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+        napi_typedarray_type type;
+        size_t count;
+        napi_value ab;
+        size_t offset;
+        if (napi_get_typedarray_info(env, v, &type, &count, &data, &ab, &offset) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+        len = count * typedarray_elem_size(type);
+    } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+        napi_value ab;
+        size_t offset;
+        if (napi_get_dataview_info(env, v, &len, &data, &ab, &offset) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+    } else if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+        if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "%s must be a Buffer, Uint8Array or string", what);
+        throw_type(env, msg);
+        return -1;
+    }
+    if (data && len > 0) {
+        out->data = data;
+        out->len = len;
+    }
+    return 0;
+}
+
+/* A string without NUL characters, copied (free it). nullable: undefined
+ * and null give *out = NULL. */
+static int get_cstr(napi_env env, napi_value v, char **out, const char *what, int nullable)
+{
+    napi_valuetype t;
+    size_t len = 0;
+    char msg[128];
+    *out = NULL;
+    if (napi_typeof(env, v, &t) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    if (nullable && (t == napi_undefined || t == napi_null))
+        return 0;
+    if (t != napi_string) {
+        snprintf(msg, sizeof(msg), "%s must be a string", what);
+        throw_type(env, msg);
+        return -1;
+    }
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+        return -1;
+    }
+    if (napi_get_value_string_utf8(env, v, buf, len + 1, &len) != napi_ok) {
+        free(buf);
+        throw_napi(env);
+        return -1;
+    }
+    if (strlen(buf) != len) {
+        free(buf);
+        snprintf(msg, sizeof(msg), "%s must not contain NUL characters", what);
+        throw_invalid(env, msg);
+        return -1;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* A signed 64-bit integer from a number (an integer) or a BigInt. */
+static int get_i64(napi_env env, napi_value v, int64_t *out, const char *what)
+{
+    napi_valuetype t;
+    char msg[128];
+    if (napi_typeof(env, v, &t) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    if (t == napi_bigint) {
+        bool lossless = false;
+        if (napi_get_value_bigint_int64(env, v, out, &lossless) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+        if (!lossless) {
+            snprintf(msg, sizeof(msg), "%s is out of the int64 range", what);
+            throw_invalid(env, msg);
+            return -1;
+        }
+        return 0;
+    }
+    if (t == napi_number) {
+        double d;
+        napi_get_value_double(env, v, &d);
+        if (!isfinite(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0 ||
+            (double)(int64_t)d != d) {
+            snprintf(msg, sizeof(msg), "%s must be an integer", what);
+            throw_invalid(env, msg);
+            return -1;
+        }
+        *out = (int64_t)d;
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s must be a number or a BigInt", what);
+    throw_type(env, msg);
+    return -1;
+}
+
+/* An unsigned 64-bit integer from a number (an integer up to 2^53) or a BigInt. */
+static int get_u64(napi_env env, napi_value v, uint64_t *out, const char *what)
+{
+    napi_valuetype t;
+    char msg[128];
+    if (napi_typeof(env, v, &t) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    if (t == napi_bigint) {
+        bool lossless = false;
+        if (napi_get_value_bigint_uint64(env, v, out, &lossless) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+        if (!lossless) {
+            snprintf(msg, sizeof(msg), "%s is out of the uint64 range", what);
+            throw_invalid(env, msg);
+            return -1;
+        }
+        return 0;
+    }
+    if (t == napi_number) {
+        double d;
+        napi_get_value_double(env, v, &d);
+        if (!isfinite(d) || d < 0 || d > 9007199254740991.0 || (double)(uint64_t)d != d) {
+            snprintf(msg, sizeof(msg), "%s must be a non-negative integer (BigInt above 2^53)",
+                     what);
+            throw_invalid(env, msg);
+            return -1;
+        }
+        *out = (uint64_t)d;
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s must be a number or a BigInt", what);
+    throw_type(env, msg);
+    return -1;
+}
+
+/* ---- results --------------------------------------------------------------- */
+
+static napi_value make_string(napi_env env, const char *s, size_t len)
+{
+    napi_value v;
+    NAPI_CALL(env, napi_create_string_utf8(env, s ? s : "", s ? len : 0, &v));
+    return v;
+}
+
+static napi_value make_buffer(napi_env env, const void *data, size_t len)
+{
+    napi_value v;
+    void *copy;
+    NAPI_CALL(env, napi_create_buffer_copy(env, len, len ? data : "", &copy, &v));
+    return v;
+}
+
+/* A library-allocated result as a string (or Buffer), released with omni_free. */
+static napi_value take_string(napi_env env, char *s, size_t len)
+{
+    napi_value v = make_string(env, s, len);
+    omni_free(s);
+    return v;
+}
+
+static napi_value take_buffer(napi_env env, char *s, size_t len)
+{
+    napi_value v = make_buffer(env, s, len);
+    omni_free(s);
+    return v;
+}
+
+static napi_value make_i64(napi_env env, int64_t x)
+{
+    napi_value v;
+    NAPI_CALL(env, napi_create_int64(env, x, &v));
+    return v;
+}
+
+/* uint64 as a number when exact (<= 2^53 - 1), else a BigInt. */
+static napi_value make_u64(napi_env env, uint64_t x)
+{
+    napi_value v;
+    if (x <= 9007199254740991ull)
+        NAPI_CALL(env, napi_create_double(env, (double)x, &v));
+    else
+        NAPI_CALL(env, napi_create_bigint_uint64(env, x, &v));
+    return v;
+}
+
+static napi_value make_undefined(napi_env env)
+{
+    napi_value v;
+    napi_get_undefined(env, &v);
+    return v;
+}
+
+/* ---- handles: engines, stores, transports ------------------------------------ */
+
+enum { KIND_ENGINE = 1, KIND_STORE = 2, KIND_TRANSPORT = 3 };
+
+static const char *kind_names[] = {"", "engine", "store", "transport"};
+
+static const napi_type_tag kind_tags[] = {
+    {0, 0},
+    {0x6f6d6e69656e6731ull, 0x9a3c1f0e5b7d2a41ull}, /* engine */
+    {0x6f6d6e6973746f72ull, 0x2e8b4c7a1d9f0362ull}, /* store */
+    {0x6f6d6e697472616eull, 0x5c1a7e3b9d4f8026ull}, /* transport */
+};
+
+/*
+ * The native side of a JS handle object. An engine's handle is shared by
+ * the store / transport handles borrowed from it (refs counts the JS object
+ * plus each borrower), so finalizers may run in any order: a borrowed
+ * handle stays valid memory while it exists and reports "closed" once its
+ * engine is closed or collected.
+ */
+typedef struct handle {
+    int kind;
+    int refs;
+    void *ptr;             /* NULL once closed */
+    struct handle *parent; /* the engine of a borrowed store / transport */
+} handle;
+
+static void handle_release(handle *h)
+{
+    if (--h->refs == 0)
+        free(h);
+}
+
+static void handle_close(handle *h)
+{
+    void *p = h->ptr;
+    h->ptr = NULL;
+    if (!p || h->parent)
+        return; /* closed already, or borrowed: the engine owns it */
+    switch (h->kind) {
+    case KIND_ENGINE: omni_engine_free(p); break;
+    case KIND_STORE: omni_store_free(p); break;
+    case KIND_TRANSPORT: omni_transport_free(p); break;
+    default: break;
+    }
+}
+
+static void handle_finalize(napi_env env, void *data, void *hint)
+{
+    (void)env;
+    (void)hint;
+    handle *h = data;
+    handle_close(h);
+    if (h->parent)
+        handle_release(h->parent);
+    handle_release(h);
+}
+
+static void *handle_ptr(const handle *h)
+{
+    if (!h->ptr || (h->parent && !h->parent->ptr))
+        return NULL;
+    return h->ptr;
+}
+
+/* Wraps ptr in a new JS object. On failure ptr is released (if owned). */
+static napi_value new_handle(napi_env env, int kind, void *ptr, handle *parent,
+                             napi_value parent_obj)
+{
+    napi_value obj;
+    handle *h = calloc(1, sizeof(*h));
+    if (!h) {
+        if (!parent) {
+            handle tmp = {kind, 1, ptr, NULL};
+            handle_close(&tmp);
+        }
+        return throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+    }
+    h->kind = kind;
+    h->refs = 1;
+    h->ptr = ptr;
+    h->parent = parent;
+    if (parent)
+        parent->refs++;
+    if (napi_create_object(env, &obj) != napi_ok ||
+        napi_type_tag_object(env, obj, &kind_tags[kind]) != napi_ok ||
+        napi_wrap(env, obj, h, handle_finalize, NULL, NULL) != napi_ok) {
+        handle_finalize(env, h, NULL);
+        return throw_napi(env);
+    }
+    if (parent_obj) {
+        /* keeps the engine's JS object (and so the engine) alive */
+        napi_property_descriptor prop = {"engine", NULL, NULL, NULL, NULL, parent_obj,
+                                         napi_default, NULL};
+        napi_define_properties(env, obj, 1, &prop);
+    }
+    return obj;
+}
+
+/* The handle of kind `kind` in v (NULL and no exception when nullable and v
+ * is undefined/null). Returns -1 with an exception pending on error. */
+static int get_handle(napi_env env, napi_value v, int kind, handle **out, int nullable)
+{
+    bool ok = false;
+    napi_valuetype t;
+    char msg[96];
+    *out = NULL;
+    if (nullable && is_nullish(env, v))
+        return 0;
+    if (napi_typeof(env, v, &t) != napi_ok || t != napi_object ||
+        napi_check_object_type_tag(env, v, &kind_tags[kind], &ok) != napi_ok || !ok ||
+        napi_unwrap(env, v, (void **)out) != napi_ok) {
+        snprintf(msg, sizeof(msg), "expected a libomni %s handle", kind_names[kind]);
+        throw_type(env, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The live pointer of a handle argument, or NULL with an exception. */
+static void *live_ptr(napi_env env, napi_value v, int kind, handle **hout)
+{
+    handle *h;
+    char msg[64];
+    if (get_handle(env, v, kind, &h, 0))
+        return NULL;
+    void *p = handle_ptr(h);
+    if (!p) {
+        snprintf(msg, sizeof(msg), "%s is closed", kind_names[kind]);
+        throw_invalid(env, msg);
+        return NULL;
+    }
+    if (hout)
+        *hout = h;
+    return p;
+}
+
+/* An optional engine argument: *out NULL for undefined/null. */
+static int get_engine_opt(napi_env env, napi_value v, const omni_engine **out)
+{
+    *out = NULL;
+    if (is_nullish(env, v))
+        return 0;
+    *out = live_ptr(env, v, KIND_ENGINE, NULL);
+    return *out ? 0 : -1;
+}
+
+/* ---- version, limits, statuses ---------------------------------------------- */
+
+static napi_value w_version(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    return make_string(env, omni_version(), strlen(omni_version()));
+}
+
+static napi_value w_version_number(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    return make_i64(env, omni_version_number());
+}
+
+static napi_value w_limit(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t id;
+    if (get_args(env, info, &a) || get_i64(env, a.argv[0], &id, "id"))
+        return NULL;
+    if (id < INT32_MIN || id > INT32_MAX)
+        return make_u64(env, 0);
+    return make_u64(env, omni_limit((int)id));
+}
+
+static napi_value w_strerror(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t st;
+    if (get_args(env, info, &a) || get_i64(env, a.argv[0], &st, "status"))
+        return NULL;
+    const char *s = omni_strerror(st < INT32_MIN || st > INT32_MAX ? INT32_MIN : (int)st);
+    return make_string(env, s, strlen(s));
+}
+
+static napi_value w_status_code(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t st;
+    if (get_args(env, info, &a) || get_i64(env, a.argv[0], &st, "status"))
+        return NULL;
+    const char *s = omni_status_code(st < INT32_MIN || st > INT32_MAX ? INT32_MIN : (int)st);
+    return make_string(env, s, strlen(s));
+}
+
+/* setErrorClass(OmniError): the constructor make_error() instantiates. */
+static napi_value w_set_error_class(napi_env env, napi_callback_info info)
+{
+    args a;
+    napi_valuetype t;
+    addon_data *d = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    NAPI_CALL(env, napi_typeof(env, a.argv[0], &t));
+    if (t != napi_function)
+        return throw_type(env, "the error class must be a function");
+    NAPI_CALL(env, napi_get_instance_data(env, (void **)&d));
+    if (!d)
+        return throw_napi(env);
+    if (d->error_ctor) {
+        napi_delete_reference(env, d->error_ctor);
+        d->error_ctor = NULL;
+    }
+    NAPI_CALL(env, napi_create_reference(env, a.argv[0], 1, &d->error_ctor));
+    return make_undefined(env);
+}
+
+/* ---- encodings -------------------------------------------------------------- */
+
+typedef int (*codec_fn)(char **out, size_t *out_len, const char *in, size_t len);
+
+static int b64_encode(char **out, size_t *out_len, const char *in, size_t len)
+{
+    return omni_base64_encode(out, out_len, in, len);
+}
+
+static int b64_decode(char **out, size_t *out_len, const char *in, size_t len)
+{
+    uint8_t *o = NULL;
+    int rc = omni_base64_decode(&o, out_len, in, len);
+    *out = (char *)o;
+    return rc;
+}
+
+static int b64url_encode(char **out, size_t *out_len, const char *in, size_t len)
+{
+    return omni_base64url_encode(out, out_len, in, len);
+}
+
+static int b64url_decode(char **out, size_t *out_len, const char *in, size_t len)
+{
+    uint8_t *o = NULL;
+    int rc = omni_base64url_decode(&o, out_len, in, len);
+    *out = (char *)o;
+    return rc;
+}
+
+/* f(bytes) -> string (as_buffer 0) or Buffer (as_buffer 1). */
+static napi_value codec(napi_env env, napi_callback_info info, codec_fn fn, int as_buffer)
+{
+    args a;
+    bytes_arg in;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &in, "data"))
+        return NULL;
+    int rc = fn(&out, &out_len, in.data, in.len);
+    bytes_free(&in);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return as_buffer ? take_buffer(env, out, out_len) : take_string(env, out, out_len);
+}
+
+static napi_value w_base64_encode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, b64_encode, 0);
+}
+
+static napi_value w_base64_decode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, b64_decode, 1);
+}
+
+static napi_value w_base64url_encode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, b64url_encode, 0);
+}
+
+static napi_value w_base64url_decode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, b64url_decode, 1);
+}
+
+static napi_value w_url_encode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, omni_url_encode, 0);
+}
+
+static napi_value w_url_decode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, omni_url_decode, 1);
+}
+
+/* formEncode(pairsJson) -> string */
+static napi_value w_form_encode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, omni_form_encode, 0);
+}
+
+/* formDecode(body) -> JSON text of [[name, value], ...] */
+static napi_value w_form_decode(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, omni_form_decode, 0);
+}
+
+/* utf8Validate(data): throws INVALID_ENCODING with .offset. */
+static napi_value w_utf8_validate(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg in;
+    size_t offset = 0;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &in, "data"))
+        return NULL;
+    int rc = omni_utf8_validate(in.data, in.len, &offset);
+    bytes_free(&in);
+    if (rc < 0) {
+        napi_value err = make_status_error(env, rc), v;
+        if (err && napi_create_double(env, (double)offset, &v) == napi_ok)
+            napi_set_named_property(env, err, "offset", v);
+        return throw_value(env, err);
+    }
+    return make_undefined(env);
+}
+
+/* ---- hashes, HMAC, JWT ---------------------------------------------------------- */
+
+static napi_value w_hash_size(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t id;
+    if (get_args(env, info, &a) || get_i64(env, a.argv[0], &id, "hash"))
+        return NULL;
+    return make_u64(env, omni_hash_size(id < 0 || id > INT32_MAX ? 0 : (int)id));
+}
+
+/* hashDigest(hashId, data) -> Buffer */
+static napi_value w_hash_digest(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t id;
+    bytes_arg in;
+    uint8_t out[OMNI_HASH_MAX_SIZE];
+    if (get_args(env, info, &a) || get_i64(env, a.argv[0], &id, "hash") ||
+        get_bytes(env, a.argv[1], &in, "data"))
+        return NULL;
+    int hid = id < 0 || id > INT32_MAX ? 0 : (int)id;
+    int rc = omni_hash_digest(out, sizeof(out), hid, in.data, in.len);
+    bytes_free(&in);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_buffer(env, out, omni_hash_size(hid));
+}
+
+/* hmac(hashId, key, data) -> Buffer */
+static napi_value w_hmac(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t id;
+    bytes_arg key, in;
+    uint8_t out[OMNI_HASH_MAX_SIZE];
+    if (get_args(env, info, &a) || get_i64(env, a.argv[0], &id, "hash") ||
+        get_bytes(env, a.argv[1], &key, "key"))
+        return NULL;
+    if (get_bytes(env, a.argv[2], &in, "data")) {
+        bytes_free(&key);
+        return NULL;
+    }
+    int hid = id < 0 || id > INT32_MAX ? 0 : (int)id;
+    int rc = omni_hmac(out, sizeof(out), hid, key.data, key.len, in.data, in.len);
+    bytes_free(&key);
+    bytes_free(&in);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_buffer(env, out, omni_hash_size(hid));
+}
+
+/* ctEqual(a, b) -> boolean (false for different lengths) */
+static napi_value w_ct_equal(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg x, y;
+    napi_value v;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &x, "a"))
+        return NULL;
+    if (get_bytes(env, a.argv[1], &y, "b")) {
+        bytes_free(&x);
+        return NULL;
+    }
+    int eq = x.len == y.len && omni_ct_equal(x.data, y.data, x.len) == 1;
+    bytes_free(&x);
+    bytes_free(&y);
+    NAPI_CALL(env, napi_get_boolean(env, eq, &v));
+    return v;
+}
+
+/* jwtSign(alg, key, headerJson | null, claimsJson) -> string */
+static napi_value w_jwt_sign(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *alg = NULL, *out = NULL;
+    bytes_arg key = {0}, header = {0}, claims = {0};
+    size_t out_len = 0;
+    int have_header = 0, rc;
+    napi_value result = NULL;
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[0], &alg, "alg", 0))
+        return NULL;
+    if (get_bytes(env, a.argv[1], &key, "key"))
+        goto done;
+    if (!is_nullish(env, a.argv[2])) {
+        if (get_bytes(env, a.argv[2], &header, "header"))
+            goto done;
+        have_header = 1;
+    }
+    if (get_bytes(env, a.argv[3], &claims, "claims"))
+        goto done;
+    rc = omni_jwt_sign(&out, &out_len, alg, key.data, key.len, have_header ? header.data : NULL,
+                       have_header ? header.len : 0, claims.data, claims.len);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    free(alg);
+    bytes_free(&key);
+    bytes_free(&header);
+    bytes_free(&claims);
+    return result;
+}
+
+/* jwtVerify(token, alg, key, leewaySeconds, engine | null) -> claims JSON text */
+static napi_value w_jwt_verify(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *alg = NULL, *out = NULL;
+    bytes_arg token = {0}, key = {0};
+    size_t out_len = 0;
+    int64_t leeway = 0;
+    const omni_engine *engine = NULL;
+    napi_value result = NULL;
+    int rc;
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[1], &alg, "alg", 0))
+        return NULL;
+    if (get_bytes(env, a.argv[0], &token, "token") || get_bytes(env, a.argv[2], &key, "key"))
+        goto done;
+    if (!is_nullish(env, a.argv[3]) && get_i64(env, a.argv[3], &leeway, "leeway"))
+        goto done;
+    if (get_engine_opt(env, a.argv[4], &engine))
+        goto done;
+    rc = omni_jwt_verify(&out, &out_len, engine, token.data, token.len, alg, key.data, key.len,
+                         leeway);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    free(alg);
+    bytes_free(&token);
+    bytes_free(&key);
+    return result;
+}
+
+/* ---- time ---------------------------------------------------------------------- */
+
+static napi_value w_time_parse(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg in;
+    int64_t ms = 0;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &in, "text"))
+        return NULL;
+    int rc = omni_time_parse(&ms, in.data, in.len);
+    bytes_free(&in);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_i64(env, ms);
+}
+
+static napi_value w_time_format(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t ms;
+    char out[OMNI_TIME_STRLEN];
+    if (get_args(env, info, &a) || get_i64(env, a.argv[0], &ms, "ms"))
+        return NULL;
+    int rc = omni_time_format(out, sizeof(out), ms);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_string(env, out, strlen(out));
+}
+
+/* ---- UUIDs ---------------------------------------------------------------------- */
+
+static napi_value w_uuid5(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *ns = NULL;
+    bytes_arg name;
+    char out[OMNI_UUID_STRLEN];
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[0], &ns, "namespace", 0))
+        return NULL;
+    if (get_bytes(env, a.argv[1], &name, "name")) {
+        free(ns);
+        return NULL;
+    }
+    int rc = omni_uuid5(out, ns, name.data, name.len);
+    free(ns);
+    bytes_free(&name);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_string(env, out, strlen(out));
+}
+
+static napi_value w_uuid7(napi_env env, napi_callback_info info)
+{
+    args a;
+    const omni_engine *engine;
+    char out[OMNI_UUID_STRLEN];
+    if (get_args(env, info, &a) || get_engine_opt(env, a.argv[0], &engine))
+        return NULL;
+    int rc = omni_uuid7(out, engine);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_string(env, out, strlen(out));
+}
+
+static napi_value w_uuid_parse(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg in;
+    uint8_t out[16];
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &in, "text"))
+        return NULL;
+    int rc = omni_uuid_parse(out, in.data, in.len);
+    bytes_free(&in);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_buffer(env, out, sizeof(out));
+}
+
+static napi_value w_uuid_format(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg in;
+    char out[OMNI_UUID_STRLEN];
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &in, "uuid"))
+        return NULL;
+    if (in.len != 16) {
+        bytes_free(&in);
+        return throw_invalid(env, "a UUID is 16 bytes");
+    }
+    int rc = omni_uuid_format(out, (const uint8_t *)in.data);
+    bytes_free(&in);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_string(env, out, strlen(out));
+}
+
+/* ---- engine ---------------------------------------------------------------------- */
+
+/* engineNew(configJson | null) -> engine handle */
+static napi_value w_engine_new(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg cfg = {0};
+    omni_engine *engine = NULL;
+    int have = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    if (!is_nullish(env, a.argv[0])) {
+        if (get_bytes(env, a.argv[0], &cfg, "config"))
+            return NULL;
+        have = 1;
+    }
+    int rc = omni_engine_new(&engine, have ? cfg.data : NULL, have ? cfg.len : 0, NULL);
+    bytes_free(&cfg);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_ENGINE, engine, NULL, NULL);
+}
+
+static napi_value w_engine_now_ms(napi_env env, napi_callback_info info)
+{
+    args a;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    return e ? make_i64(env, omni_engine_now_ms(e)) : NULL;
+}
+
+/* engineRandom(engine, n) -> Buffer of n random bytes */
+static napi_value w_engine_random(napi_env env, napi_callback_info info)
+{
+    args a;
+    uint64_t n;
+    void *data;
+    napi_value buf;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_u64(env, a.argv[1], &n, "n"))
+        return NULL;
+    if (n > 0x7fffffffu)
+        return throw_invalid(env, "n is too large");
+    NAPI_CALL(env, napi_create_buffer(env, (size_t)n, &data, &buf));
+    int rc = omni_engine_random(e, data, (size_t)n);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return buf;
+}
+
+/* engineStore(engine) -> store handle borrowed from the engine */
+static napi_value w_engine_store(napi_env env, napi_callback_info info)
+{
+    args a;
+    handle *h = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, &h);
+    if (!e)
+        return NULL;
+    omni_store *s = omni_engine_store(e);
+    if (!s)
+        return throw_status(env, omni_error_set(OMNI_EINTERNAL, "engine has no store", 0));
+    return new_handle(env, KIND_STORE, s, h, a.argv[0]);
+}
+
+/* engineTransport(engine) -> transport handle borrowed from the engine, or null */
+static napi_value w_engine_transport(napi_env env, napi_callback_info info)
+{
+    args a;
+    handle *h = NULL;
+    napi_value v;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, &h);
+    if (!e)
+        return NULL;
+    omni_transport *t = omni_engine_transport(e);
+    if (!t) {
+        napi_get_null(env, &v);
+        return v;
+    }
+    return new_handle(env, KIND_TRANSPORT, t, h, a.argv[0]);
+}
+
+/* close(handle): releases an owned handle, detaches a borrowed one; idempotent. */
+static napi_value w_close(napi_env env, napi_callback_info info)
+{
+    args a;
+    handle *h = NULL;
+    napi_valuetype t;
+    if (get_args(env, info, &a))
+        return NULL;
+    NAPI_CALL(env, napi_typeof(env, a.argv[0], &t));
+    if (t != napi_object)
+        return throw_type(env, "expected a libomni handle");
+    for (int kind = KIND_ENGINE; kind <= KIND_TRANSPORT && !h; kind++) {
+        bool ok = false;
+        if (napi_check_object_type_tag(env, a.argv[0], &kind_tags[kind], &ok) == napi_ok && ok)
+            NAPI_CALL(env, napi_unwrap(env, a.argv[0], (void **)&h));
+    }
+    if (!h)
+        return throw_type(env, "expected a libomni handle");
+    handle_close(h);
+    return make_undefined(env);
+}
+
+/* isClosed(handle) -> boolean */
+static napi_value w_is_closed(napi_env env, napi_callback_info info)
+{
+    args a;
+    handle *h = NULL;
+    napi_value v;
+    if (get_args(env, info, &a))
+        return NULL;
+    for (int kind = KIND_ENGINE; kind <= KIND_TRANSPORT && !h; kind++) {
+        bool ok = false;
+        if (napi_check_object_type_tag(env, a.argv[0], &kind_tags[kind], &ok) == napi_ok && ok)
+            NAPI_CALL(env, napi_unwrap(env, a.argv[0], (void **)&h));
+    }
+    if (!h)
+        return throw_type(env, "expected a libomni handle");
+    NAPI_CALL(env, napi_get_boolean(env, handle_ptr(h) == NULL, &v));
+    return v;
+}
+
+/* ---- store ------------------------------------------------------------------------ */
+
+static napi_value w_store_open(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *uri = NULL;
+    omni_store *s = NULL;
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[0], &uri, "uri", 0))
+        return NULL;
+    int rc = omni_store_open(&s, uri);
+    free(uri);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_STORE, s, NULL, NULL);
+}
+
+/* storeGet(store, ns, key, nowMs) -> {value: json text, version, expiresAtMs} | null */
+static napi_value w_store_get(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *ns = NULL, *key = NULL, *value = NULL;
+    size_t value_len = 0;
+    uint64_t version = 0;
+    int64_t now = 0, expires = 0;
+    napi_value result = NULL, obj, v;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_store *s = live_ptr(env, a.argv[0], KIND_STORE, NULL);
+    if (!s || get_cstr(env, a.argv[1], &ns, "ns", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &key, "key", 0) || get_i64(env, a.argv[3], &now, "nowMs"))
+        goto done;
+    rc = omni_store_get(s, ns, key, now, &value, &value_len, &version, &expires);
+    if (rc == OMNI_ENOTFOUND) {
+        napi_get_null(env, &result);
+        goto done;
+    }
+    if (rc < 0) {
+        throw_status(env, rc);
+        goto done;
+    }
+    v = take_string(env, value, value_len);
+    if (!v || napi_create_object(env, &obj) != napi_ok ||
+        napi_set_named_property(env, obj, "value", v) != napi_ok)
+        goto done;
+    if (!(v = make_u64(env, version)) || napi_set_named_property(env, obj, "version", v) != napi_ok)
+        goto done;
+    if (!(v = make_i64(env, expires)) ||
+        napi_set_named_property(env, obj, "expiresAtMs", v) != napi_ok)
+        goto done;
+    result = obj;
+done:
+    free(ns);
+    free(key);
+    if (!result)
+        throw_napi(env);
+    return result;
+}
+
+/* storePut(store, ns, key, valueJson, expectedVersion, expiresAtMs, nowMs) -> new version */
+static napi_value w_store_put(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *ns = NULL, *key = NULL;
+    bytes_arg value = {0};
+    uint64_t expected = 0, version = 0;
+    int64_t expires = 0, now = 0;
+    napi_value result = NULL;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_store *s = live_ptr(env, a.argv[0], KIND_STORE, NULL);
+    if (!s || get_cstr(env, a.argv[1], &ns, "ns", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &key, "key", 0) || get_bytes(env, a.argv[3], &value, "value") ||
+        get_u64(env, a.argv[4], &expected, "expectedVersion") ||
+        get_i64(env, a.argv[5], &expires, "expiresAtMs") || get_i64(env, a.argv[6], &now, "nowMs"))
+        goto done;
+    rc = omni_store_put(s, ns, key, value.data, value.len, expected, expires, now, &version);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = make_u64(env, version);
+done:
+    free(ns);
+    free(key);
+    bytes_free(&value);
+    return result;
+}
+
+/* storeDelete(store, ns, key, expectedVersion, nowMs) */
+static napi_value w_store_delete(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *ns = NULL, *key = NULL;
+    uint64_t expected = 0;
+    int64_t now = 0;
+    napi_value result = NULL;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_store *s = live_ptr(env, a.argv[0], KIND_STORE, NULL);
+    if (!s || get_cstr(env, a.argv[1], &ns, "ns", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &key, "key", 0) ||
+        get_u64(env, a.argv[3], &expected, "expectedVersion") ||
+        get_i64(env, a.argv[4], &now, "nowMs"))
+        goto done;
+    rc = omni_store_delete(s, ns, key, expected, now);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = make_undefined(env);
+done:
+    free(ns);
+    free(key);
+    return result;
+}
+
+/* storeList(store, ns, prefix, after | null, limit, nowMs) -> page JSON text */
+static napi_value w_store_list(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *ns = NULL, *prefix = NULL, *after = NULL, *out = NULL;
+    size_t out_len = 0;
+    uint64_t limit = 0;
+    int64_t now = 0;
+    napi_value result = NULL;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_store *s = live_ptr(env, a.argv[0], KIND_STORE, NULL);
+    if (!s || get_cstr(env, a.argv[1], &ns, "ns", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &prefix, "prefix", 1) ||
+        get_cstr(env, a.argv[3], &after, "after", 1) ||
+        get_u64(env, a.argv[4], &limit, "limit") || get_i64(env, a.argv[5], &now, "nowMs"))
+        goto done;
+    if (limit > SIZE_MAX)
+        limit = SIZE_MAX;
+    rc = omni_store_list_json(s, ns, prefix ? prefix : "", after, (size_t)limit, now, &out,
+                              &out_len);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    free(ns);
+    free(prefix);
+    free(after);
+    return result;
+}
+
+/* ---- transports -------------------------------------------------------------------- */
+
+/* transportCurl(optionsJson | null) -> transport handle */
+static napi_value w_transport_curl(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg opts = {0};
+    omni_transport *t = NULL;
+    int have = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    if (!is_nullish(env, a.argv[0])) {
+        if (get_bytes(env, a.argv[0], &opts, "options"))
+            return NULL;
+        have = 1;
+    }
+    int rc = omni_transport_curl_new(&t, have ? opts.data : NULL, have ? opts.len : 0);
+    bytes_free(&opts);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_TRANSPORT, t, NULL, NULL);
+}
+
+/* transportScripted(responsesJson) -> transport handle */
+static napi_value w_transport_scripted(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg json;
+    omni_transport *t = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &json, "responses"))
+        return NULL;
+    int rc = omni_transport_scripted_new(&t, json.data, json.len);
+    bytes_free(&json);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_TRANSPORT, t, NULL, NULL);
+}
+
+/* transportSend(transport, requestJson) -> response JSON text */
+static napi_value w_transport_send(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg json;
+    omni_http_request *req = NULL;
+    omni_http_response *resp = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_transport *t = live_ptr(env, a.argv[0], KIND_TRANSPORT, NULL);
+    if (!t || get_bytes(env, a.argv[1], &json, "request"))
+        return NULL;
+    int rc = omni_http_request_from_json(&req, json.data, json.len);
+    bytes_free(&json);
+    if (rc < 0)
+        return throw_status(env, rc);
+    rc = omni_transport_send(t, req, &resp);
+    omni_http_request_free(req);
+    if (rc < 0)
+        return throw_status(env, rc);
+    rc = omni_http_response_to_json(&out, &out_len, resp);
+    omni_http_response_free(resp);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* transportSent(transport) -> JSON text of the requests a scripted transport got */
+static napi_value w_transport_sent(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_transport *t = live_ptr(env, a.argv[0], KIND_TRANSPORT, NULL);
+    if (!t)
+        return NULL;
+    int rc = omni_transport_scripted_sent(t, &out, &out_len);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* ---- module ----------------------------------------------------------------------- */
+
+#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
+{
+    static const napi_property_descriptor fns[] = {
+        FN("version", w_version),
+        FN("versionNumber", w_version_number),
+        FN("limit", w_limit),
+        FN("strerror", w_strerror),
+        FN("statusCode", w_status_code),
+        FN("setErrorClass", w_set_error_class),
+        FN("base64Encode", w_base64_encode),
+        FN("base64Decode", w_base64_decode),
+        FN("base64urlEncode", w_base64url_encode),
+        FN("base64urlDecode", w_base64url_decode),
+        FN("urlEncode", w_url_encode),
+        FN("urlDecode", w_url_decode),
+        FN("formEncode", w_form_encode),
+        FN("formDecode", w_form_decode),
+        FN("utf8Validate", w_utf8_validate),
+        FN("hashSize", w_hash_size),
+        FN("hashDigest", w_hash_digest),
+        FN("hmac", w_hmac),
+        FN("ctEqual", w_ct_equal),
+        FN("jwtSign", w_jwt_sign),
+        FN("jwtVerify", w_jwt_verify),
+        FN("timeParse", w_time_parse),
+        FN("timeFormat", w_time_format),
+        FN("uuid5", w_uuid5),
+        FN("uuid7", w_uuid7),
+        FN("uuidParse", w_uuid_parse),
+        FN("uuidFormat", w_uuid_format),
+        FN("engineNew", w_engine_new),
+        FN("engineNowMs", w_engine_now_ms),
+        FN("engineRandom", w_engine_random),
+        FN("engineStore", w_engine_store),
+        FN("engineTransport", w_engine_transport),
+        FN("close", w_close),
+        FN("isClosed", w_is_closed),
+        FN("storeOpen", w_store_open),
+        FN("storeGet", w_store_get),
+        FN("storePut", w_store_put),
+        FN("storeDelete", w_store_delete),
+        FN("storeList", w_store_list),
+        FN("transportCurl", w_transport_curl),
+        FN("transportScripted", w_transport_scripted),
+        FN("transportSend", w_transport_send),
+        FN("transportSent", w_transport_sent),
+    };
+    addon_data *d = calloc(1, sizeof(*d));
+    if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {
+        free(d);
+        napi_throw_error(env, "ERR_OMNI_INIT", "libomni addon: out of memory");
+        return NULL;
+    }
+    if (napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns) != napi_ok)
+        return throw_napi(env);
+    napi_value any, create;
+    if (napi_create_bigint_uint64(env, OMNI_STORE_ANY_VERSION, &any) != napi_ok ||
+        napi_create_int32(env, (int32_t)OMNI_STORE_CREATE, &create) != napi_ok)
+        return throw_napi(env);
+    napi_property_descriptor consts[] = {
+        {"ANY_VERSION", NULL, NULL, NULL, NULL, any, napi_enumerable, NULL},
+        {"CREATE", NULL, NULL, NULL, NULL, create, napi_enumerable, NULL},
+    };
+    if (napi_define_properties(env, exports, 2, consts) != napi_ok)
+        return throw_napi(env);
+    return exports;
+}

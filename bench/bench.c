@@ -1,0 +1,73 @@
+/* The benchmark harness (see bench.h). */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile uintptr_t sink_value;
+
+void bench_sink(const void *p)
+{
+    sink_value ^= (uintptr_t)p;
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_measure(const bench_opts *o, bench_fn fn, void *ctx)
+{
+    /* calibrate: grow the iteration count until a batch takes batch_ms */
+    size_t iters = 1;
+    double target = (o->smoke ? 2.0 : o->batch_ms) * 1e6;
+    for (;;) {
+        double t0 = now_ns();
+        fn(ctx, iters);
+        double dt = now_ns() - t0;
+        if (dt >= target || iters >= (1u << 30)) {
+            if (o->smoke)
+                return dt / (double)iters;
+            break;
+        }
+        size_t next = dt > 0 ? (size_t)((double)iters * target / dt * 1.1) : iters * 10;
+        iters = next > iters * 10 ? iters * 10 : (next > iters ? next : iters * 2);
+    }
+    int n = o->batches > 0 ? o->batches : 7;
+    double *samples = calloc((size_t)n, sizeof(double));
+    for (int i = 0; i < n; i++) {
+        double t0 = now_ns();
+        fn(ctx, iters);
+        samples[i] = (now_ns() - t0) / (double)iters;
+    }
+    qsort(samples, (size_t)n, sizeof(double), cmp_double);
+    double median = samples[n / 2];
+    free(samples);
+    return median;
+}
+
+void bench_run(const bench_opts *o, const char *name, bench_fn fn, void *ctx,
+               const char *peer_name, bench_fn peer_fn, void *peer_ctx)
+{
+    if (o->filter && !strstr(name, o->filter))
+        return;
+    double ns = bench_measure(o, fn, ctx);
+    printf("{\"name\":\"%s\",\"ops_per_sec\":%.0f,\"ns_per_op\":%.1f", name, 1e9 / ns, ns);
+    if (peer_fn) {
+        double peer_ns = bench_measure(o, peer_fn, peer_ctx);
+        printf(",\"peer\":\"%s\",\"peer_ns_per_op\":%.1f,\"ratio\":%.2f", peer_name, peer_ns,
+               peer_ns / ns);
+    }
+    printf("%s}\n", o->smoke ? ",\"smoke\":true" : "");
+    fflush(stdout);
+}

@@ -1,0 +1,518 @@
+'use strict';
+/*
+ * omni: Node.js bindings for libomni (N-API addon, see src/addon.c).
+ *
+ * The addon is looked up in this order: env OMNI_NODE_ADDON (a path to
+ * omni_node.node); $OMNI_BUILD_DIR/bindings/node/omni_node.node; the build
+ * tree ../../build/bindings/node/omni_node.node relative to this folder;
+ * ./omni_node.node next to this file.
+ *
+ * Every failing call throws an OmniError with code, message, status,
+ * retryable and details (from the library's last error). Store versions are
+ * uint64: they are numbers while <= Number.MAX_SAFE_INTEGER (always, in
+ * practice) and BigInts above; ANY_VERSION is the BigInt 2^64 - 1.
+ */
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+function addonCandidates() {
+  const list = [];
+  if (process.env.OMNI_NODE_ADDON) list.push(process.env.OMNI_NODE_ADDON);
+  if (process.env.OMNI_BUILD_DIR) {
+    list.push(path.join(process.env.OMNI_BUILD_DIR, 'bindings', 'node', 'omni_node.node'));
+  }
+  list.push(path.join(__dirname, '..', '..', 'build', 'bindings', 'node', 'omni_node.node'));
+  list.push(path.join(__dirname, 'omni_node.node'));
+  return list;
+}
+
+function loadAddon() {
+  const tried = [];
+  for (const candidate of addonCandidates()) {
+    const file = path.resolve(candidate);
+    if (!fs.existsSync(file)) {
+      if (candidate === process.env.OMNI_NODE_ADDON) {
+        throw new Error(`OMNI_NODE_ADDON=${candidate} does not exist`);
+      }
+      tried.push(file);
+      continue;
+    }
+    // A file that exists but fails to load is a real error: report it.
+    const addon = require(file);
+    addon.path = file;
+    return addon;
+  }
+  throw new Error(
+    'libomni Node addon not found (set OMNI_NODE_ADDON or OMNI_BUILD_DIR); tried: ' +
+      tried.join(', '),
+  );
+}
+
+const native = loadAddon();
+
+/** A libomni call failed. */
+class OmniError extends Error {
+  constructor(message, fields = {}) {
+    super(message);
+    this.name = 'OmniError';
+    this.code = fields.code ?? 'UNKNOWN_ERROR';
+    this.status = fields.status ?? 0;
+    this.retryable = fields.retryable ?? false;
+    this.details = fields.details ?? null;
+  }
+
+  /** The seed's WorkflowError form. */
+  toJSON() {
+    const out = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.details !== null && this.details !== undefined) out.details = this.details;
+    return out;
+  }
+}
+
+native.setErrorClass(OmniError);
+
+/** Status codes (omni/common.h); the numbers are part of the ABI. */
+const Status = Object.freeze({
+  OK: 0,
+  EINVAL: -1,
+  ENOMEM: -2,
+  EJSON: -3,
+  ETOOLARGE: -4,
+  ETOODEEP: -5,
+  ENOTFOUND: -6,
+  ECONFLICT: -7,
+  EEXISTS: -8,
+  ESTORAGE: -9,
+  ETRANSPORT: -10,
+  ETIMEOUT: -11,
+  ECONNECT: -12,
+  ETLS: -13,
+  EHOOK: -14,
+  EVERSION: -15,
+  EENCODING: -16,
+  ESIGNATURE: -17,
+  EEXPIRED: -18,
+  ENOTYET: -19,
+  EKEY: -20,
+  ECRYPTO: -21,
+  ETIME: -22,
+  ECONFIG: -23,
+  EUNSUPPORTED: -24,
+  ERESPONSE: -25,
+  EEXHAUSTED: -26,
+  EINTERNAL: -27,
+  ESYNTAX: -28,
+  EMISSING: -29,
+  EHELPER: -30,
+});
+
+/** Ids of limit() (omni/omni.h). */
+const Limit = Object.freeze({
+  JSON_BYTES: 1,
+  JSON_DEPTH: 2,
+  CONFIG_BYTES: 3,
+  STORE_NS: 4,
+  STORE_KEY: 5,
+  STORE_VALUE: 6,
+  HTTP_BODY: 7,
+  HTTP_HEADERS: 8,
+  JWT_BYTES: 9,
+  CODEC_BYTES: 10,
+});
+
+const NAMESPACE_DNS = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+const NAMESPACE_URL = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
+const NAMESPACE_OID = '6ba7b812-9dad-11d1-80b4-00c04fd430c8';
+const NAMESPACE_X500 = '6ba7b814-9dad-11d1-80b4-00c04fd430c8';
+
+/** put()'s expectedVersion: create only. */
+const CREATE = native.CREATE;
+/** put()'s / delete()'s expectedVersion: whatever the current version is (BigInt 2^64 - 1). */
+const ANY_VERSION = native.ANY_VERSION;
+
+const HASHES = { sha1: 1, sha256: 2, sha512: 3 };
+
+function hashId(name) {
+  if (typeof name === 'number') return name;
+  if (typeof name !== 'string') throw new TypeError('hash name must be a string');
+  // Unknown names become 0, which the library rejects with INVALID_ARGUMENT.
+  return HASHES[name.toLowerCase().replace('-', '')] ?? 0;
+}
+
+function toJson(value, what) {
+  if (typeof value === 'string') return value;
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError(`${what} is not JSON-serializable`);
+  return text;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+// ---- version, limits, statuses -------------------------------------------
+
+/** The library's version string, e.g. "0.1.0". */
+function version() {
+  return native.version();
+}
+
+/** major * 10000 + minor * 100 + patch. */
+function versionNumber() {
+  return native.versionNumber();
+}
+
+/** The value of an input limit by id or name (see Limit); 0 when unknown. */
+function limit(id) {
+  if (typeof id === 'string') {
+    const n = Limit[id.toUpperCase()];
+    if (n === undefined) return 0;
+    id = n;
+  }
+  return native.limit(id);
+}
+
+const LIMITS = Object.freeze(
+  Object.fromEntries(Object.entries(Limit).map(([name, id]) => [name, native.limit(id)])),
+);
+
+function strerror(status) {
+  return native.strerror(status);
+}
+
+function statusCode(status) {
+  return native.statusCode(status);
+}
+
+// ---- encodings ----------------------------------------------------------------
+
+const base64Encode = (data) => native.base64Encode(data);
+const base64Decode = (text) => native.base64Decode(text);
+const base64urlEncode = (data) => native.base64urlEncode(data);
+const base64urlDecode = (text) => native.base64urlDecode(text);
+const urlEncode = (text) => native.urlEncode(text);
+const urlDecodeBuffer = (text) => native.urlDecode(text);
+
+/** Decodes %XX sequences; the result must be UTF-8 (else a TypeError). */
+function urlDecode(text) {
+  return strictUtf8.decode(native.urlDecode(text));
+}
+
+/** application/x-www-form-urlencoded from [[name, value], ...], an object, a Map or URLSearchParams. */
+function formEncode(pairs) {
+  let doc = pairs;
+  if (pairs instanceof Map || pairs instanceof URLSearchParams) doc = [...pairs.entries()];
+  return native.formEncode(JSON.stringify(doc));
+}
+
+/** Decodes a form body into [[name, value], ...], in order, repeated names kept. */
+function formDecode(body) {
+  return JSON.parse(native.formDecode(body));
+}
+
+/** Throws OmniError INVALID_ENCODING (with .offset) unless data is valid UTF-8. */
+function utf8Validate(data) {
+  native.utf8Validate(data);
+}
+
+// ---- hashes, HMAC, JWT ------------------------------------------------------------
+
+function hashSize(name) {
+  return native.hashSize(hashId(name));
+}
+
+/** Digest of data with 'sha1', 'sha256' or 'sha512'. */
+function hashDigest(name, data) {
+  return native.hashDigest(hashId(name), data);
+}
+
+/** HMAC (RFC 2104). */
+function hmac(name, key, data) {
+  return native.hmac(hashId(name), key, data);
+}
+
+/** Constant-time equality (false for different lengths). */
+function ctEqual(a, b) {
+  return native.ctEqual(a, b);
+}
+
+/** Signs claims into a compact JWT: HS256 (raw secret), RS256 / ES256 (PEM key). */
+function jwtSign({ alg, key, claims, header } = {}) {
+  const headerJson = header === undefined || header === null ? null : toJson(header, 'header');
+  return native.jwtSign(alg, key, headerJson, toJson(claims ?? {}, 'claims'));
+}
+
+/** Verifies a token signed with `alg` and returns its claims ("exp"/"nbf" checked
+ * against the engine's clock, or the system clock, with `leeway` seconds). */
+function jwtVerify(token, { alg, key, leeway = 0, engine = null } = {}) {
+  const handle = engine ? handleOf(engine) : null;
+  return JSON.parse(native.jwtVerify(token, alg, key, leeway, handle));
+}
+
+// ---- time ------------------------------------------------------------------------
+
+/** RFC 3339 date-time -> Unix milliseconds. */
+function timeParse(text) {
+  return native.timeParse(text);
+}
+
+/** Unix milliseconds (or a Date) -> "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+function timeFormat(ms) {
+  return native.timeFormat(ms instanceof Date ? ms.getTime() : ms);
+}
+
+// ---- UUIDs --------------------------------------------------------------------------
+
+function uuid5(namespace, name) {
+  return native.uuid5(namespace, name);
+}
+
+function uuid7(engine = null) {
+  return native.uuid7(engine ? handleOf(engine) : null);
+}
+
+function uuidParse(text) {
+  return native.uuidParse(text);
+}
+
+function uuidFormat(bytes) {
+  return native.uuidFormat(bytes);
+}
+
+// ---- engine, store, transport ----------------------------------------------------------
+
+const kHandle = Symbol('omni.handle');
+
+function handleOf(obj) {
+  const h = obj && obj[kHandle];
+  if (!h) throw new TypeError('expected an omni Engine, Store or Transport');
+  return h;
+}
+
+function defineDispose(cls) {
+  if (typeof Symbol.dispose === 'symbol') {
+    Object.defineProperty(cls.prototype, Symbol.dispose, {
+      value() {
+        this.close();
+      },
+    });
+  }
+}
+
+/** An engine: configuration plus hooks. Release with close() (or let the GC do it). */
+class Engine {
+  #store = null;
+  #transport;
+
+  /**
+   * @param config an object (serialized to JSON), a JSON string, or undefined for
+   *   defaults; e.g. {clock: {fixed: '2026-01-01T00:00:00Z'}, random: {seed: 1}}.
+   */
+  constructor(config) {
+    const json = config === undefined || config === null ? null : toJson(config, 'config');
+    this[kHandle] = native.engineNew(json);
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  /** The engine's clock, Unix milliseconds. */
+  nowMs() {
+    return native.engineNowMs(this[kHandle]);
+  }
+
+  /** n bytes from the engine's random hook. */
+  random(n) {
+    return native.engineRandom(this[kHandle], n);
+  }
+
+  /** The engine's store (borrowed: it keeps the engine alive). */
+  get store() {
+    if (!this.#store || this.#store.closed) {
+      this.#store = new Store(kHandle, native.engineStore(this[kHandle]), this);
+    }
+    return this.#store;
+  }
+
+  /** The engine's transport (borrowed), or null when it has none. */
+  get transport() {
+    if (this.#transport === undefined || (this.#transport && this.#transport.closed)) {
+      const h = native.engineTransport(this[kHandle]);
+      this.#transport = h ? new Transport(kHandle, h, this) : null;
+    }
+    return this.#transport;
+  }
+
+  /** Releases the engine (and its store and transport). Idempotent. */
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Engine);
+
+/**
+ * A key/value store with compare-and-swap. Values are JSON documents; versions
+ * are numbers (BigInt above 2^53 - 1). nowMs defaults to the engine's clock for
+ * an engine's store and to Date.now() otherwise.
+ */
+class Store {
+  #engine;
+
+  /** Internal: use Store.open() or engine.store. */
+  constructor(token, handle, engine = null) {
+    if (token !== kHandle) throw new TypeError('use Store.open() or engine.store');
+    this[kHandle] = handle;
+    this.#engine = engine;
+  }
+
+  /** Opens a bundled backend by URI ("memory:"). */
+  static open(uri = 'memory:') {
+    return new Store(kHandle, native.storeOpen(uri));
+  }
+
+  static get CREATE() {
+    return CREATE;
+  }
+
+  static get ANY_VERSION() {
+    return ANY_VERSION;
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  #now(nowMs) {
+    if (nowMs !== undefined && nowMs !== null) return nowMs instanceof Date ? nowMs.getTime() : nowMs;
+    if (this.#engine && !this.#engine.closed) return this.#engine.nowMs();
+    return Date.now();
+  }
+
+  /** {value, version, expiresAtMs}, or null when absent or expired. */
+  get(ns, key, { nowMs } = {}) {
+    const rec = native.storeGet(this[kHandle], ns, key, this.#now(nowMs));
+    if (rec === null) return null;
+    return { value: JSON.parse(rec.value), version: rec.version, expiresAtMs: rec.expiresAtMs };
+  }
+
+  /** Writes value if expectedVersion holds (CREATE, a version, ANY_VERSION); returns the new version. */
+  put(ns, key, value, { expectedVersion = CREATE, expiresAtMs = 0, nowMs } = {}) {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError('value is not JSON-serializable');
+    const expires = expiresAtMs instanceof Date ? expiresAtMs.getTime() : expiresAtMs;
+    return native.storePut(this[kHandle], ns, key, json, expectedVersion, expires, this.#now(nowMs));
+  }
+
+  /** Deletes a record if expectedVersion (a version or ANY_VERSION) holds. */
+  delete(ns, key, { expectedVersion = ANY_VERSION, nowMs } = {}) {
+    native.storeDelete(this[kHandle], ns, key, expectedVersion, this.#now(nowMs));
+  }
+
+  /** One page: {items: [{key, value, version, expiresAt}], next: cursor | null}. */
+  list(ns, { prefix = '', after = null, limit = 100, nowMs } = {}) {
+    return JSON.parse(native.storeList(this[kHandle], ns, prefix, after, limit, this.#now(nowMs)));
+  }
+
+  /** Releases an owned store; detaches a borrowed one. Idempotent. */
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Store);
+
+/**
+ * Executes HTTP requests in their JSON form: {method, url, headers, body |
+ * bodyBase64, timeoutMs}; a Buffer body is sent as bodyBase64. Responses are
+ * {status, headers, body | bodyBase64}.
+ */
+class Transport {
+  #engine;
+
+  /** Internal: use Transport.curl(), Transport.scripted() or engine.transport. */
+  constructor(token, handle, engine = null) {
+    if (token !== kHandle) throw new TypeError('use Transport.curl() or Transport.scripted()');
+    this[kHandle] = handle;
+    this.#engine = engine;
+  }
+
+  /** The libcurl transport (timeoutMs, connectTimeoutMs, maxResponseBytes, maxConnections, caFile, userAgent). */
+  static curl(options) {
+    const json = options === undefined || options === null ? null : toJson(options, 'options');
+    return new Transport(kHandle, native.transportCurl(json));
+  }
+
+  /** Answers from canned responses in order and records the requests (see sent()). */
+  static scripted(responses) {
+    return new Transport(kHandle, native.transportScripted(toJson(responses, 'responses')));
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  /** Executes one request; an HTTP error status is a response, not an exception. */
+  send(request) {
+    let req = request;
+    if (req && typeof req === 'object' && req.body !== undefined && typeof req.body !== 'string') {
+      if (!(req.body instanceof Uint8Array)) throw new TypeError('body must be a string or a Buffer');
+      const { body, ...rest } = req;
+      req = { ...rest, bodyBase64: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') };
+    }
+    return JSON.parse(native.transportSend(this[kHandle], toJson(req, 'request')));
+  }
+
+  /** The requests a scripted transport was sent, in order. */
+  sent() {
+    return JSON.parse(native.transportSent(this[kHandle]));
+  }
+
+  /** Releases an owned transport; detaches a borrowed one. Idempotent. */
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Transport);
+
+module.exports = {
+  OmniError,
+  Status,
+  Limit,
+  LIMITS,
+  NAMESPACE_DNS,
+  NAMESPACE_URL,
+  NAMESPACE_OID,
+  NAMESPACE_X500,
+  CREATE,
+  ANY_VERSION,
+  version,
+  versionNumber,
+  limit,
+  strerror,
+  statusCode,
+  base64Encode,
+  base64Decode,
+  base64urlEncode,
+  base64urlDecode,
+  urlEncode,
+  urlDecode,
+  urlDecodeBuffer,
+  formEncode,
+  formDecode,
+  utf8Validate,
+  hashSize,
+  hashDigest,
+  hmac,
+  ctEqual,
+  jwtSign,
+  jwtVerify,
+  timeParse,
+  timeFormat,
+  uuid5,
+  uuid7,
+  uuidParse,
+  uuidFormat,
+  Engine,
+  Store,
+  Transport,
+  addonPath: native.path,
+};

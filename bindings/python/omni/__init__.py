@@ -1,0 +1,110 @@
+"""omni: Python bindings (ctypes) for libomni, the message-processing core of an
+omnichannel messaging platform.
+
+Every failing call raises :class:`OmniError` with ``status``, ``code``,
+``message``, ``retryable`` and ``details`` taken from the library's last
+error. See README.md for an example.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from ._errors import OmniError, Status
+from ._functions import (
+    NAMESPACE_DNS,
+    NAMESPACE_OID,
+    NAMESPACE_URL,
+    NAMESPACE_X500,
+    BytesLike,
+    Limit,
+    base64_decode,
+    base64_encode,
+    base64url_decode,
+    base64url_encode,
+    ct_equal,
+    form_decode,
+    form_encode,
+    hash_digest,
+    hash_size,
+    hmac,
+    jwt_sign,
+    jwt_verify,
+    limit,
+    limits,
+    status_code,
+    strerror,
+    time_format,
+    time_parse,
+    url_decode,
+    url_decode_bytes,
+    url_encode,
+    utf8_validate,
+    uuid5,
+    uuid7,
+    uuid_format,
+    uuid_parse,
+    version,
+    version_number,
+)
+from ._lib import library_path
+from ._objects import ANY_VERSION, CREATE, Engine, Record, Store, Transport
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "ANY_VERSION",
+    "BytesLike",
+    "CREATE",
+    "Engine",
+    "LIMITS",
+    "Limit",
+    "NAMESPACE_DNS",
+    "NAMESPACE_OID",
+    "NAMESPACE_URL",
+    "NAMESPACE_X500",
+    "OmniError",
+    "Record",
+    "Status",
+    "Store",
+    "Transport",
+    "base64_decode",
+    "base64_encode",
+    "base64url_decode",
+    "base64url_encode",
+    "ct_equal",
+    "form_decode",
+    "form_encode",
+    "hash_digest",
+    "hash_size",
+    "hmac",
+    "jwt_sign",
+    "jwt_verify",
+    "library_path",
+    "limit",
+    "limits",
+    "status_code",
+    "strerror",
+    "time_format",
+    "time_parse",
+    "url_decode",
+    "url_decode_bytes",
+    "url_encode",
+    "utf8_validate",
+    "uuid5",
+    "uuid7",
+    "uuid_format",
+    "uuid_parse",
+    "version",
+    "version_number",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # LIMITS is computed on first use so that importing omni does not load the library.
+    if name == "LIMITS":
+        value: Dict[str, int] = limits()
+        globals()["LIMITS"] = value
+        return value
+    raise AttributeError(f"module 'omni' has no attribute {name!r}")

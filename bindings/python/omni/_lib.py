@@ -1,0 +1,268 @@
+"""Loading libomni and declaring the C prototypes (ctypes).
+
+The library is looked up in this order:
+
+1. ``OMNI_LIBRARY``: a path to ``libomni.so``;
+2. the build tree: ``$OMNI_BUILD_DIR/lib/libomni.so.0``, then
+   ``../../build/lib/libomni.so.0`` relative to this package's source folder;
+3. the system: ``ctypes.util.find_library("omni")``, then ``libomni.so.0``.
+
+Every function gets its ``argtypes`` / ``restype`` declared from the table
+below the first time it is used, so a library that lacks a symbol only fails
+when that symbol is actually called.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from ctypes import (
+    POINTER,
+    Structure,
+    c_char_p,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_uint,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+__all__ = ["lib", "library_path", "OmniErrorStruct", "STORE_LIST_CB", "PROTOTYPES"]
+
+
+class OmniErrorStruct(Structure):
+    """``omni_error`` from omni/common.h."""
+
+    _fields_ = [
+        ("status", c_int),
+        ("retryable", c_int),
+        ("code", c_char_p),
+        ("message", c_char_p),
+        ("details", c_char_p),
+    ]
+
+
+# omni_store_list_cb (omni/hooks.h)
+STORE_LIST_CB = ctypes.CFUNCTYPE(
+    c_int, c_void_p, c_char_p, c_size_t, c_char_p, c_size_t, c_uint64, c_int64
+)
+
+_P_CHARP = POINTER(c_char_p)
+_P_SIZE = POINTER(c_size_t)
+_P_U64 = POINTER(c_uint64)
+_P_I64 = POINTER(c_int64)
+
+# name: (restype, argtypes)
+PROTOTYPES: Dict[str, Tuple[Any, Sequence[Any]]] = {
+    # common.h
+    "omni_strerror": (c_char_p, [c_int]),
+    "omni_status_code": (c_char_p, [c_int]),
+    "omni_error_last": (POINTER(OmniErrorStruct), []),
+    "omni_error_last_status": (c_int, []),
+    "omni_error_last_code": (c_char_p, []),
+    "omni_error_last_message": (c_char_p, []),
+    "omni_error_last_retryable": (c_int, []),
+    "omni_error_last_json": (c_int, [_P_CHARP, _P_SIZE]),
+    "omni_error_clear": (None, []),
+    "omni_error_set": (c_int, [c_int, c_char_p, c_int]),
+    "omni_malloc": (c_void_p, [c_size_t]),
+    "omni_free": (None, [c_void_p]),
+    # omni.h
+    "omni_version": (c_char_p, []),
+    "omni_version_number": (c_int, []),
+    "omni_limit": (c_uint64, [c_int]),
+    "omni_engine_new": (c_int, [POINTER(c_void_p), c_char_p, c_size_t, c_void_p]),
+    "omni_engine_free": (None, [c_void_p]),
+    "omni_engine_now_ms": (c_int64, [c_void_p]),
+    "omni_engine_random": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "omni_engine_store": (c_void_p, [c_void_p]),
+    "omni_engine_transport": (c_void_p, [c_void_p]),
+    # hooks.h (hook tables are passed as opaque pointers)
+    "omni_clock_hook_init": (c_int, [c_void_p, c_uint]),
+    "omni_random_hook_init": (c_int, [c_void_p, c_uint]),
+    "omni_log_hook_init": (c_int, [c_void_p, c_uint]),
+    "omni_metrics_hook_init": (c_int, [c_void_p, c_uint]),
+    "omni_storage_hook_init": (c_int, [c_void_p, c_uint]),
+    "omni_transport_hook_init": (c_int, [c_void_p, c_uint]),
+    "omni_hooks_init": (c_int, [c_void_p, c_uint]),
+    # store.h
+    "omni_store_open": (c_int, [POINTER(c_void_p), c_char_p]),
+    "omni_store_wrap": (c_int, [POINTER(c_void_p), c_void_p]),
+    "omni_store_free": (None, [c_void_p]),
+    "omni_store_get_hook": (c_int, [c_void_p, c_void_p]),
+    "omni_store_list": (
+        c_int,
+        [c_void_p, c_char_p, c_char_p, c_char_p, c_size_t, c_int64, STORE_LIST_CB, c_void_p,
+         _P_CHARP],
+    ),
+    "omni_store_get": (
+        c_int,
+        [c_void_p, c_char_p, c_char_p, c_int64, _P_CHARP, _P_SIZE, _P_U64, _P_I64],
+    ),
+    "omni_store_put": (
+        c_int,
+        [c_void_p, c_char_p, c_char_p, c_char_p, c_size_t, c_uint64, c_int64, c_int64, _P_U64],
+    ),
+    "omni_store_delete": (c_int, [c_void_p, c_char_p, c_char_p, c_uint64, c_int64]),
+    "omni_store_list_json": (
+        c_int,
+        [c_void_p, c_char_p, c_char_p, c_char_p, c_size_t, c_int64, _P_CHARP, _P_SIZE],
+    ),
+    # http.h
+    "omni_http_request_new": (c_int, [POINTER(c_void_p), c_char_p, c_char_p]),
+    "omni_http_request_add_header": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "omni_http_request_set_body": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "omni_http_request_set_timeout_ms": (c_int, [c_void_p, c_uint32]),
+    "omni_http_request_method": (c_char_p, [c_void_p]),
+    "omni_http_request_url": (c_char_p, [c_void_p]),
+    "omni_http_request_header_count": (c_size_t, [c_void_p]),
+    "omni_http_request_header_name": (c_char_p, [c_void_p, c_size_t]),
+    "omni_http_request_header_value": (c_char_p, [c_void_p, c_size_t]),
+    "omni_http_request_header": (c_char_p, [c_void_p, c_char_p]),
+    "omni_http_request_body": (c_void_p, [c_void_p, _P_SIZE]),
+    "omni_http_request_timeout_ms": (c_uint32, [c_void_p]),
+    "omni_http_response_new": (c_int, [POINTER(c_void_p)]),
+    "omni_http_response_set_status": (c_int, [c_void_p, c_int]),
+    "omni_http_response_add_header": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "omni_http_response_set_body": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "omni_http_response_append_body": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "omni_http_response_status": (c_int, [c_void_p]),
+    "omni_http_response_header_count": (c_size_t, [c_void_p]),
+    "omni_http_response_header_name": (c_char_p, [c_void_p, c_size_t]),
+    "omni_http_response_header_value": (c_char_p, [c_void_p, c_size_t]),
+    "omni_http_response_header": (c_char_p, [c_void_p, c_char_p]),
+    "omni_http_response_body": (c_void_p, [c_void_p, _P_SIZE]),
+    "omni_http_request_from_json": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_http_request_to_json": (c_int, [_P_CHARP, _P_SIZE, c_void_p]),
+    "omni_http_request_free": (None, [c_void_p]),
+    "omni_http_response_from_json": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_http_response_to_json": (c_int, [_P_CHARP, _P_SIZE, c_void_p]),
+    "omni_http_response_free": (None, [c_void_p]),
+    "omni_transport_curl_new": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_transport_scripted_new": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_transport_scripted_sent": (c_int, [c_void_p, _P_CHARP, _P_SIZE]),
+    "omni_transport_wrap": (c_int, [POINTER(c_void_p), c_void_p]),
+    "omni_transport_get_hook": (c_int, [c_void_p, c_void_p]),
+    "omni_transport_free": (None, [c_void_p]),
+    "omni_transport_send": (c_int, [c_void_p, c_void_p, POINTER(c_void_p)]),
+    # encoding.h
+    "omni_base64_encode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_base64_decode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_base64url_encode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_base64url_decode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_url_encode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_url_decode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_form_encode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_form_decode": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_utf8_validate": (c_int, [c_char_p, c_size_t, _P_SIZE]),
+    # crypto.h
+    "omni_hash_size": (c_size_t, [c_int]),
+    "omni_hash_digest": (c_int, [c_char_p, c_size_t, c_int, c_char_p, c_size_t]),
+    "omni_hmac": (c_int, [c_char_p, c_size_t, c_int, c_char_p, c_size_t, c_char_p, c_size_t]),
+    "omni_ct_equal": (c_int, [c_char_p, c_char_p, c_size_t]),
+    "omni_jwt_sign": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_char_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p,
+         c_size_t],
+    ),
+    "omni_jwt_verify": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_char_p, c_char_p, c_size_t,
+         c_int64],
+    ),
+    # datetime.h
+    "omni_time_parse": (c_int, [_P_I64, c_char_p, c_size_t]),
+    "omni_time_format": (c_int, [c_char_p, c_size_t, c_int64]),
+    # uuid.h
+    "omni_uuid_parse": (c_int, [c_char_p, c_char_p, c_size_t]),
+    "omni_uuid_format": (c_int, [c_char_p, c_char_p]),
+    "omni_uuid5": (c_int, [c_char_p, c_char_p, c_char_p, c_size_t]),
+    "omni_uuid7": (c_int, [c_char_p, c_void_p]),
+}
+
+
+def _candidates() -> List[str]:
+    found: List[str] = []
+    env = os.environ.get("OMNI_LIBRARY")
+    if env:
+        found.append(env)
+    build = os.environ.get("OMNI_BUILD_DIR")
+    if build:
+        found.append(str(Path(build) / "lib" / "libomni.so.0"))
+        found.append(str(Path(build) / "lib" / "libomni.so"))
+    source_build = Path(__file__).resolve().parent.parent.parent.parent / "build" / "lib"
+    found.append(str(source_build / "libomni.so.0"))
+    system = ctypes.util.find_library("omni")
+    if system:
+        found.append(system)
+    found.append("libomni.so.0")
+    return found
+
+
+class _Library:
+    """The loaded library; attributes are the C functions with prototypes."""
+
+    def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
+        self._cdll = cdll
+        self.path = path
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        proto = PROTOTYPES.get(name)
+        if proto is None:
+            raise AttributeError(f"libomni: no prototype declared for {name}")
+        func = getattr(self._cdll, name)  # AttributeError when the symbol is missing
+        func.restype = proto[0]
+        func.argtypes = list(proto[1])
+        setattr(self, name, func)  # cache: later lookups skip __getattr__
+        result: Callable[..., Any] = func
+        return result
+
+
+_lock = threading.Lock()
+_loaded: Optional[_Library] = None
+
+
+def _load() -> _Library:
+    global _loaded
+    with _lock:
+        if _loaded is not None:
+            return _loaded
+        errors: List[str] = []
+        explicit = os.environ.get("OMNI_LIBRARY")
+        for cand in _candidates():
+            is_path = os.sep in cand
+            if is_path and not os.path.exists(cand):
+                if cand == explicit:
+                    raise OSError(f"OMNI_LIBRARY={cand} does not exist")
+                continue
+            try:
+                cdll = ctypes.CDLL(cand)
+            except OSError as exc:
+                if cand == explicit:
+                    raise
+                errors.append(f"{cand}: {exc}")
+                continue
+            _loaded = _Library(cdll, cand)
+            return _loaded
+        raise OSError(
+            "libomni not found (set OMNI_LIBRARY or OMNI_BUILD_DIR, or install it): "
+            + "; ".join(errors)
+        )
+
+
+def lib() -> _Library:
+    """The loaded library (loaded on first use)."""
+    if _loaded is not None:
+        return _loaded
+    return _load()
+
+
+def library_path() -> str:
+    """The path or name the library was loaded from."""
+    return lib().path

@@ -1,0 +1,396 @@
+"""Engine, Store and Transport: the opaque handles of libomni as Python objects.
+
+Objects made by ``Engine(...)``, ``Store.open(...)``, ``Transport.curl(...)`` and
+``Transport.scripted(...)`` own their handle: ``close()`` (or the ``with`` block,
+or garbage collection) releases it. ``Engine.store`` and ``Engine.transport``
+are borrowed from the engine: they keep the engine alive, their ``close()``
+only detaches them, and they stop working once the engine is closed.
+
+Thread-safety: the handles themselves are thread-safe (see the C headers);
+``close()`` must not race with other calls on the same object.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+from ._errors import OmniError, Status, call_out, check, closed_error, take
+from ._functions import from_json, to_bytes, to_cstr, to_json
+from ._lib import lib
+
+__all__ = ["Engine", "Store", "Transport", "Record", "CREATE", "ANY_VERSION"]
+
+CREATE = 0
+"""put()'s expected_version: create only (fails ALREADY_EXISTS when present)."""
+
+ANY_VERSION = 2**64 - 1
+"""put()'s / delete()'s expected_version: whatever the current version is."""
+
+
+def _config_bytes(config: Union[Mapping[str, Any], str, bytes, None]) -> Optional[bytes]:
+    if config is None:
+        return None
+    if isinstance(config, (str, bytes)):
+        return to_bytes(config, "config")
+    return to_json(dict(config))
+
+
+class Engine:
+    """An engine: configuration plus hooks (omni_engine_new).
+
+    ``config`` is a dict (serialized to JSON), a JSON string, or None for all
+    defaults; e.g. ``{"clock": {"fixed": "2026-01-01T00:00:00Z"},
+    "random": {"seed": 1}}`` for deterministic time and randomness.
+    """
+
+    _handle: Optional[int]
+
+    def __init__(self, config: Union[Mapping[str, Any], str, bytes, None] = None) -> None:
+        self._handle = None
+        raw = _config_bytes(config)
+        handle = ctypes.c_void_p()
+        check(lib().omni_engine_new(ctypes.byref(handle), raw, len(raw) if raw else 0, None))
+        self._handle = handle.value
+
+    def _handle_or_raise(self) -> int:
+        if not self._handle:
+            raise closed_error("engine")
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        return not self._handle
+
+    def now_ms(self) -> int:
+        """The engine's clock, Unix milliseconds."""
+        return int(lib().omni_engine_now_ms(self._handle_or_raise()))
+
+    def random(self, n: int) -> bytes:
+        """n bytes from the engine's random hook."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        buf = ctypes.create_string_buffer(max(n, 1))
+        check(lib().omni_engine_random(self._handle_or_raise(), buf, n))
+        return buf.raw[:n]
+
+    @property
+    def store(self) -> "Store":
+        """The engine's store (borrowed; keeps the engine alive)."""
+        ptr = lib().omni_engine_store(self._handle_or_raise())
+        if not ptr:
+            raise OmniError(int(Status.EINTERNAL), "INTERNAL_ERROR", "engine has no store")
+        return Store(ptr, owner=self)
+
+    @property
+    def transport(self) -> Optional["Transport"]:
+        """The engine's transport (borrowed; keeps the engine alive), or None."""
+        ptr = lib().omni_engine_transport(self._handle_or_raise())
+        return Transport(ptr, owner=self) if ptr else None
+
+    def close(self) -> None:
+        """Releases the engine (and its store and transport). Idempotent."""
+        handle, self._handle = self._handle, None
+        if handle:
+            lib().omni_engine_free(handle)
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing sensible to do
+            pass
+
+    def __repr__(self) -> str:
+        return f"<omni.Engine {'closed' if self.closed else 'open'}>"
+
+
+class Record(NamedTuple):
+    """A store record as get_record() returns it."""
+
+    value: Any
+    version: int
+    expires_at_ms: int
+
+
+class Store:
+    """A key/value store with compare-and-swap (omni/store.h).
+
+    Values are JSON documents: put() serializes any JSON-serializable value and
+    get() parses it back. Versions are ints (1, 2, ...). ``now_ms=None`` means
+    the current time: the engine's clock for an engine's store, else
+    ``time.time() * 1000``.
+    """
+
+    CREATE = CREATE
+    ANY_VERSION = ANY_VERSION
+
+    _handle: Optional[int]
+
+    def __init__(self, handle: int, owner: Optional[Engine] = None) -> None:
+        """Internal: use Store.open() or Engine.store."""
+        self._handle = handle
+        self._owner = owner
+
+    @classmethod
+    def open(cls, uri: str = "memory:") -> "Store":
+        """Opens a bundled backend by URI ("memory:")."""
+        raw = to_cstr(uri, "uri")
+        handle = ctypes.c_void_p()
+        check(lib().omni_store_open(ctypes.byref(handle), raw))
+        return cls(handle.value or 0)
+
+    def _handle_or_raise(self) -> int:
+        if not self._handle or (self._owner is not None and self._owner.closed):
+            raise closed_error("store")
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        return not self._handle or (self._owner is not None and self._owner.closed)
+
+    def _now(self, now_ms: Optional[int]) -> int:
+        if now_ms is not None:
+            return int(now_ms)
+        if self._owner is not None:
+            return self._owner.now_ms()
+        return int(time.time() * 1000)
+
+    def get_record(self, ns: str, key: str, now_ms: Optional[int] = None) -> Optional[Record]:
+        """The record (value, version, expires_at_ms), or None when absent or expired."""
+        handle = self._handle_or_raise()
+        rns, rkey = to_cstr(ns, "ns"), to_cstr(key, "key")
+        value = ctypes.c_char_p()
+        value_len = ctypes.c_size_t()
+        ver = ctypes.c_uint64()
+        expires = ctypes.c_int64()
+        status = lib().omni_store_get(
+            handle,
+            rns,
+            rkey,
+            self._now(now_ms),
+            ctypes.byref(value),
+            ctypes.byref(value_len),
+            ctypes.byref(ver),
+            ctypes.byref(expires),
+        )
+        if status == Status.ENOTFOUND:
+            return None
+        check(status)
+        raw = take(value, value_len.value)
+        return Record(from_json(raw), int(ver.value), int(expires.value))
+
+    def get(self, ns: str, key: str, now_ms: Optional[int] = None) -> Optional[Tuple[Any, int]]:
+        """(value, version), or None when the record is absent or expired."""
+        rec = self.get_record(ns, key, now_ms)
+        return None if rec is None else (rec.value, rec.version)
+
+    def put(
+        self,
+        ns: str,
+        key: str,
+        value: Any,
+        expected_version: int = CREATE,
+        expires_at_ms: int = 0,
+        now_ms: Optional[int] = None,
+    ) -> int:
+        """Writes value if expected_version holds; returns the new version.
+
+        expected_version: CREATE (absent only; else ALREADY_EXISTS), an exact
+        version (else VERSION_CONFLICT / NOT_FOUND) or ANY_VERSION.
+        """
+        handle = self._handle_or_raise()
+        rns, rkey = to_cstr(ns, "ns"), to_cstr(key, "key")
+        raw = to_json(value)
+        new_version = ctypes.c_uint64()
+        check(
+            lib().omni_store_put(
+                handle,
+                rns,
+                rkey,
+                raw,
+                len(raw),
+                int(expected_version),
+                int(expires_at_ms),
+                self._now(now_ms),
+                ctypes.byref(new_version),
+            )
+        )
+        return int(new_version.value)
+
+    def delete(
+        self,
+        ns: str,
+        key: str,
+        expected_version: int = ANY_VERSION,
+        now_ms: Optional[int] = None,
+    ) -> None:
+        """Deletes a record if expected_version (a version or ANY_VERSION) holds."""
+        handle = self._handle_or_raise()
+        rns, rkey = to_cstr(ns, "ns"), to_cstr(key, "key")
+        check(
+            lib().omni_store_delete(handle, rns, rkey, int(expected_version), self._now(now_ms))
+        )
+
+    def list(
+        self,
+        ns: str,
+        prefix: str = "",
+        after: Optional[str] = None,
+        limit: int = 100,
+        now_ms: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """One page: {"items": [{"key", "value", "version", "expiresAt"}], "next": cursor|None}.
+
+        Pass the returned "next" as `after` to continue.
+        """
+        handle = self._handle_or_raise()
+        rns = to_cstr(ns, "ns")
+        rprefix = to_cstr(prefix, "prefix")
+        rafter = to_cstr(after, "after") if after is not None else None
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        out = call_out(
+            lambda o, n: lib().omni_store_list_json(
+                handle, rns, rprefix, rafter, int(limit), self._now(now_ms), o, n
+            )
+        )
+        page: Dict[str, Any] = from_json(out)
+        return page
+
+    def close(self) -> None:
+        """Releases an owned store; detaches a borrowed one. Idempotent."""
+        handle, self._handle = self._handle, None
+        if handle and self._owner is None:
+            lib().omni_store_free(handle)
+        self._owner = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<omni.Store {'closed' if self.closed else 'open'}>"
+
+
+class Transport:
+    """Executes HTTP requests (omni/http.h), in the JSON form of requests/responses.
+
+    A request is ``{"method", "url", "headers": {name: value} | [[name, value]],
+    "body": "text" | "bodyBase64": "...", "timeoutMs": N}``; a ``bytes`` body is
+    sent as "bodyBase64". A response is ``{"status", "headers", "body" |
+    "bodyBase64"}``.
+    """
+
+    _handle: Optional[int]
+
+    def __init__(self, handle: int, owner: Optional[Engine] = None) -> None:
+        """Internal: use Transport.curl(), Transport.scripted() or Engine.transport."""
+        self._handle = handle
+        self._owner = owner
+
+    @classmethod
+    def curl(cls, options: Union[Mapping[str, Any], str, None] = None) -> "Transport":
+        """The libcurl transport (options: timeoutMs, connectTimeoutMs, maxResponseBytes,
+        maxConnections, caFile, userAgent)."""
+        raw = _config_bytes(options)
+        handle = ctypes.c_void_p()
+        check(
+            lib().omni_transport_curl_new(ctypes.byref(handle), raw, len(raw) if raw else 0)
+        )
+        return cls(handle.value or 0)
+
+    @classmethod
+    def scripted(cls, responses: Union[Sequence[Mapping[str, Any]], str, bytes]) -> "Transport":
+        """A transport answering from canned responses, in order, and recording requests.
+
+        ``responses`` is a list (or its JSON text); each response is {"status",
+        "headers", "body" | "bodyBase64"} or a transport error {"error": "TIMEOUT" |
+        "CONNECT_FAILED" | "TLS_ERROR" | "TRANSPORT_ERROR", "message"}.
+        """
+        if isinstance(responses, (str, bytes)):
+            raw = to_bytes(responses, "responses")
+        else:
+            raw = to_json(list(responses))
+        handle = ctypes.c_void_p()
+        check(lib().omni_transport_scripted_new(ctypes.byref(handle), raw, len(raw)))
+        return cls(handle.value or 0)
+
+    def _handle_or_raise(self) -> int:
+        if not self._handle or (self._owner is not None and self._owner.closed):
+            raise closed_error("transport")
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        return not self._handle or (self._owner is not None and self._owner.closed)
+
+    def send(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """Executes one request; an HTTP error status is a response, not an exception."""
+        handle = self._handle_or_raise()
+        req = dict(request)
+        body = req.get("body")
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            del req["body"]
+            from ._functions import base64_encode
+
+            req["bodyBase64"] = base64_encode(bytes(body))
+        raw = to_json(req)
+        L = lib()
+        req_handle = ctypes.c_void_p()
+        check(L.omni_http_request_from_json(ctypes.byref(req_handle), raw, len(raw)))
+        try:
+            resp_handle = ctypes.c_void_p()
+            check(L.omni_transport_send(handle, req_handle, ctypes.byref(resp_handle)))
+            try:
+                out = call_out(L.omni_http_response_to_json, resp_handle)
+            finally:
+                L.omni_http_response_free(resp_handle)
+        finally:
+            L.omni_http_request_free(req_handle)
+        response: Dict[str, Any] = from_json(out)
+        return response
+
+    def sent(self) -> List[Dict[str, Any]]:
+        """The requests a scripted transport was sent (JSON request form), in order."""
+        handle = self._handle_or_raise()
+        result: List[Dict[str, Any]] = from_json(
+            call_out(lambda o, n: lib().omni_transport_scripted_sent(handle, o, n))
+        )
+        return result
+
+    def close(self) -> None:
+        """Releases an owned transport; detaches a borrowed one. Idempotent."""
+        handle, self._handle = self._handle, None
+        if handle and self._owner is None:
+            lib().omni_transport_free(handle)
+        self._owner = None
+
+    def __enter__(self) -> "Transport":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<omni.Transport {'closed' if self.closed else 'open'}>"

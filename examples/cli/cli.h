@@ -1,0 +1,76 @@
+/* The omni command-line tool: shared conventions for every subcommand.
+ *
+ *  - input JSON (or bytes) from a FILE argument, or stdin when none ("-" too);
+ *  - the result on stdout: JSON, or one line for scalar results (a UUID, a token);
+ *  - errors on stderr as one JSON object {"code","message","retryable"};
+ *  - exit 0 ok, 2 invalid input or usage, 1 any other failure;
+ *  - --now RFC3339 and --seed N (anywhere on the line) pin the clock and
+ *    random hooks so any run can be reproduced. */
+#ifndef OMNI_CLI_H
+#define OMNI_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <omni/omni.h>
+
+#define CLI_MAX_INPUT (64u * 1024u * 1024u)
+
+typedef struct cli {
+    const char *now;  /* --now value or NULL */
+    const char *seed; /* --seed value or NULL */
+    omni_engine *engine;
+} cli;
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(cli *c, int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;
+    const char *usage; /* full help text */
+} cli_command;
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Prints the last libomni error as JSON on stderr and returns the exit code
+ * for `status` (2 for invalid input, 1 otherwise). */
+int cli_fail(int status);
+/* Prints a usage error (code INVALID_ARGUMENT) and returns 2. */
+int cli_usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Exit code for a status. */
+int cli_exit_code(int status);
+
+/* Reads a whole file (NULL or "-" for stdin), at most `max` bytes. Returns
+ * 0 and a malloc'd NUL-terminated buffer, or prints an error and returns
+ * the exit code. */
+int cli_read_input(const char *path, size_t max, char **out, size_t *out_len);
+
+/* The engine for this run (built once from --now / --seed). Returns 0, or
+ * the exit code after printing an error. */
+int cli_engine(cli *c, omni_engine **out);
+
+/* True when argv has -h or --help. */
+int cli_wants_help(int argc, char **argv);
+/* Option parsing: if argv[*i] is `name` (takes a value: "--x V" or "--x=V"),
+ * stores the value, advances *i and returns 1; 0 when it is another
+ * argument; -1 (after printing a usage error) when the value is missing. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* Prints text plus newline to stdout. */
+void cli_print_line(const char *text, size_t len);
+/* Prints a JSON document (from the library) plus newline. */
+void cli_print_json(const char *json, size_t len);
+
+extern const cli_command cli_commands[];
+
+/* Subcommands. */
+int cmd_version(cli *c, int argc, char **argv);
+int cmd_uuid5(cli *c, int argc, char **argv);
+int cmd_uuid7(cli *c, int argc, char **argv);
+int cmd_base64url(cli *c, int argc, char **argv);
+int cmd_jwt(cli *c, int argc, char **argv);
+
+#endif

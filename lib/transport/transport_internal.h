@@ -1,0 +1,65 @@
+/* Internal: shared between the HTTP objects and the bundled transports. */
+#ifndef OMNI_TRANSPORT_INTERNAL_H
+#define OMNI_TRANSPORT_INTERNAL_H
+
+#include <stddef.h>
+
+#include <omni/omni.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+
+/* Largest JSON document accepted by the request/response from_json
+ * functions and by the scripted transport: a maximal body written as an
+ * escaped string (up to 6 bytes per byte) plus a maximal URL and headers. */
+#define OMNI__HTTP_JSON_MAX (112u * 1024u * 1024u)
+
+/* Copies `url`'s authority (host[:port], never userinfo, path or query)
+ * into buf for error messages; "?" when it cannot be found. */
+void omni__http_url_host(const char *url, char *buf, size_t cap);
+
+/* A deep copy of a request. OMNI_OK or OMNI_ENOMEM (last error set). */
+int omni__http_request_clone(omni_http_request **out, const omni_http_request *request);
+
+/* Replaces dst's status, headers and body with src's (copied). On error
+ * dst is unchanged. OMNI_OK or OMNI_ENOMEM. */
+int omni__http_response_copy(omni_http_response *dst, const omni_http_response *src);
+
+/* Moves src's status, headers and body into dst (dst's old content is
+ * released); src is left empty. Never fails. */
+void omni__http_response_move(omni_http_response *dst, omni_http_response *src);
+
+/* Empties a response: status 0, no headers, no body. */
+void omni__http_response_clear(omni_http_response *response);
+
+/* Appends to the value of the last header (obsolete line folding): a
+ * single space, then `more`. OMNI_OK, OMNI_EINVAL (no header yet or a
+ * forbidden byte), OMNI_ETOOLARGE, OMNI_ENOMEM; the last error is set. */
+int omni__http_response_extend_last_header(omni_http_response *response, const char *more,
+                                           size_t len);
+
+/* Writes a request / response in its JSON form into b. */
+void omni__http_request_write_json(omni_buf *b, const omni_http_request *request);
+void omni__http_response_write_json(omni_buf *b, const omni_http_response *response);
+
+/* Builds a response from a parsed JSON object of the response form.
+ * Errors as omni_http_response_from_json (last error set). */
+int omni__http_response_from_cjson(omni_http_response **out, const cJSON *item);
+
+/* Fails with OMNI_EJSON when the JSON text holds a "\u0000" escape: cJSON
+ * strings are NUL-terminated, so such a string would be silently cut.
+ * `what` names the document in the message. */
+int omni__http_json_check_nul(const char *json, size_t len, const char *what);
+
+/* Bundled transports: each fills a hook table (with close set) whose ctx
+ * it owns. On error nothing is allocated and the last error is set. */
+int omni__curl_open(omni_transport_hook *out, const char *options_json, size_t len);
+int omni__scripted_open(omni_transport_hook *out, const char *responses_json, size_t len);
+
+/* The scripted transport's send (to recognise a scripted transport) and
+ * its recorded requests as a JSON array. */
+int omni__scripted_send(void *ctx, const omni_http_request *request,
+                        omni_http_response *response);
+int omni__scripted_sent(void *ctx, char **out, size_t *out_len);
+
+#endif
