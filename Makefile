@@ -60,7 +60,8 @@ bench: build
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
 
-# Coverage-guided fuzzing with libFuzzer (clang). FUZZ_SECONDS per target.
+# Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
+# inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.
 FUZZ_SECONDS ?= 60
 fuzz: deps-check
 	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang $(MESON) setup $(FUZZ_BUILD) -Dfuzz=enabled \
@@ -68,9 +69,11 @@ fuzz: deps-check
 	    -Dc_args=-fsanitize=fuzzer-no-link
 	ninja -C $(FUZZ_BUILD)
 	@for f in $(FUZZ_BUILD)/tests/fuzz/fuzz_*; do \
+	    [ -f $$f ] && [ -x $$f ] || continue; \
 	    t=$$(basename $$f | sed 's/^fuzz_//'); \
 	    echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$t || exit 1; \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
 clean:

@@ -997,8 +997,8 @@ void sc_invalid_null_args(sc_open_fn open)
 /* ---- values ------------------------------------------------------------- */
 
 static const char *const sc_values[] = {
-    "{\"s\":\"quote \\\" backslash \\\\ newline \\n nul \\u0000 emoji \\ud83d\\ude00 "
-    "slash \\/ tab \\t\"}",
+    ("{\"s\":\"quote \\\" backslash \\\\ newline \\n nul \\u0000 emoji \\ud83d\\ude00 "
+     "slash \\/ tab \\t\"}"),
     " [1, 2 ,\n3] ",
     "\"plain\"",
     "null",
