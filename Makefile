@@ -56,9 +56,11 @@ test-node:
 
 bench: build
 	$(BUILD)/bench/omni-bench
+	$(BUILD)/bench/omni-bench-template
 
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
+	$(BUILD)/bench/omni-bench-template --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.

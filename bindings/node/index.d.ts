@@ -70,6 +70,11 @@ export const Status: Readonly<{
   ESYNTAX: -28;
   EMISSING: -29;
   EHELPER: -30;
+  ECARRIER: -31;
+  EWEBHOOK: -32;
+  EIDENTIFIER: -33;
+  EIDENTITY: -34;
+  EROUTING: -35;
 }>;
 
 export type LimitName =
@@ -210,6 +215,40 @@ export class Engine {
   readonly store: Store;
   /** The engine's transport (borrowed), or null. */
   readonly transport: Transport | null;
+  /** Creates a NotificationTemplate (version 1); returns the stored document. */
+  templateCreate(doc: NotificationTemplateInput | string): NotificationTemplate;
+  /**
+   * Replaces a template (by its templateId) with a new version; the previous one stays
+   * readable. expectedVersion 0 (default): any; else VERSION_CONFLICT unless current.
+   */
+  templateUpdate(
+    doc: NotificationTemplateInput | string,
+    options?: { expectedVersion?: number | bigint },
+  ): NotificationTemplate;
+  /** The current document (version 0, default) or a kept version. */
+  templateGet(templateId: string, options?: { version?: number | bigint }): NotificationTemplate;
+  /** Deletes a template and its kept versions. */
+  templateDelete(templateId: string): void;
+  /** One page in templateId order (limit 1..1000, default 100). */
+  templateList(options?: {
+    filter?: { category?: TemplateCategory; channel?: Channel; isActive?: boolean } | string | null;
+    after?: string | null;
+    limit?: number;
+  }): { items: NotificationTemplate[]; next: string | null };
+  /**
+   * Renders a stored template for a locale with the fallback chain locale -> its language
+   * -> defaultLocale -> the template's defaultLocale -> 'en'.
+   */
+  templateRender(
+    templateId: string,
+    options?: {
+      locale?: string | null;
+      defaultLocale?: string | null;
+      /** Default 'sms'. */
+      channel?: Channel;
+      data?: unknown;
+    },
+  ): StoredRenderResult;
   /** Releases the engine (and its store and transport); idempotent. */
   close(): void;
 }
@@ -307,3 +346,175 @@ export class Transport {
   /** Releases an owned transport; detaches a borrowed one; idempotent. */
   close(): void;
 }
+
+// ---- templates ------------------------------------------------------------------------
+
+/** A helper result that {{...}} inserts without escaping (as handlebars' SafeString). */
+export class SafeString {
+  constructor(string: string);
+  string: string;
+  toString(): string;
+  toHTML(): string;
+}
+
+/**
+ * handlebars' helper options. fn and inverse exist for block calls only; data is always
+ * undefined (no @root / @index frames).
+ */
+export interface HelperOptions {
+  /** The helper's name as written in the template. */
+  name: string;
+  /** The hash arguments (key=value). */
+  hash: Record<string, Json | undefined>;
+  /**
+   * Renders the block body with a context (omitted or undefined: the current one) and
+   * returns the text.
+   */
+  fn?: (context?: unknown) => string;
+  /** Renders the {{else}} part with a context (omitted or undefined: the current one). */
+  inverse?: (context?: unknown) => string;
+  data: undefined;
+  lookupProperty(obj: unknown, name: string): unknown;
+}
+
+/**
+ * A helper: called as helper.call(context, ...args, options). Returns a string (escaped
+ * by {{ }}), a SafeString (or anything with toHTML()), or any other JSON value.
+ */
+export type HelperFunction = (this: any, ...args: any[]) => unknown;
+
+export interface TemplateOptions {
+  partials?: Record<string, string> | Map<string, string>;
+  helpers?: Record<string, HelperFunction> | Map<string, HelperFunction>;
+  /** Default 'handlebars'. */
+  mode?: 'handlebars' | 'mustache';
+  /** What {{x}} does; default 'html'. */
+  escape?: 'html' | 'none' | 'json';
+  /** A missing variable fails the render with MISSING_VARIABLE (details.missing). */
+  strict?: boolean;
+  /** Default locale of formatNumber / formatCurrency / formatDate. */
+  locale?: string;
+  /** Default time zone of formatDate (IANA name). */
+  timeZone?: string;
+  /** handlebars' includeZero: #if treats 0 as true. */
+  includeZero?: boolean;
+}
+
+/** Render data parsed once, reusable with any template. */
+export class Data {
+  constructor(objOrJson: unknown);
+  readonly closed: boolean;
+  /** The document as JavaScript values. */
+  value(): Json;
+  /** Releases the data (after the renders using it); idempotent. */
+  close(): void;
+}
+
+/** A compiled template (immutable; compile once, render many times). */
+export class Template {
+  constructor(source: BytesLike, options?: TemplateOptions);
+  readonly closed: boolean;
+  /** data: a Data, a JSON-serializable value, JSON text (string or bytes), or nothing ({}). */
+  render(data?: Data | BytesLike | unknown): string;
+  /** What the template reads. */
+  inspect(): { variables: string[]; helpers: string[]; partials: string[] };
+  /** Releases the template (after the renders in progress); idempotent. */
+  close(): void;
+}
+
+export type SmsEncoding = 'GSM-7' | 'UCS-2';
+
+export interface SmsCount {
+  encoding: SmsEncoding;
+  segments: number;
+  /** Septets for GSM-7, UTF-16 units for UCS-2. */
+  units: number;
+}
+
+/** Encoding, segments, units and the text of each part of an SMS body. */
+export function smsSegments(text: BytesLike): SmsCount & { parts: string[] };
+/** Encoding, segments and units of an SMS body. */
+export function smsCount(text: BytesLike): SmsCount;
+
+export type Channel = 'sms' | 'email' | 'whatsapp' | 'push';
+export type TemplateCategory = 'payment' | 'order' | 'system' | 'promotional';
+
+export interface TemplateContent {
+  subject?: string;
+  body: string;
+  htmlBody?: string;
+  [extra: string]: unknown;
+}
+
+export interface NotificationTemplateInput {
+  templateId: string;
+  name: string;
+  description?: string;
+  category: TemplateCategory;
+  channels: Channel[];
+  content: TemplateContent;
+  variables?: Array<{ name: string; required?: boolean; type?: string; description?: string; [extra: string]: unknown }>;
+  isActive?: boolean;
+  defaultLocale?: string;
+  localizations?: Record<string, TemplateContent>;
+}
+
+export interface NotificationTemplate extends NotificationTemplateInput {
+  version: number;
+  isActive: boolean;
+  defaultLocale: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StoredRenderResult {
+  templateId: string;
+  version: number;
+  /** The locale used. */
+  locale: string;
+  subject?: string;
+  body: string;
+  htmlBody?: string;
+  /** Channel sms: the body's segments. */
+  sms?: SmsCount & { parts: string[] };
+}
+
+export interface ValidationFinding {
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+  field: string;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  channel: Channel;
+  findings: ValidationFinding[];
+  sms?: SmsCount & { parts: string[] };
+  push?: { apnsBytes: number; fcmBytes: number };
+}
+
+/** Validates a template (a NotificationTemplate, its JSON text, or a bare body) for a channel. */
+export function templateValidate(
+  template: NotificationTemplateInput | BytesLike,
+  channel: Channel,
+  options?: { data?: unknown; maxSmsSegments?: number; whatsappParameters?: number; locale?: string },
+): ValidationResult;
+
+/** Intl.NumberFormat(locale, {minimumFractionDigits, maximumFractionDigits}).format(value). */
+export function formatNumber(
+  value: number,
+  options?:
+    | string
+    | { locale?: string | null; minimumFractionDigits?: number | null; maximumFractionDigits?: number | null },
+): string;
+/** Intl.NumberFormat(locale, {style: 'currency', currency}).format(value). */
+export function formatCurrency(value: number, currency: string, options?: string | { locale?: string | null }): string;
+/**
+ * A time (RFC 3339 text, a Date or Unix ms) with a style ('short', 'medium' (default),
+ * 'long', 'full') or a pattern, in a time zone (default UTC) and locale.
+ */
+export function formatDate(
+  value: string | Date | number | bigint,
+  options?: string | { pattern?: string | null; timeZone?: string | null; locale?: string | null },
+): string;

@@ -11,6 +11,10 @@
  * retryable and details (from the library's last error). Store versions are
  * uint64: they are numbers while <= Number.MAX_SAFE_INTEGER (always, in
  * practice) and BigInts above; ANY_VERSION is the BigInt 2^64 - 1.
+ *
+ * Templates: new Template(source, {partials, helpers, ...}).render(data);
+ * helpers are JavaScript functions called the way handlebars.js calls them
+ * (see the Template class below).
  */
 
 const fs = require('node:fs');
@@ -105,6 +109,11 @@ const Status = Object.freeze({
   ESYNTAX: -28,
   EMISSING: -29,
   EHELPER: -30,
+  ECARRIER: -31,
+  EWEBHOOK: -32,
+  EIDENTIFIER: -33,
+  EIDENTITY: -34,
+  EROUTING: -35,
 });
 
 /** Ids of limit() (omni/omni.h). */
@@ -343,6 +352,49 @@ class Engine {
     return this.#transport;
   }
 
+  // ---- the template store (omni/template_store.h) ----
+
+  /** Creates a NotificationTemplate (version 1); returns the stored document. */
+  templateCreate(doc) {
+    return JSON.parse(native.templateCreate(this[kHandle], toJson(doc, 'template')));
+  }
+
+  /**
+   * Replaces a template (by its templateId) with a new version; the previous one stays
+   * readable. expectedVersion 0 (default): any; else VERSION_CONFLICT unless current.
+   */
+  templateUpdate(doc, { expectedVersion = 0 } = {}) {
+    return JSON.parse(native.templateUpdate(this[kHandle], toJson(doc, 'template'), expectedVersion));
+  }
+
+  /** The current document (version 0) or a kept version. */
+  templateGet(templateId, { version = 0 } = {}) {
+    return JSON.parse(native.templateGet(this[kHandle], templateId, version));
+  }
+
+  /** Deletes a template and its kept versions. */
+  templateDelete(templateId) {
+    native.templateDelete(this[kHandle], templateId);
+  }
+
+  /** One page {items, next} in templateId order; filter: {category, channel, isActive}. */
+  templateList({ filter = null, after = null, limit = 100 } = {}) {
+    const f = filter === null || filter === undefined ? null : toJson(filter, 'filter');
+    return JSON.parse(native.templateList(this[kHandle], f, after, limit));
+  }
+
+  /**
+   * Renders a stored template for a locale, with the fallback chain locale -> its
+   * language -> defaultLocale -> the template's defaultLocale -> en. Returns {templateId,
+   * version, locale (the one used), subject?, body, htmlBody?, sms?}.
+   */
+  templateRender(templateId, { locale = null, defaultLocale = null, channel = 'sms', data = null } = {}) {
+    const d = data === null || data === undefined ? null : toJson(data, 'data');
+    return JSON.parse(
+      native.templateRenderStored(this[kHandle], templateId, locale, defaultLocale, channel, d),
+    );
+  }
+
   /** Releases the engine (and its store and transport). Idempotent. */
   close() {
     native.close(this[kHandle]);
@@ -473,6 +525,270 @@ class Transport {
 }
 defineDispose(Transport);
 
+// ---- templates ---------------------------------------------------------------------------
+
+/**
+ * A helper result that {{...}} inserts without escaping, as handlebars' SafeString
+ * (any object with a toHTML() method is treated the same way, so Handlebars.SafeString
+ * objects work too).
+ */
+class SafeString {
+  constructor(string) {
+    this.string = string;
+  }
+
+  toString() {
+    return '' + this.string;
+  }
+
+  toHTML() {
+    return this.toString();
+  }
+}
+
+function isBytes(v) {
+  return ArrayBuffer.isView(v) || v instanceof ArrayBuffer;
+}
+
+function lookupProperty(obj, name) {
+  return obj !== null && obj !== undefined && Object.prototype.hasOwnProperty.call(obj, name)
+    ? obj[name]
+    : undefined;
+}
+
+// The helper's result as the native side takes it: a primitive, [1, text] (safe) or
+// [2, json].
+function helperResult(r) {
+  switch (typeof r) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return r;
+    case 'bigint':
+      return Number(r);
+    case 'object': {
+      if (r === null) return null;
+      if (typeof r.toHTML === 'function') return [1, String(r.toHTML())];
+      const json = JSON.stringify(r);
+      return json === undefined ? undefined : [2, json];
+    }
+    default:
+      return undefined; // functions and symbols render as nothing
+  }
+}
+
+// options.fn(ctx) / options.inverse(ctx): ctx undefined (or absent) is the current
+// context; `this` and the helper's own arguments are passed back without copying;
+// anything else goes over as JSON.
+function renderBlock(id, inverse, given, context, self, args) {
+  if (!given || context === undefined || (context === self && self !== undefined)) {
+    return native.helperBlock(id, inverse, 0, null);
+  }
+  if (context !== null && typeof context === 'object') {
+    const i = args.indexOf(context);
+    if (i >= 0 && i < args.length - 1) return native.helperBlock(id, inverse, 2, i);
+  }
+  const json = JSON.stringify(context);
+  if (json === undefined) return native.helperBlock(id, inverse, 0, null);
+  return native.helperBlock(id, inverse, 1, json);
+}
+
+// Called by the addon for every host helper call.
+function dispatchHelper(helper, self, args, hash, name, isBlock, id) {
+  const options = { name, hash, data: undefined, lookupProperty };
+  if (isBlock) {
+    options.fn = function fn(context) {
+      return renderBlock(id, false, arguments.length > 0, context, self, args);
+    };
+    options.inverse = function inverse(context) {
+      return renderBlock(id, true, arguments.length > 0, context, self, args);
+    };
+  }
+  args.push(options);
+  return helperResult(helper.apply(self, args));
+}
+
+native.setHelperDispatch(dispatchHelper);
+
+// Whether a helper reads `this` (the current context): converting the context for every
+// call costs time, so it is only done for functions whose source mentions `this` (or
+// whose source is not visible: native and bound functions).
+function readsThis(fn) {
+  let src;
+  try {
+    src = Function.prototype.toString.call(fn);
+  } catch {
+    return true;
+  }
+  return /\bthis\b/.test(src) || /\[native code\]\s*\}\s*$/.test(src);
+}
+
+function renderData(data) {
+  if (data === undefined || data === null) return null;
+  if (data instanceof Data) return data[kHandle];
+  if (typeof data === 'string' || isBytes(data)) return data;
+  return toJson(data, 'data');
+}
+
+/**
+ * Render data parsed once (omni_data): reusable with any template. new Data(obj) serializes
+ * a JSON-serializable value; new Data(text) parses JSON text (a string or bytes).
+ */
+class Data {
+  constructor(objOrJson) {
+    const json = typeof objOrJson === 'string' || isBytes(objOrJson) ? objOrJson : toJson(objOrJson, 'data');
+    this[kHandle] = native.dataParse(json);
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  /** The document as JavaScript values. */
+  value() {
+    return JSON.parse(native.dataJson(this[kHandle]));
+  }
+
+  /** Releases the data (after the renders using it). Idempotent. */
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Data);
+
+/**
+ * A compiled template: immutable, rendered many times.
+ *
+ * options: {partials: {name: source}, helpers: {name: function}, mode: 'handlebars' |
+ * 'mustache', escape: 'html' | 'none' | 'json', strict: boolean, locale, timeZone,
+ * includeZero: boolean}.
+ *
+ * Helpers are called as handlebars.js calls them: helper.call(context, ...args, options)
+ * with options = {name, hash, fn, inverse, data, lookupProperty} (fn and inverse for block
+ * calls only; data is undefined). Arguments, hash values and `this` are copies of the
+ * template data. Return a string (escaped by {{ }}), a SafeString (not escaped), or any
+ * other JSON value (numbers, booleans, null, objects, arrays: usable in #if and as
+ * arguments of other helpers). A helper that throws fails the render with an OmniError
+ * code HELPER_ERROR (the thrown value is its `cause`).
+ */
+class Template {
+  #helpers = null;
+
+  constructor(source, options = {}) {
+    const { partials, helpers, mode, escape, strict, locale, timeZone, includeZero } = options ?? {};
+    const opts = {};
+    if (mode !== undefined) opts.mode = mode;
+    if (escape !== undefined) opts.escape = escape;
+    if (strict !== undefined) opts.strict = strict;
+    if (includeZero !== undefined) opts.includeZero = includeZero;
+    if (locale !== undefined && locale !== null) opts.locale = locale;
+    if (timeZone !== undefined && timeZone !== null) opts.timeZone = timeZone;
+    if (partials !== undefined && partials !== null) {
+      opts.partials = partials instanceof Map ? Object.fromEntries(partials) : partials;
+    }
+    let names = null;
+    let wantsThis = null;
+    if (helpers !== undefined && helpers !== null) {
+      const entries = helpers instanceof Map ? [...helpers.entries()] : Object.entries(helpers);
+      names = [];
+      wantsThis = [];
+      const fns = [];
+      for (const [name, fn] of entries) {
+        if (typeof fn !== 'function') throw new TypeError(`helper "${name}" is not a function`);
+        names.push(name);
+        fns.push(fn);
+        wantsThis.push(readsThis(fn));
+      }
+      this.#helpers = fns;
+    }
+    this[kHandle] = native.templateCompile(source, JSON.stringify(opts), names, wantsThis);
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  /** Renders with data: a Data, a JSON-serializable value, JSON text, or nothing ({}). */
+  render(data) {
+    return native.templateRender(this[kHandle], renderData(data), this.#helpers);
+  }
+
+  /** {variables, helpers, partials}: what the template reads. */
+  inspect() {
+    return JSON.parse(native.templateInspect(this[kHandle]));
+  }
+
+  /** Releases the template (after the renders in progress). Idempotent. */
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Template);
+
+// ---- channel: SMS, validation, formatting ---------------------------------------------------
+
+/** {encoding: 'GSM-7' | 'UCS-2', segments, units, parts: [...]} of an SMS body. */
+function smsSegments(text) {
+  return JSON.parse(native.smsSegments(text));
+}
+
+/** {encoding, segments, units} of an SMS body (no parts). */
+function smsCount(text) {
+  return native.smsCount(text);
+}
+
+/**
+ * Validates a template for 'sms' | 'email' | 'whatsapp' | 'push'. template: a
+ * NotificationTemplate object (or its JSON text) or a bare body. options: {data,
+ * maxSmsSegments, whatsappParameters, locale}. Returns {valid, channel, findings, sms?, push?}.
+ */
+function templateValidate(template, channel, options = {}) {
+  const doc = typeof template === 'string' || isBytes(template) ? template : toJson(template, 'template');
+  const { data, maxSmsSegments, whatsappParameters, locale } = options ?? {};
+  const opts = {};
+  if (data !== undefined) opts.data = typeof data === 'string' ? JSON.parse(data) : data;
+  if (maxSmsSegments !== undefined) opts.maxSmsSegments = maxSmsSegments;
+  if (whatsappParameters !== undefined) opts.whatsappParameters = whatsappParameters;
+  if (locale !== undefined) opts.locale = locale;
+  const json = Object.keys(opts).length ? JSON.stringify(opts) : null;
+  return JSON.parse(native.templateValidate(doc, channel, json));
+}
+
+function localeOption(options) {
+  return typeof options === 'string' ? { locale: options } : options ?? {};
+}
+
+/**
+ * Intl.NumberFormat(locale, {minimumFractionDigits, maximumFractionDigits}).format(value)
+ * for the built-in locales. options: a locale, or {locale, minimumFractionDigits,
+ * maximumFractionDigits}.
+ */
+function formatNumber(value, options) {
+  const { locale = null, minimumFractionDigits = null, maximumFractionDigits = null } = localeOption(options);
+  return native.formatNumber(value, locale, minimumFractionDigits, maximumFractionDigits);
+}
+
+/** Intl.NumberFormat(locale, {style: 'currency', currency}).format(value). options: a locale or {locale}. */
+function formatCurrency(value, currency, options) {
+  const { locale = null } = localeOption(options);
+  return native.formatCurrency(value, currency, locale);
+}
+
+/**
+ * Formats a time (RFC 3339 text, a Date, or Unix ms) with a style ('short', 'medium'
+ * (default), 'long', 'full') or a pattern ('d MMM yyyy h:mm a'). options: a pattern, or
+ * {pattern, timeZone, locale}.
+ */
+function formatDate(value, options) {
+  const { pattern = null, timeZone = null, locale = null } =
+    typeof options === 'string' ? { pattern: options } : options ?? {};
+  let when = value;
+  if (value instanceof Date) when = value.toISOString();
+  else if (typeof value === 'number' || typeof value === 'bigint') when = native.timeFormat(value);
+  return native.formatDate(when, pattern, timeZone, locale);
+}
+
 module.exports = {
   OmniError,
   Status,
@@ -514,5 +830,14 @@ module.exports = {
   Engine,
   Store,
   Transport,
+  Template,
+  Data,
+  SafeString,
+  smsSegments,
+  smsCount,
+  templateValidate,
+  formatNumber,
+  formatCurrency,
+  formatDate,
   addonPath: native.path,
 };

@@ -72,5 +72,8 @@ int cmd_uuid5(cli *c, int argc, char **argv);
 int cmd_uuid7(cli *c, int argc, char **argv);
 int cmd_base64url(cli *c, int argc, char **argv);
 int cmd_jwt(cli *c, int argc, char **argv);
+int cmd_render(cli *c, int argc, char **argv);
+int cmd_sms_segments(cli *c, int argc, char **argv);
+int cmd_template(cli *c, int argc, char **argv);
 
 #endif

@@ -33,6 +33,27 @@ const cli_command cli_commands[] = {
      "token. --iat adds \"iat\" and --expires-in adds \"exp\" from the clock (--now).\n"
      "verify reads a token, checks signature, exp and nbf (with --leeway), prints the\n"
      "claims; exit 1 when the token is not valid.\n"},
+    {"render", cmd_render, "render a Handlebars / mustache template",
+     "usage: omni render TEMPLATE [DATA] [--partial NAME=FILE]... [--escape html|none|json]\n"
+     "                   [--mode handlebars|mustache] [--strict] [--locale L]\n"
+     "                   [--time-zone ZONE]\n\n"
+     "Renders the template file with the JSON data (a file, or stdin when DATA is\n"
+     "absent) and writes exactly the rendered bytes to stdout. --escape html (the\n"
+     "default) escapes {{x}} as handlebars.js does; none for SMS, WhatsApp and push\n"
+     "text; json for JSON string bodies. --strict fails with MISSING_VARIABLE and\n"
+     "lists every missing path. --locale and --time-zone set the defaults of\n"
+     "formatNumber, formatCurrency and formatDate.\n"},
+    {"sms-segments", cmd_sms_segments, "SMS encoding and segment count of a text",
+     "usage: omni sms-segments [TEXT]\n\n"
+     "Counts TEXT (or stdin) as an SMS: GSM-7 (160 / 153 septets) or UCS-2 (70 / 67\n"
+     "units) and prints {\"encoding\",\"segments\",\"units\",\"parts\"}.\n"},
+    {"template", cmd_template, "validate a template for a channel",
+     "usage: omni template validate --channel sms|email|whatsapp|push TEMPLATE\n"
+     "                              [--data FILE] [--max-segments N]\n"
+     "                              [--whatsapp-parameters N] [--locale L]\n\n"
+     "TEMPLATE is a NotificationTemplate JSON document or a bare template body.\n"
+     "Prints {\"valid\",\"channel\",\"findings\":[...]}; exit 1 when a finding is an\n"
+     "error.\n"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -43,7 +64,7 @@ static void print_help(void)
            "       omni COMMAND --help\n\ncommands:\n",
            omni_version());
     for (const cli_command *c = cli_commands; c->name; c++)
-        printf("  %-10s %s\n", c->name, c->summary);
+        printf("  %-13s %s\n", c->name, c->summary);
     printf("\nConventions: input from a FILE argument or stdin; results on stdout;\n"
            "errors on stderr as JSON {code, message, retryable}; exit 0 ok,\n"
            "2 invalid input, 1 other failure. --now and --seed pin the clock and\n"

@@ -65,13 +65,18 @@ extern "C" {
     XX(EINTERNAL, -27, "INTERNAL_ERROR", 0, "internal error")                         \
     XX(ESYNTAX, -28, "TEMPLATE_SYNTAX_ERROR", 0, "template syntax error")             \
     XX(EMISSING, -29, "MISSING_VARIABLE", 0, "template variable is missing")          \
-    XX(EHELPER, -30, "HELPER_ERROR", 0, "template helper failed or is unknown")
+    XX(EHELPER, -30, "HELPER_ERROR", 0, "template helper failed or is unknown")       \
+    XX(ECARRIER, -31, "UNKNOWN_CARRIER", 0, "unknown carrier")                         \
+    XX(EWEBHOOK, -32, "MALFORMED_WEBHOOK", 0, "malformed webhook request")             \
+    XX(EIDENTIFIER, -33, "INVALID_IDENTIFIER", 0, "malformed identifier")              \
+    XX(EIDENTITY, -34, "IDENTITY_NOT_FOUND", 0, "customer record not found")           \
+    XX(EROUTING, -35, "ROUTING_RESOLUTION_FAILED", 1, "cannot determine routing")
 
 typedef enum omni_status {
 #define OMNI__STATUS_ENUM(name, value, code, retry, msg) OMNI_##name = value,
     OMNI_STATUS_MAP(OMNI__STATUS_ENUM)
 #undef OMNI__STATUS_ENUM
-    OMNI__STATUS_MIN = -30
+    OMNI__STATUS_MIN = -35
 } omni_status;
 
 /* Static description of a status ("invalid argument"); never NULL. */

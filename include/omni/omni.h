@@ -23,6 +23,9 @@
 #include "crypto.h"
 #include "datetime.h"
 #include "uuid.h"
+#include "template.h"
+#include "channel.h"
+#include "template_store.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,5 +1,6 @@
 /*
- * Node-API addon (NAPI_VERSION 8): one thin C wrapper per libomni function.
+ * Node-API addon (NAPI_VERSION 8): one thin C wrapper per libomni function,
+ * plus the trampoline that runs template helpers written in JavaScript.
  * index.js builds the friendly API (camelCase names, JSON parsing, defaults)
  * on top of these; errors are thrown by throw_status() as OmniError objects.
  */
@@ -15,8 +16,14 @@
 
 /* ---- per-environment data --------------------------------------------- */
 
+struct active_call;
+
 typedef struct addon_data {
-    napi_ref error_ctor; /* OmniError class registered by index.js, or NULL */
+    napi_ref error_ctor;       /* OmniError class registered by index.js, or NULL */
+    napi_ref helper_dispatch;  /* index.js' helper dispatcher, or NULL */
+    double next_call_id;       /* ids of host helper calls (options.fn) */
+    struct active_call *calls; /* the host helper calls in progress, innermost first */
+    int render_depth;          /* renders in progress (nested through helpers) */
 } addon_data;
 
 static void addon_data_free(napi_env env, void *data, void *hint)
@@ -25,6 +32,8 @@ static void addon_data_free(napi_env env, void *data, void *hint)
     addon_data *d = data;
     if (d->error_ctor)
         napi_delete_reference(env, d->error_ctor);
+    if (d->helper_dispatch)
+        napi_delete_reference(env, d->helper_dispatch);
     free(d);
 }
 
@@ -449,18 +458,29 @@ static napi_value make_undefined(napi_env env)
     return v;
 }
 
-/* ---- handles: engines, stores, transports ------------------------------------ */
+/* ---- handles: engines, stores, transports, templates, data ------------------- */
 
-enum { KIND_ENGINE = 1, KIND_STORE = 2, KIND_TRANSPORT = 3 };
+enum {
+    KIND_ENGINE = 1,
+    KIND_STORE = 2,
+    KIND_TRANSPORT = 3,
+    KIND_TEMPLATE = 4,
+    KIND_DATA = 5,
+    KIND_LAST = KIND_DATA
+};
 
-static const char *kind_names[] = {"", "engine", "store", "transport"};
+static const char *kind_names[] = {"", "engine", "store", "transport", "template", "data"};
 
 static const napi_type_tag kind_tags[] = {
     {0, 0},
     {0x6f6d6e69656e6731ull, 0x9a3c1f0e5b7d2a41ull}, /* engine */
     {0x6f6d6e6973746f72ull, 0x2e8b4c7a1d9f0362ull}, /* store */
     {0x6f6d6e697472616eull, 0x5c1a7e3b9d4f8026ull}, /* transport */
+    {0x6f6d6e6974706c31ull, 0x7b2d9e4c1a6f3805ull}, /* template */
+    {0x6f6d6e6964617461ull, 0x3f8a1c6e9d2b5047ull}, /* data */
 };
+
+static void tmpl_native_free(void *p);
 
 /*
  * The native side of a JS handle object. An engine's handle is shared by
@@ -474,6 +494,8 @@ typedef struct handle {
     int refs;
     void *ptr;             /* NULL once closed */
     struct handle *parent; /* the engine of a borrowed store / transport */
+    int busy;              /* renders using a template / data right now */
+    void *pending;         /* closed while busy: released when busy drops to 0 */
 } handle;
 
 static void handle_release(handle *h)
@@ -482,18 +504,39 @@ static void handle_release(handle *h)
         free(h);
 }
 
+static void kind_free(int kind, void *p)
+{
+    switch (kind) {
+    case KIND_ENGINE: omni_engine_free(p); break;
+    case KIND_STORE: omni_store_free(p); break;
+    case KIND_TRANSPORT: omni_transport_free(p); break;
+    case KIND_TEMPLATE: tmpl_native_free(p); break;
+    case KIND_DATA: omni_data_free(p); break;
+    default: break;
+    }
+}
+
 static void handle_close(handle *h)
 {
     void *p = h->ptr;
     h->ptr = NULL;
     if (!p || h->parent)
         return; /* closed already, or borrowed: the engine owns it */
-    switch (h->kind) {
-    case KIND_ENGINE: omni_engine_free(p); break;
-    case KIND_STORE: omni_store_free(p); break;
-    case KIND_TRANSPORT: omni_transport_free(p); break;
-    default: break;
+    if (h->busy > 0) {
+        h->pending = p; /* a render (a helper closed it) still uses it */
+        return;
     }
+    kind_free(h->kind, p);
+}
+
+/* A render that used h ended: release h's object if it was closed meanwhile. */
+static void handle_unbusy(handle *h)
+{
+    if (!h || --h->busy > 0 || !h->pending)
+        return;
+    void *p = h->pending;
+    h->pending = NULL;
+    kind_free(h->kind, p);
 }
 
 static void handle_finalize(napi_env env, void *data, void *hint)
@@ -522,7 +565,7 @@ static napi_value new_handle(napi_env env, int kind, void *ptr, handle *parent,
     handle *h = calloc(1, sizeof(*h));
     if (!h) {
         if (!parent) {
-            handle tmp = {kind, 1, ptr, NULL};
+            handle tmp = {kind, 1, ptr, NULL, 0, NULL};
             handle_close(&tmp);
         }
         return throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
@@ -1102,7 +1145,7 @@ static napi_value w_close(napi_env env, napi_callback_info info)
     NAPI_CALL(env, napi_typeof(env, a.argv[0], &t));
     if (t != napi_object)
         return throw_type(env, "expected a libomni handle");
-    for (int kind = KIND_ENGINE; kind <= KIND_TRANSPORT && !h; kind++) {
+    for (int kind = KIND_ENGINE; kind <= KIND_LAST && !h; kind++) {
         bool ok = false;
         if (napi_check_object_type_tag(env, a.argv[0], &kind_tags[kind], &ok) == napi_ok && ok)
             NAPI_CALL(env, napi_unwrap(env, a.argv[0], (void **)&h));
@@ -1121,7 +1164,7 @@ static napi_value w_is_closed(napi_env env, napi_callback_info info)
     napi_value v;
     if (get_args(env, info, &a))
         return NULL;
-    for (int kind = KIND_ENGINE; kind <= KIND_TRANSPORT && !h; kind++) {
+    for (int kind = KIND_ENGINE; kind <= KIND_LAST && !h; kind++) {
         bool ok = false;
         if (napi_check_object_type_tag(env, a.argv[0], &kind_tags[kind], &ok) == napi_ok && ok)
             NAPI_CALL(env, napi_unwrap(env, a.argv[0], (void **)&h));
@@ -1370,6 +1413,876 @@ static napi_value w_transport_sent(napi_env env, napi_callback_info info)
     return take_string(env, out, out_len);
 }
 
+/* ---- templates: compile, render, host helpers ------------------------------------ */
+
+/*
+ * Host helpers written in JavaScript. index.js registers a dispatcher
+ * (setHelperDispatch) that builds handlebars' `options` object, calls the
+ * helper and normalises its result. A compiled template keeps one slot per
+ * host helper (the omni_helpers ctx); the helper functions themselves stay
+ * on the JS side and are passed to each render, so the native side holds no
+ * strong reference that could keep a template alive.
+ *
+ * While a render runs, the template's frame stack says which functions and
+ * which env to use (a helper may render the same template again: frames
+ * nest). Each helper call in progress is on the env's active-call list, so
+ * options.fn / options.inverse (helperBlock) find their omni_helper_call by
+ * id and refuse calls made after the helper returned.
+ */
+
+struct tmpl_native;
+
+typedef struct helper_slot {
+    struct tmpl_native *owner;
+    uint32_t index;
+    int wants_this; /* convert the context to the helper's `this` */
+} helper_slot;
+
+typedef struct render_frame {
+    napi_env env;
+    napi_value fns;  /* array of the helper functions, by slot index */
+    napi_ref exc;    /* the exception the failing helper threw (err.cause) */
+    int body_status; /* a block body rendered by a helper failed with this */
+    struct render_frame *prev;
+} render_frame;
+
+typedef struct tmpl_native {
+    omni_template *t;
+    size_t nslots;
+    helper_slot *slots;
+    render_frame *frame; /* innermost render in progress, or NULL */
+} tmpl_native;
+
+/* How deep renders may nest (a helper rendering a template whose helper renders a
+ * template ...): deeper is NESTING_TOO_DEEP, well before the stack runs out. */
+#define MAX_NESTED_RENDERS 64
+
+typedef struct active_call {
+    double id;
+    omni_helper_call *call;
+    render_frame *frame;
+    struct active_call *prev;
+} active_call;
+
+static void tmpl_native_free(void *p)
+{
+    tmpl_native *tn = p;
+    if (!tn)
+        return;
+    omni_template_free(tn->t);
+    free(tn->slots);
+    free(tn);
+}
+
+/* An omni_value as a JS value (arrays and objects through JSON.parse). */
+static int value_to_js(napi_env env, const omni_value *v, napi_value *out)
+{
+    size_t len = 0;
+    const char *s;
+    char *json = NULL;
+    switch (omni_value_type(v)) {
+    case OMNI_VALUE_NULL: return napi_get_null(env, out) == napi_ok ? 0 : -1;
+    case OMNI_VALUE_BOOL:
+        return napi_get_boolean(env, omni_value_truthy(v) != 0, out) == napi_ok ? 0 : -1;
+    case OMNI_VALUE_NUMBER:
+        return napi_create_double(env, omni_value_number(v), out) == napi_ok ? 0 : -1;
+    case OMNI_VALUE_STRING:
+        s = omni_value_string(v, &len);
+        return napi_create_string_utf8(env, s ? s : "", s ? len : 0, out) == napi_ok ? 0 : -1;
+    case OMNI_VALUE_ARRAY:
+    case OMNI_VALUE_OBJECT:
+        if (omni_value_json(&json, &len, v) < 0)
+            return -1;
+        *out = json_parse(env, json, len);
+        omni_free(json);
+        return *out ? 0 : -1;
+    default: return napi_get_undefined(env, out) == napi_ok ? 0 : -1;
+    }
+}
+
+/* Clears a pending exception (if any) into *exc; 1 when there was one. */
+static int take_exception(napi_env env, napi_value *exc)
+{
+    bool pending = false;
+    *exc = NULL;
+    if (napi_is_exception_pending(env, &pending) != napi_ok || !pending)
+        return 0;
+    return napi_get_and_clear_last_exception(env, exc) == napi_ok && *exc;
+}
+
+/* The text of a thrown value: its `message` when it is a non-empty string,
+ * else String(value). Never leaves an exception pending. */
+static void exception_text(napi_env env, napi_value exc, char *buf, size_t cap)
+{
+    napi_valuetype t;
+    napi_value m = NULL, s, ignored;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (napi_typeof(env, exc, &t) != napi_ok)
+        return;
+    if (t == napi_object || t == napi_function) {
+        napi_valuetype mt;
+        if (napi_get_named_property(env, exc, "message", &m) != napi_ok ||
+            napi_typeof(env, m, &mt) != napi_ok || mt != napi_string)
+            m = NULL;
+        take_exception(env, &ignored); /* a throwing getter */
+        if (m && (napi_get_value_string_utf8(env, m, NULL, 0, &n) != napi_ok || n == 0))
+            m = NULL;
+    }
+    if (!m)
+        m = exc;
+    if (napi_coerce_to_string(env, m, &s) != napi_ok ||
+        napi_get_value_string_utf8(env, s, buf, cap, &n) != napi_ok) {
+        take_exception(env, &ignored); /* e.g. a Symbol or a throwing toString */
+        snprintf(buf, cap, "%s", "a JavaScript helper threw a value that is not an Error");
+    }
+}
+
+/* The helper call failed in JavaScript: keep the exception as the cause and
+ * make the helper fail (with the body's status when options.fn failed). */
+static int helper_js_failed(napi_env env, render_frame *fr, const char *fallback)
+{
+    napi_value exc;
+    char msg[512];
+    if (take_exception(env, &exc)) {
+        if (fr->exc) {
+            napi_delete_reference(env, fr->exc);
+            fr->exc = NULL;
+        }
+        napi_create_reference(env, exc, 1, &fr->exc);
+        exception_text(env, exc, msg, sizeof(msg));
+    } else {
+        snprintf(msg, sizeof(msg), "%s", fallback);
+    }
+    if (fr->body_status < 0)
+        return fr->body_status; /* the body's error (details and all) stands */
+    return omni_error_set(OMNI_EHELPER, msg[0] ? msg : fallback, 0);
+}
+
+/* Sets the helper's result from what the dispatcher returned: a primitive,
+ * or [1, text] (a SafeString) or [2, json] (an object or array). */
+static int helper_set_result(napi_env env, render_frame *fr, omni_helper_call *call,
+                             napi_value r)
+{
+    napi_valuetype t;
+    bool b;
+    double d;
+    int rc, kind = 0;
+    if (napi_typeof(env, r, &t) != napi_ok)
+        return helper_js_failed(env, fr, "cannot read the helper's result");
+    switch (t) {
+    case napi_undefined: return OMNI_OK;
+    case napi_null: return omni_helper_return_null(call);
+    case napi_boolean:
+        napi_get_value_bool(env, r, &b);
+        return omni_helper_return_bool(call, b);
+    case napi_number:
+        napi_get_value_double(env, r, &d);
+        return omni_helper_return_number(call, d);
+    case napi_string: break;
+    case napi_object: {
+        napi_value k, text;
+        bool is_array = false;
+        uint32_t n = 0;
+        int32_t k32 = 0;
+        if (napi_is_array(env, r, &is_array) != napi_ok || !is_array ||
+            napi_get_array_length(env, r, &n) != napi_ok || n != 2 ||
+            napi_get_element(env, r, 0, &k) != napi_ok ||
+            napi_get_value_int32(env, k, &k32) != napi_ok ||
+            napi_get_element(env, r, 1, &text) != napi_ok)
+            return helper_js_failed(env, fr, "the helper dispatcher returned a bad result");
+        kind = k32;
+        r = text;
+        break;
+    }
+    default:
+        return omni_error_set(OMNI_EHELPER, "a helper returned a value that is not text, a "
+                              "number, a boolean, null, an object or an array", 0);
+    }
+    bytes_arg text;
+    if (get_bytes(env, r, &text, "helper result"))
+        return helper_js_failed(env, fr, "cannot read the helper's result");
+    if (kind == 2)
+        rc = omni_helper_return_json(call, text.data, text.len);
+    else if (kind == 1)
+        rc = omni_helper_return_safe(call, text.data, text.len);
+    else
+        rc = omni_helper_return_string(call, text.data, text.len);
+    bytes_free(&text);
+    return rc;
+}
+
+static int js_helper_call(napi_env env, addon_data *d, helper_slot *slot, render_frame *fr,
+                          omni_helper_call *call)
+{
+    napi_value argv[7], dispatch = NULL, args_arr, hash, result, undef, v;
+    size_t argc = omni_helper_argc(call), nhash = omni_helper_hash_count(call);
+    const char *name = omni_helper_name(call);
+    napi_get_undefined(env, &undef);
+    if (!d->helper_dispatch || napi_get_reference_value(env, d->helper_dispatch, &dispatch) !=
+                                   napi_ok || !dispatch)
+        return omni_error_set(OMNI_EHELPER, "helper support is not initialised", 0);
+    if (napi_get_element(env, fr->fns, slot->index, &argv[0]) != napi_ok)
+        return helper_js_failed(env, fr, "cannot find the helper function");
+    if (slot->wants_this) {
+        if (value_to_js(env, omni_helper_context(call), &argv[1]))
+            return helper_js_failed(env, fr, "cannot convert the helper's context");
+    } else {
+        argv[1] = undef;
+    }
+    if (napi_create_array_with_length(env, argc, &args_arr) != napi_ok)
+        return helper_js_failed(env, fr, "out of memory");
+    for (size_t i = 0; i < argc; i++)
+        if (value_to_js(env, omni_helper_arg(call, i), &v) ||
+            napi_set_element(env, args_arr, (uint32_t)i, v) != napi_ok)
+            return helper_js_failed(env, fr, "cannot convert the helper's arguments");
+    if (napi_create_object(env, &hash) != napi_ok)
+        return helper_js_failed(env, fr, "out of memory");
+    for (size_t i = 0; i < nhash; i++) {
+        const char *key = omni_helper_hash_key(call, i);
+        napi_value k;
+        if (!key || value_to_js(env, omni_helper_hash_value(call, i), &v) ||
+            napi_create_string_utf8(env, key, NAPI_AUTO_LENGTH, &k) != napi_ok ||
+            napi_set_property(env, hash, k, v) != napi_ok)
+            return helper_js_failed(env, fr, "cannot convert the helper's hash arguments");
+    }
+    argv[2] = args_arr;
+    argv[3] = hash;
+    active_call ac = {d->next_call_id, call, fr, d->calls};
+    d->next_call_id += 1;
+    if (napi_create_string_utf8(env, name ? name : "", NAPI_AUTO_LENGTH, &argv[4]) != napi_ok ||
+        napi_get_boolean(env, omni_helper_is_block(call) != 0, &argv[5]) != napi_ok ||
+        napi_create_double(env, ac.id, &argv[6]) != napi_ok)
+        return helper_js_failed(env, fr, "out of memory");
+    d->calls = &ac;
+    napi_status st = napi_call_function(env, undef, dispatch, 7, argv, &result);
+    d->calls = ac.prev;
+    if (st != napi_ok)
+        return helper_js_failed(env, fr, "the JavaScript helper failed");
+    return helper_set_result(env, fr, call, result);
+}
+
+/* The omni_helper_fn of every JavaScript helper. */
+static int js_helper(void *ctx, omni_helper_call *call)
+{
+    helper_slot *slot = ctx;
+    render_frame *fr = slot->owner->frame;
+    addon_data *d = NULL;
+    napi_handle_scope scope;
+    if (!fr)
+        return omni_error_set(OMNI_EHELPER, "a JavaScript helper was called outside a render",
+                              0);
+    napi_env env = fr->env;
+    if (napi_get_instance_data(env, (void **)&d) != napi_ok || !d)
+        return omni_error_set(OMNI_EHELPER, "helper support is not initialised", 0);
+    if (napi_open_handle_scope(env, &scope) != napi_ok)
+        return omni_error_set(OMNI_EHELPER, "Node-API: cannot open a handle scope", 0);
+    int rc = js_helper_call(env, d, slot, fr, call);
+    napi_value ignored;
+    if (take_exception(env, &ignored) && rc >= 0) /* nothing may stay pending */
+        rc = omni_error_set(OMNI_EHELPER, "the JavaScript helper left an exception", 0);
+    napi_close_handle_scope(env, scope);
+    return rc;
+}
+
+/* setHelperDispatch(fn(helper, self, args, hash, name, isBlock, callId)) */
+static napi_value w_set_helper_dispatch(napi_env env, napi_callback_info info)
+{
+    args a;
+    napi_valuetype t;
+    addon_data *d = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    NAPI_CALL(env, napi_typeof(env, a.argv[0], &t));
+    if (t != napi_function)
+        return throw_type(env, "the helper dispatcher must be a function");
+    NAPI_CALL(env, napi_get_instance_data(env, (void **)&d));
+    if (!d)
+        return throw_napi(env);
+    if (d->helper_dispatch) {
+        napi_delete_reference(env, d->helper_dispatch);
+        d->helper_dispatch = NULL;
+    }
+    NAPI_CALL(env, napi_create_reference(env, a.argv[0], 1, &d->helper_dispatch));
+    return make_undefined(env);
+}
+
+/* An optional bytes argument: have = 0 for undefined / null. */
+static int get_bytes_opt(napi_env env, napi_value v, bytes_arg *out, int *have, const char *what)
+{
+    *have = 0;
+    out->data = "";
+    out->len = 0;
+    out->owned = NULL;
+    if (is_nullish(env, v))
+        return 0;
+    if (get_bytes(env, v, out, what))
+        return -1;
+    *have = 1;
+    return 0;
+}
+
+/* templateCompile(source, optionsJson | null, helperNames[] | null, wantsThis[] | null)
+ * -> template handle */
+static napi_value w_template_compile(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg src = {0}, opts = {0};
+    int have_opts = 0, rc;
+    uint32_t n = 0;
+    omni_helpers *reg = NULL;
+    tmpl_native *tn = NULL;
+    napi_value result = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &src, "source"))
+        return NULL;
+    if (get_bytes_opt(env, a.argv[1], &opts, &have_opts, "options"))
+        goto done;
+    if (!is_nullish(env, a.argv[2])) {
+        bool is_array = false;
+        if (napi_is_array(env, a.argv[2], &is_array) != napi_ok || !is_array) {
+            throw_type(env, "helper names must be an array");
+            goto done;
+        }
+        napi_get_array_length(env, a.argv[2], &n);
+    }
+    tn = calloc(1, sizeof(*tn));
+    if (!tn || (n && !(tn->slots = calloc(n, sizeof(*tn->slots))))) {
+        throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+        goto done;
+    }
+    tn->nslots = n;
+    if (n && (rc = omni_helpers_new(&reg)) < 0) {
+        throw_status(env, rc);
+        goto done;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        napi_value nv, wv;
+        char *name = NULL;
+        bool wants = true;
+        if (napi_get_element(env, a.argv[2], i, &nv) != napi_ok) {
+            throw_napi(env);
+            goto done;
+        }
+        if (get_cstr(env, nv, &name, "helper name", 0))
+            goto done;
+        if (!is_nullish(env, a.argv[3]) && napi_get_element(env, a.argv[3], i, &wv) == napi_ok)
+            napi_get_value_bool(env, wv, &wants);
+        tn->slots[i] = (helper_slot){tn, i, wants};
+        rc = omni_helpers_add(reg, name, js_helper, &tn->slots[i]);
+        free(name);
+        if (rc < 0) {
+            throw_status(env, rc);
+            goto done;
+        }
+    }
+    rc = omni_template_compile(&tn->t, src.data, src.len, have_opts ? opts.data : NULL,
+                               have_opts ? opts.len : 0, reg);
+    if (rc < 0) {
+        throw_status(env, rc);
+        goto done;
+    }
+    result = new_handle(env, KIND_TEMPLATE, tn, NULL, NULL);
+    tn = NULL; /* owned by the handle (released by new_handle on failure) */
+done:
+    omni_helpers_free(reg);
+    tmpl_native_free(tn);
+    bytes_free(&src);
+    bytes_free(&opts);
+    return result;
+}
+
+/* dataParse(json) -> data handle */
+static napi_value w_data_parse(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg json;
+    omni_data *data = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &json, "data"))
+        return NULL;
+    int rc = omni_data_parse(&data, json.data, json.len);
+    bytes_free(&json);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_DATA, data, NULL, NULL);
+}
+
+/* dataJson(data) -> the document as JSON text */
+static napi_value w_data_json(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_data *data = live_ptr(env, a.argv[0], KIND_DATA, NULL);
+    if (!data)
+        return NULL;
+    int rc = omni_value_json(&out, &out_len, omni_data_root(data));
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+static int is_kind(napi_env env, napi_value v, int kind)
+{
+    napi_valuetype t;
+    bool ok = false;
+    return napi_typeof(env, v, &t) == napi_ok && t == napi_object &&
+           napi_check_object_type_tag(env, v, &kind_tags[kind], &ok) == napi_ok && ok;
+}
+
+/* templateRender(template, data: JSON text | Buffer | data handle | null, helperFns[] | null)
+ * -> string */
+static napi_value w_template_render(napi_env env, napi_callback_info info)
+{
+    args a;
+    handle *th = NULL, *dh = NULL;
+    bytes_arg json = {0};
+    omni_data *data = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    tmpl_native *tn = live_ptr(env, a.argv[0], KIND_TEMPLATE, &th);
+    if (!tn)
+        return NULL;
+    if (is_kind(env, a.argv[1], KIND_DATA)) {
+        if (!(data = live_ptr(env, a.argv[1], KIND_DATA, &dh)))
+            return NULL;
+    } else if (!is_nullish(env, a.argv[1]) && get_bytes(env, a.argv[1], &json, "data")) {
+        return NULL;
+    }
+    if (tn->nslots) {
+        bool is_array = false;
+        uint32_t n = 0;
+        if (napi_is_array(env, a.argv[2], &is_array) != napi_ok || !is_array ||
+            napi_get_array_length(env, a.argv[2], &n) != napi_ok || n < tn->nslots) {
+            bytes_free(&json);
+            return throw_type(env, "the template's helper functions are missing");
+        }
+    }
+    addon_data *d = NULL;
+    napi_get_instance_data(env, (void **)&d);
+    if (d && d->render_depth >= MAX_NESTED_RENDERS) {
+        bytes_free(&json);
+        return throw_status(env, omni_error_set(OMNI_ETOODEEP, "template renders nest deeper "
+                                                "than 64 (a helper rendering templates)", 0));
+    }
+    render_frame fr = {env, a.argv[2], NULL, 0, tn->frame};
+    tn->frame = &fr;
+    if (d)
+        d->render_depth++;
+    th->busy++;
+    if (dh)
+        dh->busy++;
+    if (data)
+        rc = omni_template_render_data(&out, &out_len, tn->t, data);
+    else
+        rc = omni_template_render(&out, &out_len, tn->t, json.data, json.len);
+    tn->frame = fr.prev;
+    if (d)
+        d->render_depth--;
+    bytes_free(&json);
+    napi_value err = NULL, exc = NULL, stray = NULL;
+    if (rc < 0)
+        err = make_status_error(env, rc);
+    if (take_exception(env, &stray) && !fr.exc) /* should not happen: helpers clear theirs */
+        exc = stray;
+    if (fr.exc) {
+        napi_get_reference_value(env, fr.exc, &exc);
+        napi_delete_reference(env, fr.exc);
+    }
+    /* may release the template or the data when a helper closed them */
+    handle_unbusy(th);
+    handle_unbusy(dh);
+    if (rc < 0) {
+        if (err && exc && rc == OMNI_EHELPER)
+            napi_set_named_property(env, err, "cause", exc);
+        return throw_value(env, err);
+    }
+    return take_string(env, out, out_len);
+}
+
+/* templateInspect(template) -> JSON text */
+static napi_value w_template_inspect(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    tmpl_native *tn = live_ptr(env, a.argv[0], KIND_TEMPLATE, NULL);
+    if (!tn)
+        return NULL;
+    int rc = omni_template_inspect(&out, &out_len, tn->t);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* helperBlock(callId, inverse, mode, payload) -> the rendered block body / inverse.
+ * mode 0: the current context; 1: payload is the context as JSON text; 2: payload is
+ * the index of the positional argument to use as the context. */
+static napi_value w_helper_block(napi_env env, napi_callback_info info)
+{
+    args a;
+    double id;
+    bool inverse = false;
+    int32_t mode = 0;
+    addon_data *d = NULL;
+    active_call *ac;
+    const omni_value *ctx = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    NAPI_CALL(env, napi_get_instance_data(env, (void **)&d));
+    if (napi_get_value_double(env, a.argv[0], &id) != napi_ok)
+        return throw_type(env, "bad helper call id");
+    napi_get_value_bool(env, a.argv[1], &inverse);
+    napi_get_value_int32(env, a.argv[2], &mode);
+    for (ac = d ? d->calls : NULL; ac && ac->id != id; ac = ac->prev)
+        ;
+    if (!ac)
+        return throw_invalid(env, "options.fn / options.inverse called after the helper "
+                                  "returned");
+    if (mode == 1) {
+        bytes_arg json;
+        if (get_bytes(env, a.argv[3], &json, "context"))
+            return NULL;
+        rc = omni_helper_make_value(&ctx, ac->call, json.data, json.len);
+        bytes_free(&json);
+        if (rc < 0)
+            return throw_status(env, rc);
+    } else if (mode == 2) {
+        uint32_t i = 0;
+        napi_get_value_uint32(env, a.argv[3], &i);
+        ctx = omni_helper_arg(ac->call, i);
+    }
+    if (inverse)
+        rc = omni_helper_render_inverse(&out, &out_len, ac->call, ctx);
+    else
+        rc = omni_helper_render_block(&out, &out_len, ac->call, ctx);
+    if (rc < 0) {
+        if (omni_helper_is_block(ac->call))
+            ac->frame->body_status = rc; /* the render fails with the body's error */
+        return throw_status(env, rc);
+    }
+    return take_string(env, out, out_len);
+}
+
+/* ---- channel: SMS, validation, formatting --------------------------------------------- */
+
+/* smsCount(text) -> {encoding, segments, units} */
+static napi_value w_sms_count(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg text;
+    int enc = 0;
+    uint32_t segs = 0, units = 0;
+    napi_value obj, v;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &text, "text"))
+        return NULL;
+    int rc = omni_sms_count(&enc, &segs, &units, text.data, text.len);
+    bytes_free(&text);
+    if (rc < 0)
+        return throw_status(env, rc);
+    NAPI_CALL(env, napi_create_object(env, &obj));
+    set_str(env, obj, "encoding", enc == OMNI_SMS_UCS2 ? "UCS-2" : "GSM-7");
+    NAPI_CALL(env, napi_create_uint32(env, segs, &v));
+    NAPI_CALL(env, napi_set_named_property(env, obj, "segments", v));
+    NAPI_CALL(env, napi_create_uint32(env, units, &v));
+    NAPI_CALL(env, napi_set_named_property(env, obj, "units", v));
+    return obj;
+}
+
+/* smsSegments(text) -> JSON text */
+static napi_value w_sms_segments(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, omni_sms_segments, 0);
+}
+
+/* templateValidate(template, channel, optionsJson | null) -> JSON text */
+static napi_value w_template_validate(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg tpl = {0}, opts = {0};
+    char *channel = NULL, *out = NULL;
+    size_t out_len = 0;
+    int have_opts = 0, rc;
+    napi_value result = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &tpl, "template"))
+        return NULL;
+    if (get_cstr(env, a.argv[1], &channel, "channel", 0) ||
+        get_bytes_opt(env, a.argv[2], &opts, &have_opts, "options"))
+        goto done;
+    rc = omni_template_validate(&out, &out_len, tpl.data, tpl.len, channel,
+                                have_opts ? opts.data : NULL, have_opts ? opts.len : 0);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    bytes_free(&tpl);
+    bytes_free(&opts);
+    free(channel);
+    return result;
+}
+
+static int get_double(napi_env env, napi_value v, double *out, const char *what)
+{
+    napi_valuetype t;
+    char msg[96];
+    if (napi_typeof(env, v, &t) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    if (t == napi_number) {
+        napi_get_value_double(env, v, out);
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s must be a number", what);
+    throw_type(env, msg);
+    return -1;
+}
+
+/* formatNumber(value, locale | null, minFraction, maxFraction) -> string */
+static napi_value w_format_number(napi_env env, napi_callback_info info)
+{
+    args a;
+    double value;
+    int64_t mn = -1, mx = -1;
+    char *locale = NULL, *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a) || get_double(env, a.argv[0], &value, "value") ||
+        get_cstr(env, a.argv[1], &locale, "locale", 1))
+        return NULL;
+    if ((!is_nullish(env, a.argv[2]) && get_i64(env, a.argv[2], &mn, "minFraction")) ||
+        (!is_nullish(env, a.argv[3]) && get_i64(env, a.argv[3], &mx, "maxFraction"))) {
+        free(locale);
+        return NULL;
+    }
+    if (mn < -1 || mn > 1000 || mx < -1 || mx > 1000) {
+        free(locale);
+        return throw_invalid(env, "fraction digits are 0..20");
+    }
+    int rc = omni_format_number(&out, &out_len, value, locale, (int)mn, (int)mx);
+    free(locale);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* formatCurrency(value, code, locale | null) -> string */
+static napi_value w_format_currency(napi_env env, napi_callback_info info)
+{
+    args a;
+    double value;
+    char *code = NULL, *locale = NULL, *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a) || get_double(env, a.argv[0], &value, "value") ||
+        get_cstr(env, a.argv[1], &code, "code", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &locale, "locale", 1)) {
+        free(code);
+        return NULL;
+    }
+    int rc = omni_format_currency(&out, &out_len, value, code, locale);
+    free(code);
+    free(locale);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* formatDate(rfc3339, pattern | null, timeZone | null, locale | null) -> string */
+static napi_value w_format_date(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *when = NULL, *pattern = NULL, *tz = NULL, *locale = NULL, *out = NULL;
+    size_t out_len = 0;
+    napi_value result = NULL;
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[0], &when, "value", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[1], &pattern, "pattern", 1) ||
+        get_cstr(env, a.argv[2], &tz, "timeZone", 1) ||
+        get_cstr(env, a.argv[3], &locale, "locale", 1))
+        goto done;
+    int rc = omni_format_date(&out, &out_len, when, pattern, tz, locale);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    free(when);
+    free(pattern);
+    free(tz);
+    free(locale);
+    return result;
+}
+
+/* ---- the template store (through an engine) ------------------------------------------ */
+
+static int get_u32(napi_env env, napi_value v, uint32_t *out, const char *what)
+{
+    uint64_t x = 0;
+    char msg[96];
+    if (is_nullish(env, v)) {
+        *out = 0;
+        return 0;
+    }
+    if (get_u64(env, v, &x, what))
+        return -1;
+    if (x > UINT32_MAX) {
+        snprintf(msg, sizeof(msg), "%s must be at most 2^32 - 1", what);
+        throw_invalid(env, msg);
+        return -1;
+    }
+    *out = (uint32_t)x;
+    return 0;
+}
+
+/* templateCreate(engine, json) / templateUpdate(engine, json, expectedVersion) -> JSON */
+static napi_value template_put(napi_env env, napi_callback_info info, int update)
+{
+    args a;
+    bytes_arg json;
+    uint32_t expected = 0;
+    char *out = NULL;
+    size_t out_len = 0;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || (update && get_u32(env, a.argv[2], &expected, "expectedVersion")) ||
+        get_bytes(env, a.argv[1], &json, "template"))
+        return NULL;
+    if (update)
+        rc = omni_template_update(&out, &out_len, e, json.data, json.len, expected);
+    else
+        rc = omni_template_create(&out, &out_len, e, json.data, json.len);
+    bytes_free(&json);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+static napi_value w_template_create(napi_env env, napi_callback_info info)
+{
+    return template_put(env, info, 0);
+}
+
+static napi_value w_template_update(napi_env env, napi_callback_info info)
+{
+    return template_put(env, info, 1);
+}
+
+/* templateGet(engine, id, version) -> JSON */
+static napi_value w_template_get(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *id = NULL, *out = NULL;
+    size_t out_len = 0;
+    uint32_t version = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_u32(env, a.argv[2], &version, "version") ||
+        get_cstr(env, a.argv[1], &id, "templateId", 0))
+        return NULL;
+    int rc = omni_template_get(&out, &out_len, e, id, version);
+    free(id);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* templateDelete(engine, id) */
+static napi_value w_template_delete(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *id = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_cstr(env, a.argv[1], &id, "templateId", 0))
+        return NULL;
+    int rc = omni_template_delete(e, id);
+    free(id);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_undefined(env);
+}
+
+/* templateList(engine, filterJson | null, after | null, limit) -> JSON */
+static napi_value w_template_list(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg filter = {0};
+    int have_filter = 0, rc;
+    char *after = NULL, *out = NULL;
+    size_t out_len = 0;
+    uint64_t limit = 0;
+    napi_value result = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_u64(env, a.argv[3], &limit, "limit") ||
+        get_cstr(env, a.argv[2], &after, "after", 1))
+        return NULL;
+    if (get_bytes_opt(env, a.argv[1], &filter, &have_filter, "filter"))
+        goto done;
+    if (limit > SIZE_MAX)
+        limit = SIZE_MAX;
+    rc = omni_template_list(&out, &out_len, e, have_filter ? filter.data : NULL,
+                            have_filter ? filter.len : 0, after, (size_t)limit);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    free(after);
+    bytes_free(&filter);
+    return result;
+}
+
+/* templateRenderStored(engine, id, locale | null, defaultLocale | null, channel,
+ * dataJson | null) -> JSON */
+static napi_value w_template_render_stored(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *id = NULL, *locale = NULL, *def = NULL, *channel = NULL, *out = NULL;
+    bytes_arg data = {0};
+    int have_data = 0, rc;
+    size_t out_len = 0;
+    napi_value result = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_cstr(env, a.argv[1], &id, "templateId", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &locale, "locale", 1) ||
+        get_cstr(env, a.argv[3], &def, "defaultLocale", 1) ||
+        get_cstr(env, a.argv[4], &channel, "channel", 0) ||
+        get_bytes_opt(env, a.argv[5], &data, &have_data, "data"))
+        goto done;
+    rc = omni_template_render_stored(&out, &out_len, e, id, locale, def, channel,
+                                     have_data ? data.data : NULL, have_data ? data.len : 0);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    free(id);
+    free(locale);
+    free(def);
+    free(channel);
+    bytes_free(&data);
+    return result;
+}
+
 /* ---- module ----------------------------------------------------------------------- */
 
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
@@ -1420,6 +2333,25 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("transportScripted", w_transport_scripted),
         FN("transportSend", w_transport_send),
         FN("transportSent", w_transport_sent),
+        FN("setHelperDispatch", w_set_helper_dispatch),
+        FN("templateCompile", w_template_compile),
+        FN("templateRender", w_template_render),
+        FN("templateInspect", w_template_inspect),
+        FN("helperBlock", w_helper_block),
+        FN("dataParse", w_data_parse),
+        FN("dataJson", w_data_json),
+        FN("smsCount", w_sms_count),
+        FN("smsSegments", w_sms_segments),
+        FN("templateValidate", w_template_validate),
+        FN("formatNumber", w_format_number),
+        FN("formatCurrency", w_format_currency),
+        FN("formatDate", w_format_date),
+        FN("templateCreate", w_template_create),
+        FN("templateUpdate", w_template_update),
+        FN("templateGet", w_template_get),
+        FN("templateDelete", w_template_delete),
+        FN("templateList", w_template_list),
+        FN("templateRenderStored", w_template_render_stored),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

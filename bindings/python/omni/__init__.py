@@ -1,6 +1,10 @@
 """omni: Python bindings (ctypes) for libomni, the message-processing core of an
 omnichannel messaging platform.
 
+Templates: ``omni.Template(source, partials=..., helpers=...)`` compiles once
+and renders many times (``.render(data)``); host helpers are Python
+callables (see ``omni._template`` for the calling convention).
+
 Every failing call raises :class:`OmniError` with ``status``, ``code``,
 ``message``, ``retryable`` and ``details`` taken from the library's last
 error. See README.md for an example.
@@ -49,6 +53,19 @@ from ._functions import (
 )
 from ._lib import library_path
 from ._objects import ANY_VERSION, CREATE, Engine, Record, Store, Transport
+from ._template import (
+    MAX_NESTED_RENDERS,
+    Data,
+    HelperOptions,
+    SafeString,
+    Template,
+    format_currency,
+    format_date,
+    format_number,
+    sms_count,
+    sms_segments,
+    template_validate,
+)
 
 __version__ = "0.1.0"
 
@@ -57,8 +74,11 @@ __all__ = [
     "ANY_VERSION",
     "BytesLike",
     "CREATE",
+    "Data",
     "Engine",
+    "HelperOptions",
     "LIMITS",
+    "MAX_NESTED_RENDERS",
     "Limit",
     "NAMESPACE_DNS",
     "NAMESPACE_OID",
@@ -66,8 +86,10 @@ __all__ = [
     "NAMESPACE_X500",
     "OmniError",
     "Record",
+    "SafeString",
     "Status",
     "Store",
+    "Template",
     "Transport",
     "base64_decode",
     "base64_encode",
@@ -76,6 +98,9 @@ __all__ = [
     "ct_equal",
     "form_decode",
     "form_encode",
+    "format_currency",
+    "format_date",
+    "format_number",
     "hash_digest",
     "hash_size",
     "hmac",
@@ -84,8 +109,11 @@ __all__ = [
     "library_path",
     "limit",
     "limits",
+    "sms_count",
+    "sms_segments",
     "status_code",
     "strerror",
+    "template_validate",
     "time_format",
     "time_parse",
     "url_decode",

@@ -47,6 +47,11 @@ class Status(enum.IntEnum):
     ESYNTAX = -28
     EMISSING = -29
     EHELPER = -30
+    ECARRIER = -31
+    EWEBHOOK = -32
+    EIDENTIFIER = -33
+    EIDENTITY = -34
+    EROUTING = -35
 
 
 class OmniError(Exception):
@@ -126,7 +131,8 @@ def raise_status(status: int) -> "OmniError":
     code = _text(L.omni_status_code(status))
     message = _text(L.omni_strerror(status))
     retryable = status in (Status.ENOMEM, Status.ECONFLICT, Status.ESTORAGE,
-                           Status.ETRANSPORT, Status.ETIMEOUT, Status.ECONNECT)
+                           Status.ETRANSPORT, Status.ETIMEOUT, Status.ECONNECT,
+                           Status.EROUTING)
     return OmniError(status, code, message, retryable, None)
 
 

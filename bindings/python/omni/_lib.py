@@ -23,6 +23,7 @@ from ctypes import (
     Structure,
     c_char_p,
     c_int,
+    c_double,
     c_int64,
     c_size_t,
     c_uint,
@@ -33,7 +34,7 @@ from ctypes import (
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["lib", "library_path", "OmniErrorStruct", "STORE_LIST_CB", "PROTOTYPES"]
+__all__ = ["lib", "library_path", "OmniErrorStruct", "STORE_LIST_CB", "HELPER_FN", "PROTOTYPES"]
 
 
 class OmniErrorStruct(Structure):
@@ -52,6 +53,9 @@ class OmniErrorStruct(Structure):
 STORE_LIST_CB = ctypes.CFUNCTYPE(
     c_int, c_void_p, c_char_p, c_size_t, c_char_p, c_size_t, c_uint64, c_int64
 )
+
+# omni_helper_fn (omni/template.h): int fn(void *ctx, omni_helper_call *call)
+HELPER_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p)
 
 _P_CHARP = POINTER(c_char_p)
 _P_SIZE = POINTER(c_size_t)
@@ -184,6 +188,81 @@ PROTOTYPES: Dict[str, Tuple[Any, Sequence[Any]]] = {
     "omni_uuid_format": (c_int, [c_char_p, c_char_p]),
     "omni_uuid5": (c_int, [c_char_p, c_char_p, c_char_p, c_size_t]),
     "omni_uuid7": (c_int, [c_char_p, c_void_p]),
+    # template.h (omni_data, omni_value, omni_helper_call, omni_helpers and
+    # omni_template are opaque pointers)
+    "omni_data_parse": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_data_free": (None, [c_void_p]),
+    "omni_data_root": (c_void_p, [c_void_p]),
+    "omni_value_type": (c_int, [c_void_p]),
+    "omni_value_string": (c_void_p, [c_void_p, _P_SIZE]),
+    "omni_value_number": (c_double, [c_void_p]),
+    "omni_value_truthy": (c_int, [c_void_p]),
+    "omni_value_count": (c_size_t, [c_void_p]),
+    "omni_value_at": (c_void_p, [c_void_p, c_size_t]),
+    "omni_value_key": (c_char_p, [c_void_p, c_size_t]),
+    "omni_value_get": (c_void_p, [c_void_p, c_char_p]),
+    "omni_value_json": (c_int, [_P_CHARP, _P_SIZE, c_void_p]),
+    "omni_helper_argc": (c_size_t, [c_void_p]),
+    "omni_helper_arg": (c_void_p, [c_void_p, c_size_t]),
+    "omni_helper_hash": (c_void_p, [c_void_p, c_char_p]),
+    "omni_helper_hash_count": (c_size_t, [c_void_p]),
+    "omni_helper_hash_key": (c_char_p, [c_void_p, c_size_t]),
+    "omni_helper_hash_value": (c_void_p, [c_void_p, c_size_t]),
+    "omni_helper_context": (c_void_p, [c_void_p]),
+    "omni_helper_is_block": (c_int, [c_void_p]),
+    "omni_helper_name": (c_char_p, [c_void_p]),
+    "omni_helper_return_string": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "omni_helper_return_safe": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "omni_helper_return_number": (c_int, [c_void_p, c_double]),
+    "omni_helper_return_bool": (c_int, [c_void_p, c_int]),
+    "omni_helper_return_null": (c_int, [c_void_p]),
+    "omni_helper_return_json": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "omni_helper_append_block": (c_int, [c_void_p, c_void_p]),
+    "omni_helper_append_inverse": (c_int, [c_void_p, c_void_p]),
+    "omni_helper_render_block": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_void_p]),
+    "omni_helper_render_inverse": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_void_p]),
+    "omni_helper_make_value": (c_int, [POINTER(c_void_p), c_void_p, c_char_p, c_size_t]),
+    "omni_helpers_new": (c_int, [POINTER(c_void_p)]),
+    "omni_helpers_add": (c_int, [c_void_p, c_char_p, HELPER_FN, c_void_p]),
+    "omni_helpers_free": (None, [c_void_p]),
+    "omni_template_compile": (
+        c_int,
+        [POINTER(c_void_p), c_char_p, c_size_t, c_char_p, c_size_t, c_void_p],
+    ),
+    "omni_template_free": (None, [c_void_p]),
+    "omni_template_render": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t]),
+    "omni_template_render_data": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_void_p]),
+    "omni_template_inspect": (c_int, [_P_CHARP, _P_SIZE, c_void_p]),
+    # channel.h
+    "omni_sms_count": (
+        c_int,
+        [POINTER(c_int), POINTER(c_uint32), POINTER(c_uint32), c_char_p, c_size_t],
+    ),
+    "omni_sms_segments": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_template_validate": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_char_p, c_size_t, c_char_p, c_char_p, c_size_t],
+    ),
+    "omni_format_number": (c_int, [_P_CHARP, _P_SIZE, c_double, c_char_p, c_int, c_int]),
+    "omni_format_currency": (c_int, [_P_CHARP, _P_SIZE, c_double, c_char_p, c_char_p]),
+    "omni_format_date": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_char_p, c_char_p, c_char_p]),
+    # template_store.h
+    "omni_template_create": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t]),
+    "omni_template_update": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_uint32],
+    ),
+    "omni_template_get": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_uint32]),
+    "omni_template_delete": (c_int, [c_void_p, c_char_p]),
+    "omni_template_list": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_char_p, c_size_t],
+    ),
+    "omni_template_render_stored": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_char_p, c_char_p, c_char_p, c_char_p,
+         c_size_t],
+    ),
 }
 
 

@@ -37,6 +37,18 @@ def _config_bytes(config: Union[Mapping[str, Any], str, bytes, None]) -> Optiona
     return to_json(dict(config))
 
 
+def _doc_bytes(doc: Union[Mapping[str, Any], str, bytes]) -> bytes:
+    if isinstance(doc, (str, bytes)):
+        return to_bytes(doc, "doc")
+    return to_json(dict(doc))
+
+
+def _u32(value: int, what: str) -> int:
+    if isinstance(value, bool) or not 0 <= int(value) <= 0xFFFFFFFF:
+        raise ValueError(f"{what} must be 0..2**32 - 1")
+    return int(value)
+
+
 class Engine:
     """An engine: configuration plus hooks (omni_engine_new).
 
@@ -88,6 +100,101 @@ class Engine:
         """The engine's transport (borrowed; keeps the engine alive), or None."""
         ptr = lib().omni_engine_transport(self._handle_or_raise())
         return Transport(ptr, owner=self) if ptr else None
+
+    # ---- the template store (omni/template_store.h) ----
+
+    def template_create(self, doc: Union[Mapping[str, Any], str, bytes]) -> Dict[str, Any]:
+        """Creates a NotificationTemplate (version 1); returns the stored document."""
+        raw = _doc_bytes(doc)
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_template_create(o, n, handle, raw, len(raw)))
+        )
+        return result
+
+    def template_update(
+        self, doc: Union[Mapping[str, Any], str, bytes], expected_version: int = 0
+    ) -> Dict[str, Any]:
+        """Replaces a template (by its templateId) with a new version; the previous one
+        stays readable. expected_version 0: any; else VERSION_CONFLICT unless current."""
+        raw = _doc_bytes(doc)
+        expected = _u32(expected_version, "expected_version")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_template_update(o, n, handle, raw, len(raw), expected)
+            )
+        )
+        return result
+
+    def template_get(self, template_id: str, version: int = 0) -> Dict[str, Any]:
+        """The current document (version 0) or a kept version; NOT_FOUND otherwise."""
+        rid = to_cstr(template_id, "template_id")
+        ver = _u32(version, "version")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_template_get(o, n, handle, rid, ver))
+        )
+        return result
+
+    def template_delete(self, template_id: str) -> None:
+        """Deletes a template and its kept versions."""
+        rid = to_cstr(template_id, "template_id")
+        check(lib().omni_template_delete(self._handle_or_raise(), rid))
+
+    def template_list(
+        self,
+        filter: Union[Mapping[str, Any], str, None] = None,
+        after: Optional[str] = None,
+        limit: int = 100,
+    ) -> Dict[str, Any]:
+        """One page {"items": [...], "next": cursor|None} in templateId order; filter:
+        {"category", "channel", "isActive"}."""
+        rfilter = _config_bytes(filter)
+        rafter = to_cstr(after, "after") if after is not None else None
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        lim = min(int(limit), 2**32)
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_template_list(
+                    o, n, handle, rfilter, len(rfilter) if rfilter else 0, rafter, lim
+                )
+            )
+        )
+        return result
+
+    def template_render(
+        self,
+        template_id: str,
+        locale: Optional[str] = None,
+        default_locale: Optional[str] = None,
+        channel: str = "sms",
+        data: Any = None,
+    ) -> Dict[str, Any]:
+        """Renders a stored template for a locale (fallback locale -> language ->
+        default_locale -> the template's defaultLocale -> en). Returns {"templateId",
+        "version", "locale" (the one used), "subject"?, "body", "htmlBody"?, "sms"?}."""
+        rid = to_cstr(template_id, "template_id")
+        rloc = to_cstr(locale, "locale") if locale is not None else None
+        rdef = to_cstr(default_locale, "default_locale") if default_locale is not None else None
+        rchan = to_cstr(channel, "channel")
+        if data is None:
+            rdata: Optional[bytes] = None
+        elif isinstance(data, (str, bytes)):
+            rdata = to_bytes(data, "data")
+        else:
+            rdata = to_json(data)
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_template_render_stored(
+                    o, n, handle, rid, rloc, rdef, rchan, rdata, len(rdata) if rdata else 0
+                )
+            )
+        )
+        return result
 
     def close(self) -> None:
         """Releases the engine (and its store and transport). Idempotent."""
