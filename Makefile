@@ -57,10 +57,14 @@ test-node:
 bench: build
 	$(BUILD)/bench/omni-bench
 	$(BUILD)/bench/omni-bench-template
+	$(BUILD)/bench/omni-bench-inbound
+	$(BUILD)/bench/omni-bench-identity
 
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
 	$(BUILD)/bench/omni-bench-template --smoke
+	$(BUILD)/bench/omni-bench-inbound --smoke
+	$(BUILD)/bench/omni-bench-identity --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.

@@ -8,7 +8,8 @@ mode="${1:-build}"
 pkgs="gcc pkg-config meson ninja-build libcjson-dev libssl-dev libcurl4-openssl-dev
       libuv1-dev libsqlite3-dev tzdata"
 if [ "$mode" = check ]; then
-  pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev binutils python3 python3-pytest"
+  pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev binutils python3 python3-pytest
+        python3-phonenumbers"
 fi
 # Node-API headers: Debian's nodejs ships them with libnode-dev; NodeSource's
 # nodejs ships /usr/include/node itself.

@@ -249,6 +249,34 @@ export class Engine {
       data?: unknown;
     },
   ): StoredRenderResult;
+
+  // ---- routing, customers and identities (omni/identity.h) ----
+
+  /**
+   * Creates or replaces the routing of a recipient ('+E164', 'shortcode:<digits>',
+   * 'mss:<sid>', 'waba:<id>', 'business:<id>').
+   */
+  routingSet(recipientKey: string, routing: Routing | string): void;
+  /** The stored routing (NOT_FOUND when there is none). */
+  routingGet(recipientKey: string): Routing;
+  /** Removes a recipient's routing (NOT_FOUND when there is none). */
+  routingDelete(recipientKey: string): void;
+  /** Creates (a customerId is made when absent) or replaces a customer; returns the record. */
+  customerPut(customer: Customer | string): Customer & { customerId: string };
+  /** The stored customer record (IDENTITY_NOT_FOUND when there is none). */
+  customerGet(customerId: string): Customer & { customerId: string };
+  /** Links a normalized identifier ('+E164', 'wa:+E164', 'lc:<id>', ...) to a customer. */
+  identityLink(customerId: string, identifier: string): void;
+  /** Removes an identifier's link (NOT_FOUND when it has none). */
+  identityUnlink(identifier: string): void;
+  /**
+   * IdentityLookupEvent -> IdentityLookupResult. ROUTING_RESOLUTION_FAILED (retryable)
+   * when the recipient has no routing.
+   */
+  identityLookup(
+    event: InboundMessageEvent | Record<string, unknown> | string,
+    options?: { defaultRegion?: string; brazilNinthDigit?: boolean } | string | null,
+  ): IdentityLookupResult;
   /** Releases the engine (and its store and transport); idempotent. */
   close(): void;
 }
@@ -518,3 +546,132 @@ export function formatDate(
   value: string | Date | number | bigint,
   options?: string | { pattern?: string | null; timeZone?: string | null; locale?: string | null },
 ): string;
+
+// ---- carriers' inbound webhooks and identities (omni/carrier.h, omni/identity.h) -------
+
+/** The UUIDv5 namespace of every event's correlationId (carrier + ':' + message id). */
+export const CARRIER_MESSAGE_NAMESPACE: '0db08d7e-55c5-5152-9b91-0d896bfc46cf';
+/** The UUIDv5 namespace of anonymous and new customer ids. */
+export const IDENTITY_NAMESPACE: 'ca92a1e2-b2fd-54d1-bf49-15373b45d00d';
+
+export interface InboundConfig {
+  publicBaseUrl?: string;
+  trustForwardedHeaders?: boolean;
+  maxBodyBytes?: number;
+  defaultRegion?: string;
+  carriers?: Record<string, Record<string, unknown>>;
+}
+
+/** A received webhook request (or its JSON text: {method, url, headers, body | bodyBase64}). */
+export interface WebhookRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string> | Array<[string, string]> | Map<string, string>;
+  body?: string | Uint8Array | null;
+}
+
+export interface Identifier {
+  phoneNumber?: string;
+  userId?: string;
+  sessionId?: string;
+  email?: string;
+  shortCode?: string;
+  businessId?: string;
+}
+
+export interface InboundMessageEvent {
+  kind: 'message';
+  correlationId: string;
+  carrier: string;
+  channelType: string;
+  senderIdentifier: Identifier;
+  recipientIdentifier: Identifier;
+  message: {
+    id: string;
+    content?: string;
+    contentType?: string;
+    mediaUrls?: string[];
+    timestamp: string;
+  };
+  rawPayload?: unknown;
+  [member: string]: unknown;
+}
+
+export interface InboundStatusEvent {
+  kind: 'status';
+  correlationId: string;
+  carrier: string;
+  carrierMessageId: string;
+  status: 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'undelivered';
+  errorCode?: string | number;
+  errorMessage?: string;
+  timestamp: string;
+  recipient?: string;
+  [member: string]: unknown;
+}
+
+export interface InboundResult {
+  carrier: string;
+  events: Array<InboundMessageEvent | InboundStatusEvent>;
+  /** What to answer the carrier. */
+  response: { status: number; headers: Record<string, string>; body: string };
+}
+
+/** A compiled inbound configuration (immutable; release with close()). */
+export class Inbound {
+  constructor(config: InboundConfig | string);
+  readonly closed: boolean;
+  /** Verifies and parses a request. */
+  handle(carrier: string, request: WebhookRequest | string | Uint8Array, options?: { engine?: Engine | null } | Engine): InboundResult;
+  /** Verifies only (e.g. Meta's GET handshake); throws SIGNATURE_INVALID etc. */
+  verify(carrier: string, request: WebhookRequest | string | Uint8Array, options?: { engine?: Engine | null } | Engine): void;
+  close(): void;
+}
+
+export interface PhoneParseResult {
+  input: string;
+  e164: string;
+  countryCode: number;
+  region: string;
+  nationalNumber: string;
+  extension?: string;
+}
+
+/** A phone number as written by people and carriers -> E.164. */
+export function phoneToE164(raw: BytesLike, region?: string | null): string;
+export function phoneParse(raw: BytesLike, region?: string | null): PhoneParseResult;
+/** The identity-matching form of an E.164 number. */
+export function phoneIdentityKey(e164: string, options?: { brazilNinthDigit?: boolean }): string;
+/** Seed 001's normalizeIdentifier: '+E164', 'wa:+E164', 'wa:id:<userId>', 'lc:<sessionId>', ... */
+export function identityNormalize(carrier: string, sender: Identifier | string, region?: string | null): string;
+
+export interface Routing {
+  accountId: string;
+  businessUnitId?: string;
+  tenantId?: string;
+  createCustomers?: boolean;
+  defaultRegion?: string;
+  [member: string]: unknown;
+}
+
+export interface Customer {
+  customerId?: string;
+  profile?: Record<string, unknown>;
+  preferences?: Record<string, unknown>;
+  [member: string]: unknown;
+}
+
+export interface IdentityLookupResult {
+  success: boolean;
+  correlationId: string;
+  identity: {
+    customerId: string;
+    customerType: 'known' | 'anonymous' | 'new';
+    profile?: Record<string, unknown>;
+    preferences?: Record<string, unknown>;
+    conversationHistory?: unknown[];
+  };
+  routing: { accountId: string; businessUnitId: string; tenantId: string };
+  enrichedMessage: Record<string, unknown>;
+  nextStep: 'workFlowBiDirectional';
+}

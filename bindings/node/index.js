@@ -395,6 +395,58 @@ class Engine {
     );
   }
 
+  // ---- routing, customers and identities (omni/identity.h) ----
+
+  /**
+   * Creates or replaces the routing of a recipient ('+E164', 'shortcode:<digits>',
+   * 'mss:<sid>', 'waba:<id>', 'business:<id>'): {accountId, businessUnitId, tenantId,
+   * createCustomers, defaultRegion, ...}.
+   */
+  routingSet(recipientKey, routing) {
+    native.routingSet(this[kHandle], recipientKey, toJson(routing, 'routing'));
+  }
+
+  /** The stored routing document (NOT_FOUND when there is none). */
+  routingGet(recipientKey) {
+    return JSON.parse(native.routingGet(this[kHandle], recipientKey));
+  }
+
+  /** Removes a recipient's routing (NOT_FOUND when there is none). */
+  routingDelete(recipientKey) {
+    native.routingDelete(this[kHandle], recipientKey);
+  }
+
+  /** Creates (a customerId is made when absent) or replaces a customer; returns the record. */
+  customerPut(customer) {
+    return JSON.parse(native.customerPut(this[kHandle], toJson(customer, 'customer')));
+  }
+
+  /** The stored customer record (IDENTITY_NOT_FOUND when there is none). */
+  customerGet(customerId) {
+    return JSON.parse(native.customerGet(this[kHandle], customerId));
+  }
+
+  /** Links a normalized identifier ('+E164', 'wa:+E164', 'lc:<id>', ...) to a customer. */
+  identityLink(customerId, identifier) {
+    native.identityLink(this[kHandle], customerId, identifier);
+  }
+
+  /** Removes an identifier's link (NOT_FOUND when it has none). */
+  identityUnlink(identifier) {
+    native.identityUnlink(this[kHandle], identifier);
+  }
+
+  /**
+   * An IdentityLookupEvent (e.g. a message event of Inbound.handle) -> IdentityLookupResult
+   * {success, correlationId, identity {customerId, customerType known|anonymous|new, ...},
+   * routing, enrichedMessage, nextStep}. options: {defaultRegion, brazilNinthDigit}.
+   * ROUTING_RESOLUTION_FAILED (retryable) when the recipient has no routing.
+   */
+  identityLookup(event, options = null) {
+    const opts = options === null || options === undefined ? null : toJson(options, 'options');
+    return JSON.parse(native.identityLookup(this[kHandle], toJson(event, 'event'), opts));
+  }
+
   /** Releases the engine (and its store and transport). Idempotent. */
   close() {
     native.close(this[kHandle]);
@@ -789,6 +841,123 @@ function formatDate(value, options) {
   return native.formatDate(when, pattern, timeZone, locale);
 }
 
+// ---- carriers' inbound webhooks and identities (omni/carrier.h, omni/identity.h) -------
+
+/** The UUIDv5 namespace of every event's correlationId (carrier + ':' + message id). */
+const CARRIER_MESSAGE_NAMESPACE = '0db08d7e-55c5-5152-9b91-0d896bfc46cf';
+/** The UUIDv5 namespace of anonymous and new customer ids. */
+const IDENTITY_NAMESPACE = 'ca92a1e2-b2fd-54d1-bf49-15373b45d00d';
+
+const REQUEST_KEYS = new Set(['method', 'url', 'headers', 'body']);
+
+function invalidArgument(message) {
+  return new OmniError(message, {
+    code: 'INVALID_ARGUMENT',
+    status: Status.EINVAL,
+    retryable: false,
+  });
+}
+
+/** A request for the addon: its JSON text as it is, or {method, url, headers: pairs, body}. */
+function webhookRequest(request) {
+  if (typeof request === 'string' || request instanceof Uint8Array) return request;
+  if (!request || typeof request !== 'object' || Array.isArray(request)) {
+    throw new TypeError('request must be an object or its JSON text');
+  }
+  for (const key of Object.keys(request)) {
+    if (!REQUEST_KEYS.has(key)) throw invalidArgument(`request: unknown member '${key}'`);
+  }
+  if (request.method === undefined || request.url === undefined) {
+    throw invalidArgument('request: method and url are required');
+  }
+  const { headers, body } = request;
+  let pairs = [];
+  if (headers === undefined || headers === null) {
+    pairs = [];
+  } else if (Array.isArray(headers)) {
+    pairs = headers;
+  } else if (headers instanceof Map) {
+    pairs = [...headers.entries()];
+  } else if (typeof headers === 'object') {
+    pairs = Object.entries(headers);
+  } else {
+    throw new TypeError('request headers must be an object or an array of [name, value] pairs');
+  }
+  if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    throw new TypeError('request body must be a string or a Buffer');
+  }
+  return { method: request.method, url: request.url, headers: pairs, body: body ?? null };
+}
+
+function engineHandle(engine) {
+  if (engine === undefined || engine === null) return null;
+  if (!(engine instanceof Engine)) throw new TypeError('engine must be an omni Engine');
+  return engine[kHandle];
+}
+
+/**
+ * A compiled inbound configuration (secrets are copied and never echoed): {publicBaseUrl,
+ * trustForwardedHeaders, maxBodyBytes, defaultRegion, carriers: {twilio: {authToken},
+ * whatsapp: {appSecret, verifyToken}, ...}}. Immutable; release with close().
+ *
+ * A request is {method, url, headers: {name: value} | [[name, value], ...] | Map, body:
+ * string | Buffer} or its JSON text ({method, url, headers, body | bodyBase64}).
+ */
+class Inbound {
+  constructor(config) {
+    if (config === undefined || config === null) throw new TypeError('config is required');
+    this[kHandle] = native.inboundNew(toJson(config, 'config'));
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  /**
+   * Verifies and parses a request: {carrier, events: [...], response: {status, headers,
+   * body}} (the response is what to answer the carrier). The third argument is {engine}
+   * or the Engine itself (its clock: timestamps, MessageBird's JWT; default: the system).
+   */
+  handle(carrier, request, options = {}) {
+    const engine = options instanceof Engine ? options : options?.engine;
+    const req = webhookRequest(request);
+    return JSON.parse(native.inboundHandle(this[kHandle], engineHandle(engine), carrier, req));
+  }
+
+  /** Verifies only (e.g. Meta's GET handshake); throws SIGNATURE_INVALID etc. */
+  verify(carrier, request, options = {}) {
+    const engine = options instanceof Engine ? options : options?.engine;
+    const req = webhookRequest(request);
+    native.inboundVerify(this[kHandle], engineHandle(engine), carrier, req);
+  }
+
+  /** Releases the configuration. Idempotent. */
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Inbound);
+
+/** A phone number as people and carriers write it -> E.164; region: ISO 3166-1 alpha-2. */
+function phoneToE164(raw, region = null) {
+  return native.phoneToE164(raw, region);
+}
+
+/** {input, e164, countryCode, region, nationalNumber, extension?}. */
+function phoneParse(raw, region = null) {
+  return JSON.parse(native.phoneParse(raw, region));
+}
+
+/** The identity-matching form of an E.164 number (Brazil's ninth digit on request). */
+function phoneIdentityKey(e164, { brazilNinthDigit = false } = {}) {
+  return native.phoneIdentityKey(e164, brazilNinthDigit ? 1 : 0);
+}
+
+/** Seed 001's normalizeIdentifier: senderIdentifier -> '+E164', 'wa:+E164', 'lc:<id>', ... */
+function identityNormalize(carrier, sender, region = null) {
+  return native.identityNormalize(carrier, toJson(sender, 'sender'), region);
+}
+
 module.exports = {
   OmniError,
   Status,
@@ -839,5 +1008,12 @@ module.exports = {
   formatNumber,
   formatCurrency,
   formatDate,
+  CARRIER_MESSAGE_NAMESPACE,
+  IDENTITY_NAMESPACE,
+  Inbound,
+  phoneToE164,
+  phoneParse,
+  phoneIdentityKey,
+  identityNormalize,
   addonPath: native.path,
 };

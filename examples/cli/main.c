@@ -54,6 +54,9 @@ const cli_command cli_commands[] = {
      "TEMPLATE is a NotificationTemplate JSON document or a bare template body.\n"
      "Prints {\"valid\",\"channel\",\"findings\":[...]}; exit 1 when a finding is an\n"
      "error.\n"},
+    {"webhook", cmd_webhook, cmd_webhook_summary, cmd_webhook_usage},
+    {"phone", cmd_phone, cmd_phone_summary, cmd_phone_usage},
+    {"identity", cmd_identity, cmd_identity_summary, cmd_identity_usage},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -26,6 +26,8 @@
 #include "template.h"
 #include "channel.h"
 #include "template_store.h"
+#include "carrier.h"
+#include "identity.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -466,10 +466,12 @@ enum {
     KIND_TRANSPORT = 3,
     KIND_TEMPLATE = 4,
     KIND_DATA = 5,
-    KIND_LAST = KIND_DATA
+    KIND_INBOUND = 6,
+    KIND_LAST = KIND_INBOUND
 };
 
-static const char *kind_names[] = {"", "engine", "store", "transport", "template", "data"};
+static const char *kind_names[] = {"",         "engine", "store",  "transport",
+                                   "template", "data",   "inbound"};
 
 static const napi_type_tag kind_tags[] = {
     {0, 0},
@@ -478,6 +480,7 @@ static const napi_type_tag kind_tags[] = {
     {0x6f6d6e697472616eull, 0x5c1a7e3b9d4f8026ull}, /* transport */
     {0x6f6d6e6974706c31ull, 0x7b2d9e4c1a6f3805ull}, /* template */
     {0x6f6d6e6964617461ull, 0x3f8a1c6e9d2b5047ull}, /* data */
+    {0x6f6d6e69696e6264ull, 0x4d7e2a9c1b5f3086ull}, /* inbound */
 };
 
 static void tmpl_native_free(void *p);
@@ -512,6 +515,7 @@ static void kind_free(int kind, void *p)
     case KIND_TRANSPORT: omni_transport_free(p); break;
     case KIND_TEMPLATE: tmpl_native_free(p); break;
     case KIND_DATA: omni_data_free(p); break;
+    case KIND_INBOUND: omni_inbound_free(p); break;
     default: break;
     }
 }
@@ -2283,6 +2287,432 @@ done:
     return result;
 }
 
+/* ---- inbound webhooks (omni/carrier.h) --------------------------------------------- */
+
+/* inboundNew(configJson) -> inbound handle */
+static napi_value w_inbound_new(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg cfg;
+    omni_inbound *in = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &cfg, "config"))
+        return NULL;
+    int rc = omni_inbound_new(&in, cfg.data, cfg.len, NULL);
+    bytes_free(&cfg);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_INBOUND, in, NULL, NULL);
+}
+
+/* A string property of obj (copied; free it), or NULL with an exception. */
+static char *prop_cstr(napi_env env, napi_value obj, const char *name, const char *what)
+{
+    napi_value v;
+    char *out = NULL;
+    if (napi_get_named_property(env, obj, name, &v) != napi_ok) {
+        throw_napi(env);
+        return NULL;
+    }
+    if (get_cstr(env, v, &out, what, 0))
+        return NULL;
+    return out;
+}
+
+/* Adds the headers [[name, value], ...] (index.js turns objects into pairs). */
+static int webhook_add_headers(napi_env env, omni_webhook *req, napi_value list)
+{
+    bool is = false;
+    uint32_t n = 0;
+    if (is_nullish(env, list))
+        return 0;
+    if (napi_is_array(env, list, &is) != napi_ok || !is) {
+        throw_type(env, "request headers must be an array of [name, value] pairs");
+        return -1;
+    }
+    if (napi_get_array_length(env, list, &n) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        napi_value pair, nv, vv;
+        uint32_t plen = 0;
+        char *name = NULL, *value = NULL;
+        if (napi_get_element(env, list, i, &pair) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+        if (napi_is_array(env, pair, &is) != napi_ok || !is ||
+            napi_get_array_length(env, pair, &plen) != napi_ok || plen != 2) {
+            throw_type(env, "request headers must be an array of [name, value] pairs");
+            return -1;
+        }
+        if (napi_get_element(env, pair, 0, &nv) != napi_ok ||
+            napi_get_element(env, pair, 1, &vv) != napi_ok) {
+            throw_napi(env);
+            return -1;
+        }
+        if (get_cstr(env, nv, &name, "header name", 0))
+            return -1;
+        if (get_cstr(env, vv, &value, "header value", 0)) {
+            free(name);
+            return -1;
+        }
+        int rc = omni_webhook_add_header(req, name, value);
+        free(name);
+        free(value);
+        if (rc < 0) {
+            throw_status(env, rc);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The omni_webhook of a request argument: its JSON text (string or Buffer:
+ * omni_webhook_from_json) or an object {method, url, headers: [[n, v], ...],
+ * body: string | Buffer | null} built field by field (binary-safe body).
+ */
+static omni_webhook *make_webhook(napi_env env, napi_value v)
+{
+    napi_valuetype t;
+    bool is_buf = false;
+    omni_webhook *req = NULL;
+    int rc;
+    if (napi_typeof(env, v, &t) != napi_ok)
+        return (void)throw_napi(env), NULL;
+    napi_is_typedarray(env, v, &is_buf);
+    if (t == napi_string || is_buf) {
+        bytes_arg json;
+        if (get_bytes(env, v, &json, "request"))
+            return NULL;
+        rc = omni_webhook_from_json(&req, json.data, json.len);
+        bytes_free(&json);
+        if (rc < 0)
+            return (void)throw_status(env, rc), NULL;
+        return req;
+    }
+    if (t != napi_object)
+        return (void)throw_type(env, "request must be an object or its JSON text"), NULL;
+    char *method = prop_cstr(env, v, "method", "request method");
+    if (!method)
+        return NULL;
+    char *url = prop_cstr(env, v, "url", "request url");
+    if (!url) {
+        free(method);
+        return NULL;
+    }
+    rc = omni_webhook_new(&req, method, url);
+    free(method);
+    free(url);
+    if (rc < 0)
+        return (void)throw_status(env, rc), NULL;
+    napi_value headers, body;
+    if (napi_get_named_property(env, v, "headers", &headers) != napi_ok ||
+        napi_get_named_property(env, v, "body", &body) != napi_ok) {
+        omni_webhook_free(req);
+        return (void)throw_napi(env), NULL;
+    }
+    if (webhook_add_headers(env, req, headers)) {
+        omni_webhook_free(req);
+        return NULL;
+    }
+    if (!is_nullish(env, body)) {
+        bytes_arg b;
+        if (get_bytes(env, body, &b, "request body")) {
+            omni_webhook_free(req);
+            return NULL;
+        }
+        rc = omni_webhook_set_body(req, b.data, b.len);
+        bytes_free(&b);
+        if (rc < 0) {
+            omni_webhook_free(req);
+            return (void)throw_status(env, rc), NULL;
+        }
+    }
+    return req;
+}
+
+/* inboundHandle(inbound, engine | null, carrier, request) -> JSON text;
+ * inboundVerify(...) -> undefined */
+static napi_value inbound_call(napi_env env, napi_callback_info info, int verify_only)
+{
+    args a;
+    const omni_engine *e = NULL;
+    char *carrier = NULL, *out = NULL;
+    size_t out_len = 0;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_inbound *in = live_ptr(env, a.argv[0], KIND_INBOUND, NULL);
+    if (!in || get_engine_opt(env, a.argv[1], &e) ||
+        get_cstr(env, a.argv[2], &carrier, "carrier", 0))
+        return NULL;
+    omni_webhook *req = make_webhook(env, a.argv[3]);
+    if (!req) {
+        free(carrier);
+        return NULL;
+    }
+    if (verify_only)
+        rc = omni_inbound_verify(in, e, carrier, req);
+    else
+        rc = omni_inbound_handle(&out, &out_len, in, e, carrier, req);
+    omni_webhook_free(req);
+    free(carrier);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return verify_only ? make_undefined(env) : take_string(env, out, out_len);
+}
+
+static napi_value w_inbound_handle(napi_env env, napi_callback_info info)
+{
+    return inbound_call(env, info, 0);
+}
+
+static napi_value w_inbound_verify(napi_env env, napi_callback_info info)
+{
+    return inbound_call(env, info, 1);
+}
+
+/* ---- phone numbers and identifiers (omni/identity.h) ----------------------------- */
+
+/* phoneToE164(raw, region | null) -> string */
+static napi_value w_phone_to_e164(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg raw;
+    char *region = NULL;
+    char out[OMNI_E164_STRLEN];
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[1], &region, "region", 1))
+        return NULL;
+    if (get_bytes(env, a.argv[0], &raw, "raw")) {
+        free(region);
+        return NULL;
+    }
+    int rc = omni_phone_to_e164(out, sizeof(out), raw.data, raw.len, region);
+    bytes_free(&raw);
+    free(region);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_string(env, out, strlen(out));
+}
+
+/* phoneParse(raw, region | null) -> JSON text */
+static napi_value w_phone_parse(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg raw;
+    char *region = NULL, *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[1], &region, "region", 1))
+        return NULL;
+    if (get_bytes(env, a.argv[0], &raw, "raw")) {
+        free(region);
+        return NULL;
+    }
+    int rc = omni_phone_parse(&out, &out_len, raw.data, raw.len, region);
+    bytes_free(&raw);
+    free(region);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* phoneIdentityKey(e164, flags) -> string */
+static napi_value w_phone_identity_key(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *e164 = NULL;
+    uint32_t flags = 0;
+    char out[OMNI_E164_STRLEN];
+    if (get_args(env, info, &a) || get_u32(env, a.argv[1], &flags, "flags") ||
+        get_cstr(env, a.argv[0], &e164, "e164", 0))
+        return NULL;
+    int rc = omni_phone_identity_key(out, sizeof(out), e164, flags);
+    free(e164);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_string(env, out, strlen(out));
+}
+
+/* identityNormalize(carrier, senderJson, region | null) -> string */
+static napi_value w_identity_normalize(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg sender;
+    char *carrier = NULL, *region = NULL, *out = NULL;
+    size_t out_len = 0;
+    napi_value result = NULL;
+    if (get_args(env, info, &a) || get_cstr(env, a.argv[0], &carrier, "carrier", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &region, "region", 1)) {
+        free(carrier);
+        return NULL;
+    }
+    if (get_bytes(env, a.argv[1], &sender, "sender"))
+        goto done;
+    int rc = omni_identity_normalize(&out, &out_len, carrier, sender.data, sender.len, region);
+    bytes_free(&sender);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    free(carrier);
+    free(region);
+    return result;
+}
+
+/* routingSet(engine, key, json) */
+static napi_value w_routing_set(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *key = NULL;
+    bytes_arg json;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_cstr(env, a.argv[1], &key, "recipientKey", 0))
+        return NULL;
+    if (get_bytes(env, a.argv[2], &json, "routing")) {
+        free(key);
+        return NULL;
+    }
+    int rc = omni_routing_set(e, key, json.data, json.len);
+    bytes_free(&json);
+    free(key);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_undefined(env);
+}
+
+typedef int (*engine_get_fn)(char **out, size_t *out_len, omni_engine *e, const char *id);
+typedef int (*engine_del_fn)(omni_engine *e, const char *id);
+
+/* fn(engine, string) -> JSON text */
+static napi_value engine_get(napi_env env, napi_callback_info info, engine_get_fn fn,
+                             const char *what)
+{
+    args a;
+    char *id = NULL, *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_cstr(env, a.argv[1], &id, what, 0))
+        return NULL;
+    int rc = fn(&out, &out_len, e, id);
+    free(id);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* fn(engine, string) -> undefined */
+static napi_value engine_del(napi_env env, napi_callback_info info, engine_del_fn fn,
+                             const char *what)
+{
+    args a;
+    char *id = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_cstr(env, a.argv[1], &id, what, 0))
+        return NULL;
+    int rc = fn(e, id);
+    free(id);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_undefined(env);
+}
+
+static napi_value w_routing_get(napi_env env, napi_callback_info info)
+{
+    return engine_get(env, info, omni_routing_get, "recipientKey");
+}
+
+static napi_value w_routing_delete(napi_env env, napi_callback_info info)
+{
+    return engine_del(env, info, omni_routing_delete, "recipientKey");
+}
+
+static napi_value w_customer_get(napi_env env, napi_callback_info info)
+{
+    return engine_get(env, info, omni_customer_get, "customerId");
+}
+
+static napi_value w_identity_unlink(napi_env env, napi_callback_info info)
+{
+    return engine_del(env, info, omni_identity_unlink, "identifier");
+}
+
+/* customerPut(engine, json) -> JSON text */
+static napi_value w_customer_put(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg json;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_bytes(env, a.argv[1], &json, "customer"))
+        return NULL;
+    int rc = omni_customer_put(&out, &out_len, e, json.data, json.len);
+    bytes_free(&json);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
+/* identityLink(engine, customerId, identifier) */
+static napi_value w_identity_link(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *id = NULL, *ident = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_cstr(env, a.argv[1], &id, "customerId", 0))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &ident, "identifier", 0)) {
+        free(id);
+        return NULL;
+    }
+    int rc = omni_identity_link(e, id, ident);
+    free(id);
+    free(ident);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return make_undefined(env);
+}
+
+/* identityLookup(engine, eventJson, optionsJson | null) -> JSON text */
+static napi_value w_identity_lookup(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg event, opts = {0};
+    int have_opts = 0;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_bytes(env, a.argv[1], &event, "event"))
+        return NULL;
+    if (get_bytes_opt(env, a.argv[2], &opts, &have_opts, "options")) {
+        bytes_free(&event);
+        return NULL;
+    }
+    int rc = omni_identity_lookup(&out, &out_len, e, event.data, event.len,
+                                  have_opts ? opts.data : NULL, have_opts ? opts.len : 0);
+    bytes_free(&event);
+    bytes_free(&opts);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return take_string(env, out, out_len);
+}
+
 /* ---- module ----------------------------------------------------------------------- */
 
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
@@ -2352,6 +2782,21 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("templateDelete", w_template_delete),
         FN("templateList", w_template_list),
         FN("templateRenderStored", w_template_render_stored),
+        FN("inboundNew", w_inbound_new),
+        FN("inboundHandle", w_inbound_handle),
+        FN("inboundVerify", w_inbound_verify),
+        FN("phoneToE164", w_phone_to_e164),
+        FN("phoneParse", w_phone_parse),
+        FN("phoneIdentityKey", w_phone_identity_key),
+        FN("identityNormalize", w_identity_normalize),
+        FN("routingSet", w_routing_set),
+        FN("routingGet", w_routing_get),
+        FN("routingDelete", w_routing_delete),
+        FN("customerPut", w_customer_put),
+        FN("customerGet", w_customer_get),
+        FN("identityLink", w_identity_link),
+        FN("identityUnlink", w_identity_unlink),
+        FN("identityLookup", w_identity_lookup),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

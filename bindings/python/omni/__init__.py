@@ -5,6 +5,11 @@ Templates: ``omni.Template(source, partials=..., helpers=...)`` compiles once
 and renders many times (``.render(data)``); host helpers are Python
 callables (see ``omni._template`` for the calling convention).
 
+Carriers and identities: ``omni.Inbound(config).handle(carrier, request)``
+verifies and parses a carrier's webhook; ``omni.phone_to_e164``,
+``omni.phone_parse``, ``omni.identity_normalize``; the engine's
+``routing_*``, ``customer_*`` and ``identity_*`` methods (identity lookup).
+
 Every failing call raises :class:`OmniError` with ``status``, ``code``,
 ``message``, ``retryable`` and ``details`` taken from the library's last
 error. See README.md for an example.
@@ -14,6 +19,15 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+from ._carrier import (
+    CARRIER_MESSAGE_NAMESPACE,
+    IDENTITY_NAMESPACE,
+    Inbound,
+    identity_normalize,
+    phone_identity_key,
+    phone_parse,
+    phone_to_e164,
+)
 from ._errors import OmniError, Status
 from ._functions import (
     NAMESPACE_DNS,
@@ -73,10 +87,13 @@ __all__ = [
     "__version__",
     "ANY_VERSION",
     "BytesLike",
+    "CARRIER_MESSAGE_NAMESPACE",
     "CREATE",
     "Data",
     "Engine",
     "HelperOptions",
+    "IDENTITY_NAMESPACE",
+    "Inbound",
     "LIMITS",
     "MAX_NESTED_RENDERS",
     "Limit",
@@ -104,11 +121,15 @@ __all__ = [
     "hash_digest",
     "hash_size",
     "hmac",
+    "identity_normalize",
     "jwt_sign",
     "jwt_verify",
     "library_path",
     "limit",
     "limits",
+    "phone_identity_key",
+    "phone_parse",
+    "phone_to_e164",
     "sms_count",
     "sms_segments",
     "status_code",

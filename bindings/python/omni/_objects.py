@@ -196,6 +196,85 @@ class Engine:
         )
         return result
 
+    # ---- routing, customers and identities (omni/identity.h) ----
+
+    def routing_set(
+        self, recipient_key: str, routing: Union[Mapping[str, Any], str, bytes]
+    ) -> None:
+        """Creates or replaces the routing of a recipient ("+E164", "shortcode:<digits>",
+        "mss:<sid>", "waba:<id>", "business:<id>"): {"accountId", "businessUnitId",
+        "tenantId", "createCustomers", "defaultRegion", ...}."""
+        rkey = to_cstr(recipient_key, "recipient_key")
+        raw = _doc_bytes(routing)
+        check(lib().omni_routing_set(self._handle_or_raise(), rkey, raw, len(raw)))
+
+    def routing_get(self, recipient_key: str) -> Dict[str, Any]:
+        """The stored routing document; NOT_FOUND when there is none."""
+        rkey = to_cstr(recipient_key, "recipient_key")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_routing_get(o, n, handle, rkey))
+        )
+        return result
+
+    def routing_delete(self, recipient_key: str) -> None:
+        """Removes a recipient's routing; NOT_FOUND when there is none."""
+        rkey = to_cstr(recipient_key, "recipient_key")
+        check(lib().omni_routing_delete(self._handle_or_raise(), rkey))
+
+    def customer_put(self, customer: Union[Mapping[str, Any], str, bytes]) -> Dict[str, Any]:
+        """Creates (a customerId is made when absent) or replaces a customer record
+        {"customerId"?, "profile", "preferences"}; returns the stored record."""
+        raw = _doc_bytes(customer)
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_customer_put(o, n, handle, raw, len(raw)))
+        )
+        return result
+
+    def customer_get(self, customer_id: str) -> Dict[str, Any]:
+        """The stored customer record; IDENTITY_NOT_FOUND when there is none."""
+        rid = to_cstr(customer_id, "customer_id")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_customer_get(o, n, handle, rid))
+        )
+        return result
+
+    def identity_link(self, customer_id: str, identifier: str) -> None:
+        """Links a normalized identifier ("+E164", "wa:+E164", "lc:<id>", ...) to an
+        existing customer (ALREADY_EXISTS when linked to another one)."""
+        rid = to_cstr(customer_id, "customer_id")
+        rident = to_cstr(identifier, "identifier")
+        check(lib().omni_identity_link(self._handle_or_raise(), rid, rident))
+
+    def identity_unlink(self, identifier: str) -> None:
+        """Removes an identifier's link; NOT_FOUND when it has none."""
+        rident = to_cstr(identifier, "identifier")
+        check(lib().omni_identity_unlink(self._handle_or_raise(), rident))
+
+    def identity_lookup(
+        self,
+        event: Union[Mapping[str, Any], str, bytes],
+        options: Union[Mapping[str, Any], str, bytes, None] = None,
+    ) -> Dict[str, Any]:
+        """An IdentityLookupEvent (e.g. a message event of Inbound.handle) ->
+        IdentityLookupResult {success, correlationId, identity {customerId, customerType
+        known|anonymous|new, ...}, routing, enrichedMessage, nextStep}. options:
+        {"defaultRegion", "brazilNinthDigit"}. ROUTING_RESOLUTION_FAILED (retryable) when
+        the recipient has no routing."""
+        raw = _doc_bytes(event)
+        ropts = _config_bytes(options)
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_identity_lookup(
+                    o, n, handle, raw, len(raw), ropts, len(ropts) if ropts else 0
+                )
+            )
+        )
+        return result
+
     def close(self) -> None:
         """Releases the engine (and its store and transport). Idempotent."""
         handle, self._handle = self._handle, None
