@@ -134,3 +134,12 @@ int omni__buf_detach(omni_buf *b, char **out, size_t *out_len)
     *b = (omni_buf)OMNI_BUF_INIT;
     return OMNI_OK;
 }
+
+int omni__buf_finish(omni_buf *b, int rc, char **out, size_t *out_len)
+{
+    if (rc) {
+        omni__buf_free(b);
+        return rc;
+    }
+    return omni__buf_detach(b, out, out_len);
+}

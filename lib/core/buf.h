@@ -38,6 +38,9 @@ void omni__buf_printf(omni_buf *b, const char *fmt, ...)
  * resets the buffer. Returns OMNI_OK, or the failure status after setting
  * the last error (nothing is handed out then). */
 int omni__buf_detach(omni_buf *b, char **out, size_t *out_len);
+/* The end of a call that builds its result in b: with rc an error, frees b
+ * and returns rc; otherwise omni__buf_detach. */
+int omni__buf_finish(omni_buf *b, int rc, char **out, size_t *out_len);
 /* Sets the thread's last error from b->failed and returns it (0 if fine). */
 int omni__buf_status(const omni_buf *b);
 

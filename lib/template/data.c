@@ -12,6 +12,8 @@
 
 #include "lib/core/error.h"
 #include "lib/core/json.h"
+#include "lib/core/json_scan.h"
+#include "format.h"
 #include "template_internal.h"
 
 const omni_value omni__undefined = {OMNI_VALUE_UNDEFINED, 0, 0, 0, 0, {0}};
@@ -157,183 +159,7 @@ void omni__strlist_free(omni__strlist *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* ---- pass 1: strict validation (the rules of lib/core/json.c) + sizes ---- */
-
-typedef struct {
-    const unsigned char *p, *end, *start;
-    int status;
-    const char *why;
-    size_t struct_bytes; /* arrays, members, hash indexes */
-    size_t str_bytes;    /* strings and keys, raw length + 1 each */
-    uint32_t *counts; /* per container: children; per string: raw length | escaped
-                       * bit 31; in document order */
-    size_t ncounts, capcounts;
-    uint32_t local[256];
-} dscan;
-
-static int ds_fail(dscan *s, int status, const char *why)
-{
-    if (!s->status) {
-        s->status = status;
-        s->why = why;
-    }
-    return status;
-}
-
-static void ds_ws(dscan *s)
-{
-    const unsigned char *p = s->p, *end = s->end;
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    s->p = p;
-}
-
-static int ds_utf8(dscan *s)
-{
-    const unsigned char *p = s->p;
-    size_t left = (size_t)(s->end - p);
-    unsigned c = p[0];
-    size_t n;
-    unsigned min, cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2; min = 0x80; cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3; min = 0x800; cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4; min = 0x10000; cp = c & 0x07;
-    } else {
-        return ds_fail(s, OMNI_EJSON, "invalid UTF-8");
-    }
-    if (left < n)
-        return ds_fail(s, OMNI_EJSON, "invalid UTF-8");
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return ds_fail(s, OMNI_EJSON, "invalid UTF-8");
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return ds_fail(s, OMNI_EJSON, "invalid UTF-8");
-    s->p += n;
-    return 0;
-}
-
-static int hexval(unsigned c)
-{
-    if (c >= '0' && c <= '9')
-        return (int)(c - '0');
-    if (c >= 'a' && c <= 'f')
-        return (int)(c - 'a' + 10);
-    if (c >= 'A' && c <= 'F')
-        return (int)(c - 'A' + 10);
-    return -1;
-}
-
-/* Bytes that continue a plain run in a JSON string (pass 1: printable ASCII
- * but " and \; pass 2: anything but " and \). */
-static const uint8_t plain1[256] = {
-#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
-    R16(0), R16(0), /* 0x00..0x1F */
-    0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2F: " */
-    R16(1), R16(1), /* 0x30..0x4F */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5F: \ */
-    R16(1), R16(1), /* 0x60..0x7F */
-    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
-};
-
-static int ds_push(dscan *s, uint32_t v);
-
-/* A string: validated, its raw length and whether it has escapes recorded
- * for pass 2 (in the same sequence as the container counts). */
-static inline __attribute__((always_inline)) int ds_string(dscan *s)
-{
-    const unsigned char *open = s->p;
-    uint32_t escaped = 0;
-    s->p++;
-    while (s->p < s->end) {
-        const unsigned char *q = s->p, *end = s->end;
-        while (q < end && plain1[*q])
-            q++;
-        s->p = q;
-        if (q >= end)
-            break;
-        unsigned c = *q;
-        if (c == '"') {
-            s->str_bytes += (size_t)(s->p - open); /* raw length + 1 */
-            size_t raw = (size_t)(s->p - open) - 1;
-            s->p++;
-            return ds_push(s, (uint32_t)raw | escaped);
-        }
-        if (c == '\\') {
-            escaped = 0x80000000u;
-            if (s->end - s->p < 2)
-                break;
-            unsigned e = s->p[1];
-            if (e == 'u') {
-                if (s->end - s->p < 6)
-                    return ds_fail(s, OMNI_EJSON, "truncated \\u escape");
-                for (int i = 2; i < 6; i++)
-                    if (hexval(s->p[i]) < 0)
-                        return ds_fail(s, OMNI_EJSON, "invalid \\u escape");
-                s->p += 6;
-            } else if (e && strchr("\"\\/bfnrt", (int)e)) {
-                s->p += 2;
-            } else {
-                return ds_fail(s, OMNI_EJSON, "invalid escape");
-            }
-        } else if (c < 0x20) {
-            return ds_fail(s, OMNI_EJSON, "control character in string");
-        } else if (c >= 0x80) {
-            if (ds_utf8(s))
-                return s->status;
-        } else {
-            s->p++;
-        }
-    }
-    return ds_fail(s, OMNI_EJSON, "unterminated string");
-}
-
-static int ds_number(dscan *s)
-{
-    const unsigned char *p = s->p;
-    if (p < s->end && *p == '-')
-        p++;
-    if (p >= s->end)
-        return ds_fail(s, OMNI_EJSON, "invalid number");
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        while (p < s->end && *p >= '0' && *p <= '9')
-            p++;
-    } else {
-        return ds_fail(s, OMNI_EJSON, "invalid number");
-    }
-    if (p < s->end && *p == '.') {
-        p++;
-        if (p >= s->end || *p < '0' || *p > '9')
-            return ds_fail(s, OMNI_EJSON, "invalid number");
-        while (p < s->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < s->end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < s->end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= s->end || *p < '0' || *p > '9')
-            return ds_fail(s, OMNI_EJSON, "invalid number");
-        while (p < s->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    s->p = p;
-    return 0;
-}
-
-static int ds_literal(dscan *s, const char *lit, size_t n)
-{
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-        return ds_fail(s, OMNI_EJSON, "unexpected character");
-    s->p += n;
-    return 0;
-}
+/* ---- pass 1: lib/core/json_scan.c, recording sizes ---------------------- */
 
 static size_t index_slots(uint32_t count)
 {
@@ -343,159 +169,19 @@ static size_t index_slots(uint32_t count)
     return slots;
 }
 
-static int ds_push(dscan *s, uint32_t v)
+/* The scanner's close hook: the structural bytes a container takes in
+ * pass 2 (its items, or its members and, for a large object, the hash
+ * index). */
+static void add_struct_bytes(void *ud, int kind, uint32_t count)
 {
-    if (s->ncounts == s->capcounts) {
-        size_t cap = s->capcounts * 2;
-        uint32_t *p;
-        if (s->counts == s->local) {
-            p = malloc(cap * sizeof(*p));
-            if (p)
-                memcpy(p, s->local, sizeof(s->local));
-        } else {
-            p = realloc(s->counts, cap * sizeof(*p));
-        }
-        if (!p)
-            return ds_fail(s, OMNI_ENOMEM, "out of memory");
-        s->counts = p;
-        s->capcounts = cap;
-    }
-    s->counts[s->ncounts++] = v;
-    return 0;
-}
-
-static int ds_open(dscan *s, uint32_t *idx)
-{
-    *idx = (uint32_t)s->ncounts;
-    return ds_push(s, 0);
-}
-
-static void ds_close(dscan *s, char kind, uint32_t idx, uint32_t count)
-{
-    s->counts[idx] = count;
+    size_t *bytes = ud;
     if (kind == '[') {
-        s->struct_bytes += (size_t)count * sizeof(omni_value);
+        *bytes += (size_t)count * sizeof(omni_value);
     } else {
-        s->struct_bytes += (size_t)count * sizeof(omni__member);
+        *bytes += (size_t)count * sizeof(omni__member);
         if (count > OMNI__INDEX_MIN)
-            s->struct_bytes += index_slots(count) * sizeof(uint32_t);
+            *bytes += index_slots(count) * sizeof(uint32_t);
     }
-}
-
-/* Mirrors scan_value in lib/core/json.c, counting as it goes. */
-static int ds_value(dscan *s)
-{
-    char stack[OMNI_LIMIT_JSON_DEPTH + 1];
-    uint32_t sidx[OMNI_LIMIT_JSON_DEPTH + 1];
-    uint32_t scount[OMNI_LIMIT_JSON_DEPTH + 1];
-    int top = 0;
-    for (;;) {
-        ds_ws(s);
-        if (s->p >= s->end)
-            return ds_fail(s, OMNI_EJSON, "unexpected end of input");
-        if (top > 0)
-            scount[top - 1]++;
-        unsigned c = *s->p;
-        int rc = 0;
-        int opened = 0;
-        switch (c) {
-        case '{':
-        case '[':
-            if (top >= OMNI_LIMIT_JSON_DEPTH)
-                return ds_fail(s, OMNI_ETOODEEP, "nesting too deep");
-            if (ds_open(s, &sidx[top]))
-                return s->status;
-            scount[top] = 0;
-            stack[top++] = (char)c;
-            s->p++;
-            ds_ws(s);
-            if (s->p < s->end && *s->p == (c == '{' ? '}' : ']')) {
-                s->p++;
-                top--;
-                ds_close(s, stack[top], sidx[top], 0);
-            } else {
-                opened = 1;
-            }
-            break;
-        case '"': rc = ds_string(s); break;
-        case 't': rc = ds_literal(s, "true", 4); break;
-        case 'f': rc = ds_literal(s, "false", 5); break;
-        case 'n': rc = ds_literal(s, "null", 4); break;
-        default:
-            if (c == '-' || (c >= '0' && c <= '9'))
-                rc = ds_number(s);
-            else
-                return ds_fail(s, OMNI_EJSON, "unexpected character");
-        }
-        if (rc)
-            return rc;
-        if (opened && stack[top - 1] == '{') {
-            ds_ws(s);
-            if (s->p >= s->end || *s->p != '"')
-                return ds_fail(s, OMNI_EJSON, "expected a string key");
-            if (ds_string(s))
-                return s->status;
-            ds_ws(s);
-            if (s->p >= s->end || *s->p != ':')
-                return ds_fail(s, OMNI_EJSON, "expected ':'");
-            s->p++;
-            continue;
-        }
-        if (opened)
-            continue;
-        for (;;) {
-            if (top == 0)
-                return 0;
-            ds_ws(s);
-            if (s->p >= s->end)
-                return ds_fail(s, OMNI_EJSON, "unexpected end of input");
-            char open = stack[top - 1];
-            if (*s->p == ',') {
-                s->p++;
-                if (open == '{') {
-                    ds_ws(s);
-                    if (s->p >= s->end || *s->p != '"')
-                        return ds_fail(s, OMNI_EJSON, "expected a string key");
-                    if (ds_string(s))
-                        return s->status;
-                    ds_ws(s);
-                    if (s->p >= s->end || *s->p != ':')
-                        return ds_fail(s, OMNI_EJSON, "expected ':'");
-                    s->p++;
-                }
-                break;
-            }
-            if (*s->p == (open == '{' ? '}' : ']')) {
-                s->p++;
-                top--;
-                ds_close(s, stack[top], sidx[top], scount[top]);
-                continue;
-            }
-            return ds_fail(s, OMNI_EJSON,
-                           open == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
-        }
-    }
-}
-
-static int ds_error(const dscan *s, const char *what)
-{
-    if (s->status == OMNI_ENOMEM)
-        return omni__err(OMNI_ENOMEM, "%s: out of memory", what);
-    size_t off = (size_t)(s->p - s->start);
-    size_t line = 1, col = 1;
-    for (const unsigned char *q = s->start; q < s->p; q++) {
-        if (*q == '\n') {
-            line++;
-            col = 1;
-        } else if ((*q & 0xC0) != 0x80) {
-            col++;
-        }
-    }
-    char details[96];
-    snprintf(details, sizeof(details), "{\"offset\":%zu,\"line\":%zu,\"column\":%zu}", off, line,
-             col);
-    return omni__err_details(s->status, details, "%s: %s at line %zu, column %zu", what, s->why,
-                             line, col);
 }
 
 /* ---- pass 2: build ------------------------------------------------------ */
@@ -520,7 +206,8 @@ static void db_ws(dbuild *b)
 
 static unsigned hex4(const unsigned char *p)
 {
-    return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]));
+    return (unsigned)(omni__hexval(p[0]) << 12 | omni__hexval(p[1]) << 8 |
+                      omni__hexval(p[2]) << 4 | omni__hexval(p[3]));
 }
 
 static char *put_utf8(char *o, unsigned cp)
@@ -549,7 +236,7 @@ static const char *db_string(dbuild *b, uint32_t *len)
     const unsigned char *p = b->p + 1;
     char *start = b->str, *o = b->str;
     uint32_t info = b->counts[b->ci++];
-    if (!(info & 0x80000000u)) {
+    if (!(info & OMNI__JSON_ESCAPED)) {
         /* no escapes: the raw bytes */
         memcpy(o, p, info);
         o[info] = '\0';
@@ -926,50 +613,27 @@ int omni__data_parse_with(const omni_value **out, const char *json, size_t len,
     *out = NULL;
     if (!what)
         what = "JSON";
-    if (!max_bytes)
-        max_bytes = OMNI_LIMIT_JSON_BYTES;
-    if (!json && len)
-        return omni__err(OMNI_EINVAL, "%s: NULL text", what);
-    if (len > max_bytes)
-        return omni__err(OMNI_ETOOLARGE, "%s is %zu bytes, over the limit of %zu", what, len,
-                         max_bytes);
-    dscan s;
-    s.p = s.start = (const unsigned char *)json;
-    s.end = s.p + len;
-    s.status = 0;
-    s.why = NULL;
-    s.struct_bytes = sizeof(omni_value);
-    s.str_bytes = 0;
-    s.counts = s.local;
-    s.ncounts = 0;
-    s.capcounts = sizeof(s.local) / sizeof(s.local[0]);
-    if (len == 0) {
-        ds_fail(&s, OMNI_EJSON, "empty document");
-    } else if (ds_value(&s) == 0) {
-        ds_ws(&s);
-        if (s.p != s.end)
-            ds_fail(&s, OMNI_EJSON, "trailing characters after the document");
-    }
-    if (s.status) {
-        int rc = ds_error(&s, what);
-        if (s.counts != s.local)
-            free(s.counts);
+    uint32_t local[256];
+    size_t struct_bytes = sizeof(omni_value); /* the root */
+    omni__json_rec rec = {local, 0, sizeof(local) / sizeof(local[0]), local, 0,
+                          add_struct_bytes, &struct_bytes};
+    int rc = omni__json_scan(json, len, max_bytes, what, &rec);
+    if (rc) {
+        omni__json_rec_free(&rec);
         return rc;
     }
-    size_t total = s.struct_bytes + s.str_bytes;
-    char *mem = alloc(ud, total);
+    char *mem = alloc(ud, struct_bytes + rec.str_bytes);
     if (!mem) {
-        if (s.counts != s.local)
-            free(s.counts);
+        omni__json_rec_free(&rec);
         return omni__err(OMNI_ENOMEM, "%s: out of memory", what);
     }
     /* The text is validated; the builder relies on a terminator after the
      * last token, so it reads a NUL-terminated view when needed. */
     dbuild b;
-    b.counts = s.counts;
+    b.counts = rec.counts;
     b.ci = 0;
     b.sp = mem + sizeof(omni_value);
-    b.str = mem + s.struct_bytes;
+    b.str = mem + struct_bytes;
     b.status = 0;
     /* Scalars at the very end of the input need a terminator: numbers and
      * literals are re-read only up to their validated extent, except that
@@ -987,8 +651,7 @@ int omni__data_parse_with(const omni_value **out, const char *json, size_t len,
             size_t n = (size_t)(e - text);
             copy = n < sizeof(small) ? small : malloc(n + 1);
             if (!copy) {
-                if (s.counts != s.local)
-                    free(s.counts);
+                omni__json_rec_free(&rec);
                 return omni__err(OMNI_ENOMEM, "%s: out of memory", what);
             }
             memcpy(copy, text, n);
@@ -1003,8 +666,7 @@ int omni__data_parse_with(const omni_value **out, const char *json, size_t len,
     db_value(&b, root);
     if (copy && copy != small)
         free(copy);
-    if (s.counts != s.local)
-        free(s.counts);
+    omni__json_rec_free(&rec);
     if (b.status)
         return omni__err(OMNI_ENOMEM, "%s: out of memory", what);
     *out = root;
@@ -1180,38 +842,14 @@ static int shortest_digits(double a, char *d, int *point)
             }
         }
     }
-    /* general path: the fewest significant digits whose correctly rounded
-     * decimal reads back as `a` (more digits never read back worse) */
-    char buf[40];
+    /* general path, in the C locale */
     locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     locale_t old = c ? uselocale(c) : (locale_t)0;
-    int nd = 0, lo = 1, hi = 17;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(buf, sizeof(buf), "%.*e", mid - 1, a);
-        if (strtod(buf, NULL) == a)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    snprintf(buf, sizeof(buf), "%.*e", lo - 1, a);
+    int nd = omni__shortest_digits(a, d, point);
     if (c) {
         uselocale(old);
         freelocale(c);
     }
-    /* buf: d.ddddde±XX */
-    const char *p = buf;
-    int exp10 = 0;
-    while (*p && *p != 'e') {
-        if (*p >= '0' && *p <= '9')
-            d[nd++] = *p;
-        p++;
-    }
-    if (*p == 'e')
-        exp10 = atoi(p + 1);
-    while (nd > 1 && d[nd - 1] == '0')
-        nd--;
-    *point = exp10 + 1;
     return nd;
 }
 
@@ -1390,7 +1028,7 @@ double omni__js_str_tonumber(const char *s, size_t n)
         int base = radix == 'x' ? 16 : radix == 'o' ? 8 : 2;
         double v = 0;
         for (size_t q = 2; q < len; q++) {
-            int d = hexval((unsigned char)p[q]);
+            int d = omni__hexval((unsigned char)p[q]);
             if (d < 0 || d >= base)
                 return NAN;
             v = v * base + d;

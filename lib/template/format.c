@@ -158,9 +158,7 @@ const char *omni__locale_tag(const omni__locale *loc)
 
 #define MAX_FRACTION 20
 
-/* The shortest decimal digits that read back as `a` (a finite, > 0):
- * digits[0..n) with no leading zero and exp such that a = 0.DIGITS * 10^exp. */
-static int shortest_digits(double a, char *digits, int *exp10)
+int omni__shortest_digits(double a, char *digits, int *exp10)
 {
     char tmp[40];
     int lo = 1, hi = 17;
@@ -198,7 +196,7 @@ static void append_decimal(omni_buf *b, double value, int indian, int minf, int 
         n = 1;
         e = 1;
     } else {
-        n = shortest_digits(a, d, &e);
+        n = omni__shortest_digits(a, d, &e);
     }
     /* Round at position e + maxf (digits before that position are kept). */
     int keep = e + maxf;
@@ -423,6 +421,16 @@ static void put_gmt(omni_buf *b, int32_t off)
     }
 }
 
+/* A numeric field of one or two letters ("d", "dd"): the number, padded to
+ * the letter count. Returns 0 for a longer run. */
+static int put_field(omni_buf *b, size_t run, int64_t v)
+{
+    if (run > 2)
+        return 0;
+    put_num(b, v, (int)run);
+    return 1;
+}
+
 typedef struct date_ctx {
     omni__civil c;
     int32_t off;
@@ -491,12 +499,7 @@ static int expand(omni_buf *b, const char *pat, const date_ctx *x)
             else
                 ok = 0;
             break;
-        case 'd':
-            if (run <= 2)
-                put_num(b, c->day, (int)run);
-            else
-                ok = 0;
-            break;
+        case 'd': ok = put_field(b, run, c->day); break;
         case 'E':
             if (run <= 3)
                 omni__buf_puts(b, loc->day_short[c->weekday]);
@@ -505,30 +508,10 @@ static int expand(omni_buf *b, const char *pat, const date_ctx *x)
             else
                 ok = 0;
             break;
-        case 'H':
-            if (run <= 2)
-                put_num(b, c->hour, (int)run);
-            else
-                ok = 0;
-            break;
-        case 'h':
-            if (run <= 2)
-                put_num(b, c->hour % 12 == 0 ? 12 : c->hour % 12, (int)run);
-            else
-                ok = 0;
-            break;
-        case 'm':
-            if (run <= 2)
-                put_num(b, c->minute, (int)run);
-            else
-                ok = 0;
-            break;
-        case 's':
-            if (run <= 2)
-                put_num(b, c->second, (int)run);
-            else
-                ok = 0;
-            break;
+        case 'H': ok = put_field(b, run, c->hour); break;
+        case 'h': ok = put_field(b, run, c->hour % 12 == 0 ? 12 : c->hour % 12); break;
+        case 'm': ok = put_field(b, run, c->minute); break;
+        case 's': ok = put_field(b, run, c->second); break;
         case 'a':
             if (run == 1)
                 omni__buf_puts(b, c->hour < 12 ? loc->am : loc->pm);
@@ -596,15 +579,6 @@ int omni__format_date_append(omni_buf *b, int64_t ms, const char *pattern, const
 
 /* ---- public wrappers ------------------------------------------------------ */
 
-static int finish(omni_buf *b, int rc, char **out, size_t *out_len)
-{
-    if (rc) {
-        omni__buf_free(b);
-        return rc;
-    }
-    return omni__buf_detach(b, out, out_len);
-}
-
 static int start_out(char **out, size_t *out_len)
 {
     if (!out)
@@ -626,7 +600,7 @@ OMNI_API int omni_format_number(char **out, size_t *out_len, double value, const
         return OMNI_EINVAL;
     omni_buf b = OMNI_BUF_INIT;
     rc = omni__format_number_append(&b, value, loc, min_fraction, max_fraction);
-    return finish(&b, rc, out, out_len);
+    return omni__buf_finish(&b, rc, out, out_len);
 }
 
 OMNI_API int omni_format_currency(char **out, size_t *out_len, double value, const char *code,
@@ -640,7 +614,7 @@ OMNI_API int omni_format_currency(char **out, size_t *out_len, double value, con
         return OMNI_EINVAL;
     omni_buf b = OMNI_BUF_INIT;
     rc = omni__format_currency_append(&b, value, code, loc);
-    return finish(&b, rc, out, out_len);
+    return omni__buf_finish(&b, rc, out, out_len);
 }
 
 OMNI_API int omni_format_date(char **out, size_t *out_len, const char *rfc3339,
@@ -667,5 +641,5 @@ OMNI_API int omni_format_date(char **out, size_t *out_len, const char *rfc3339,
     omni_buf b = OMNI_BUF_INIT;
     rc = omni__format_date_append(&b, ms, pattern, tz, loc);
     omni__tz_free(tz);
-    return finish(&b, rc, out, out_len);
+    return omni__buf_finish(&b, rc, out, out_len);
 }

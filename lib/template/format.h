@@ -13,6 +13,12 @@
 
 typedef struct omni__locale omni__locale;
 
+/* The fewest decimal digits whose correctly rounded value reads back as
+ * `a` (finite, > 0), through printf/strtod in the current locale: digits
+ * (at most 17, no leading or trailing zero) into `digits`, their count
+ * returned, and *exp10 such that a = 0.DIGITS * 10^exp10. */
+int omni__shortest_digits(double a, char *digits, int *exp10);
+
 /* The built-in locale data for a BCP 47 tag ("kn-IN", "en_GB", "hi"):
  * language + region when built in, else the language, else "en". NULL or
  * "" gives "en". Returns NULL (and sets OMNI_EINVAL) for a malformed tag:

@@ -223,16 +223,40 @@ int omni_helper_return_json(omni_helper_call *call, const char *json, size_t len
     return OMNI_OK;
 }
 
-static int append_prog(omni_helper_call *call, const omni__prog *prog, const omni_value *ctx)
+/* What a block helper's body may do: the call is a block call and the
+ * render has not failed. */
+static int check_block(const omni_helper_call *call)
 {
     if (!call)
         return omni__err(OMNI_EINVAL, "helper call is NULL");
     if (!call->is_block)
         return omni__err(OMNI_EINVAL, "helper \"%s\" was not called as a block",
                          call->c->name.original);
+    return call->st->status;
+}
+
+/* Renders prog into `into` (NUL-terminated unless it failed) by swapping it
+ * with the render's output. */
+static int render_into(omni_buf *into, omni_helper_call *call, const omni__prog *prog,
+                       const omni_value *ctx)
+{
     omni__rs *st = call->st;
-    if (st->status)
-        return st->status;
+    omni_buf saved = st->out;
+    st->out = *into;
+    int rc = omni__render_child(call, prog, ctx, NULL, NULL, NULL);
+    *into = st->out;
+    st->out = saved;
+    if (into->data && !into->failed)
+        into->data[into->len] = '\0';
+    return rc;
+}
+
+static int append_prog(omni_helper_call *call, const omni__prog *prog, const omni_value *ctx)
+{
+    int rc = check_block(call);
+    if (rc)
+        return rc;
+    omni__rs *st = call->st;
     if (!call->use_acc) {
         /* the text so far: the current result's string form */
         omni__buf_reset(&call->acc);
@@ -243,14 +267,7 @@ static int append_prog(omni_helper_call *call, const omni__prog *prog, const omn
     }
     if (!prog)
         return OMNI_OK; /* no body / inverse: the empty string (handlebars' noop) */
-    /* render into the accumulator by swapping it with the output */
-    omni_buf saved = st->out;
-    st->out = call->acc;
-    int rc = omni__render_child(call, prog, ctx, NULL, NULL, NULL);
-    call->acc = st->out;
-    st->out = saved;
-    if (call->acc.data && !call->acc.failed)
-        call->acc.data[call->acc.len] = '\0';
+    rc = render_into(&call->acc, call, prog, ctx);
     if (!rc && call->acc.failed)
         rc = omni__render_fail(st, call->acc.failed, "helper output exceeds its size limit");
     return rc;
@@ -274,31 +291,14 @@ static int render_prog_text(char **out, size_t *out_len, omni_helper_call *call,
     *out = NULL;
     if (out_len)
         *out_len = 0;
-    if (!call)
-        return omni__err(OMNI_EINVAL, "helper call is NULL");
-    if (!call->is_block)
-        return omni__err(OMNI_EINVAL, "helper \"%s\" was not called as a block",
-                         call->c->name.original);
-    omni__rs *st = call->st;
-    if (st->status)
-        return st->status;
+    int rc = check_block(call);
+    if (rc)
+        return rc;
     omni_buf text = OMNI_BUF_INIT;
     text.limit = OMNI_TEMPLATE_MAX_OUTPUT;
-    int rc = 0;
-    if (prog) {
-        omni_buf saved = st->out;
-        st->out = text;
-        rc = omni__render_child(call, prog, ctx, NULL, NULL, NULL);
-        text = st->out;
-        st->out = saved;
-        if (text.data && !text.failed)
-            text.data[text.len] = '\0';
-    }
-    if (rc) {
-        omni__buf_free(&text);
-        return rc;
-    }
-    return omni__buf_detach(&text, out, out_len);
+    if (prog)
+        rc = render_into(&text, call, prog, ctx);
+    return omni__buf_finish(&text, rc, out, out_len);
 }
 
 int omni_helper_render_block(char **out, size_t *out_len, omni_helper_call *call,

@@ -311,6 +311,24 @@ static void tok_set(lexer *lx, token *t, int type, size_t pos, size_t end)
     lx->pos = end;
 }
 
+/* A tag's close at r: an optional '~' then "}}". When there is one, sets t
+ * (type, from p to past the close, its strip flag), returns to the initial
+ * state and returns 1; otherwise returns 0. */
+static int lex_close(lexer *lx, token *t, int type, size_t p, size_t r)
+{
+    uint8_t sc = 0;
+    if (r < lx->n && lx->s[r] == '~') {
+        sc = 1;
+        r++;
+    }
+    if (!starts(lx, r, "}}"))
+        return 0;
+    tok_set(lx, t, type, p, r + 2);
+    t->strip_close = sc;
+    lx->state = L_INITIAL;
+    return 1;
+}
+
 /* Tags that start with "{{" (rules 9, 11..23). Returns 1 when the lexer
  * switched to the comment state, 0 otherwise (t set when type != 0). */
 static int lex_open(lexer *lx, token *t, size_t p)
@@ -345,37 +363,13 @@ static int lex_open(lexer *lx, token *t, size_t p)
         return 0;
     }
     /* rule 15: {{^}} */
-    if (c0 == '^') {
-        size_t r = skip_ws(lx, q + 1);
-        uint8_t sc = 0;
-        if (r < lx->n && s[r] == '~') {
-            sc = 1;
-            r++;
-        }
-        if (starts(lx, r, "}}")) {
-            tok_set(lx, t, T_INVERSE, p, r + 2);
-            t->strip_close = sc;
-            lx->state = L_INITIAL;
-            return 0;
-        }
-    }
+    if (c0 == '^' && lex_close(lx, t, T_INVERSE, p, skip_ws(lx, q + 1)))
+        return 0;
     /* rule 16: {{else}} */
     size_t e0 = skip_ws(lx, q);
     int has_else = starts(lx, e0, "else");
-    if (has_else) {
-        size_t r = skip_ws(lx, e0 + 4);
-        uint8_t sc = 0;
-        if (r < lx->n && s[r] == '~') {
-            sc = 1;
-            r++;
-        }
-        if (starts(lx, r, "}}")) {
-            tok_set(lx, t, T_INVERSE, p, r + 2);
-            t->strip_close = sc;
-            lx->state = L_INITIAL;
-            return 0;
-        }
-    }
+    if (has_else && lex_close(lx, t, T_INVERSE, p, skip_ws(lx, e0 + 4)))
+        return 0;
     if (c0 == '^') { /* rule 17 */
         tok_set(lx, t, T_OPEN_INVERSE, p, q + 1);
         return 0;
@@ -476,17 +470,8 @@ static int lex_mu(lexer *lx, token *t)
                 unescaped = 1;
                 r++;
             }
-            uint8_t sc = 0;
-            if (r < lx->n && s[r] == '~') {
-                sc = 1;
-                r++;
-            }
-            if (starts(lx, r, "}}")) {
-                tok_set(lx, t, unescaped ? T_CLOSE_UNESCAPED : T_CLOSE, p, r + 2);
-                t->strip_close = sc;
-                lx->state = L_INITIAL;
+            if (lex_close(lx, t, unescaped ? T_CLOSE_UNESCAPED : T_CLOSE, p, r))
                 return 0;
-            }
         }
         if (ch == '"' || ch == '\'') {
             size_t e = scan_quoted(lx, p, ch);
@@ -2372,6 +2357,16 @@ static int parse_options(omni_template *t, const char *json, size_t len, cJSON *
     }
     *out = root;
     return OMNI_OK;
+}
+
+void omni__compile_options(omni_buf *o, int html, const char *locale)
+{
+    omni__json_w_obj_begin(o);
+    omni__json_w_key(o, "escape");
+    omni__json_w_str(o, html ? "html" : "none");
+    omni__json_w_key(o, "locale");
+    omni__json_w_str(o, locale);
+    omni__json_w_obj_end(o);
 }
 
 /* ---- public ------------------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include "../core/error.h"
 #include "../core/json.h"
 #include "../storage/store_internal.h"
+#include "template_internal.h"
 
 #define NS_CURRENT "template"
 #define NS_VERSIONS "template_version"
@@ -162,6 +163,22 @@ static int check_source(const char *src, size_t len, const char *path, int html)
 
 /* ---- document validation ------------------------------------------------- */
 
+/* Whether one of the first n items of arr (or, with member, their member
+ * of that name) is the string s. */
+static int repeats(const cJSON *arr, int n, const char *member, const char *s)
+{
+    const cJSON *it;
+    int j = 0;
+    cJSON_ArrayForEach(it, arr) {
+        if (j++ >= n)
+            break;
+        const cJSON *v = member ? cJSON_GetObjectItemCaseSensitive(it, member) : it;
+        if (cJSON_IsString(v) && !strcmp(v->valuestring, s))
+            return 1;
+    }
+    return 0;
+}
+
 static int want_string(const cJSON *item, const char *path, int required, int nonempty)
 {
     if (!item)
@@ -232,16 +249,8 @@ static int check_variables(const cJSON *vars)
             if (c <= ' ' || c == '{' || c == '}')
                 return field_err(p, "%s must not contain spaces, controls or braces%s", NULL);
         }
-        /* no duplicates */
-        const cJSON *w;
-        int j = 0;
-        cJSON_ArrayForEach(w, vars) {
-            if (j++ >= i)
-                break;
-            const cJSON *wn = cJSON_GetObjectItemCaseSensitive(w, "name");
-            if (cJSON_IsString(wn) && !strcmp(wn->valuestring, name->valuestring))
-                return field_err(p, "%s repeats a variable name%s", NULL);
-        }
+        if (repeats(vars, i, "name", name->valuestring))
+            return field_err(p, "%s repeats a variable name%s", NULL);
         const cJSON *req = cJSON_GetObjectItemCaseSensitive(v, "required");
         snprintf(p, sizeof(p), "variables[%d].required", i);
         if (req && !cJSON_IsBool(req))
@@ -305,14 +314,8 @@ static int build_doc(cJSON *in, cJSON **out)
         snprintf(p, sizeof(p), "channels[%d]", i);
         if (!cJSON_IsString(it) || !in_set(it->valuestring, CHANNELS))
             return field_err(p, "%s must be sms, email, whatsapp or push%s", NULL);
-        const cJSON *prev;
-        int j = 0;
-        cJSON_ArrayForEach(prev, chs) {
-            if (j++ >= i)
-                break;
-            if (!strcmp(prev->valuestring, it->valuestring))
-                return field_err(p, "%s repeats a channel%s", NULL);
-        }
+        if (repeats(chs, i, NULL, it->valuestring))
+            return field_err(p, "%s repeats a channel%s", NULL);
         i++;
     }
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(in, "content");
@@ -441,19 +444,41 @@ static int check_engine(omni_engine *engine, omni_store **store)
     return OMNI_OK;
 }
 
-static int out_start(char **out, size_t *out_len)
+/* How a call with a result starts: out checked and cleared, then the engine
+ * and its store. */
+static int begin(char **out, size_t *out_len, omni_engine *engine, omni_store **store)
 {
     if (!out)
         return omni__err(OMNI_EINVAL, "out is NULL");
     *out = NULL;
     if (out_len)
         *out_len = 0;
-    return OMNI_OK;
+    return check_engine(engine, store);
 }
 
 static void version_key(char *buf, size_t cap, const char *id, uint64_t version)
 {
     snprintf(buf, cap, "%s@%010llu", id, (unsigned long long)version);
+}
+
+/* Writes the record of version `version` of template id (replacing any). */
+static int keep_version(omni_store *store, const char *id, uint64_t version, const cJSON *doc,
+                        int64_t now)
+{
+    char vkey[ID_MAX + 16];
+    version_key(vkey, sizeof(vkey), id, version);
+    return omni__store_put_json(store, NS_VERSIONS, vkey, doc, OMNI_STORE_ANY_VERSION, 0, now,
+                                NULL);
+}
+
+/* keep_version as a best effort: get falls back to the current document,
+ * and the next update writes the record again before replacing it. */
+static void keep_version_or_warn(omni_engine *engine, omni_store *store, const char *id,
+                                 uint32_t version, const cJSON *doc, int64_t now)
+{
+    if (keep_version(store, id, version, doc, now))
+        omni__log(engine, OMNI_LOG_WARN, "template", "could not keep version %u of %s", version,
+                  id);
 }
 
 /* Serializes `doc` into *out (released with omni_free). */
@@ -574,9 +599,7 @@ OMNI_API int omni_template_create(char **out, size_t *out_len, omni_engine *engi
                                   const char *template_json, size_t len)
 {
     omni_store *store;
-    int rc = out_start(out, out_len);
-    if (!rc)
-        rc = check_engine(engine, &store);
+    int rc = begin(out, out_len, engine, &store);
     if (rc)
         return rc;
     cJSON *doc = NULL;
@@ -590,15 +613,8 @@ OMNI_API int omni_template_create(char **out, size_t *out_len, omni_engine *engi
         if (rc == OMNI_EEXISTS)
             rc = omni__err(OMNI_EEXISTS, "template %s already exists", id);
     }
-    if (!rc) {
-        /* best effort: get falls back to the current document, and the next
-         * update writes this record again before replacing it */
-        char vkey[ID_MAX + 16];
-        version_key(vkey, sizeof(vkey), id, 1);
-        if (omni__store_put_json(store, NS_VERSIONS, vkey, doc, OMNI_STORE_ANY_VERSION, 0, now,
-                                 NULL))
-            omni__log(engine, OMNI_LOG_WARN, "template", "could not keep version 1 of %s", id);
-    }
+    if (!rc)
+        keep_version_or_warn(engine, store, id, 1, doc, now);
     if (!rc)
         rc = hand_out(doc, out, out_len);
     cJSON_Delete(doc);
@@ -610,9 +626,7 @@ OMNI_API int omni_template_update(char **out, size_t *out_len, omni_engine *engi
                                   uint32_t expected_version)
 {
     omni_store *store;
-    int rc = out_start(out, out_len);
-    if (!rc)
-        rc = check_engine(engine, &store);
+    int rc = begin(out, out_len, engine, &store);
     if (rc)
         return rc;
     cJSON *doc = NULL;
@@ -645,11 +659,8 @@ OMNI_API int omni_template_update(char **out, size_t *out_len, omni_engine *engi
             rc = stamp(doc, now, created);
         /* keep (or repair) the record of the version being replaced: it is
          * the only document that ever had version v */
-        char vkey[ID_MAX + 16];
-        version_key(vkey, sizeof(vkey), id, v);
         if (!rc)
-            rc = omni__store_put_json(store, NS_VERSIONS, vkey, cur, OMNI_STORE_ANY_VERSION, 0,
-                                      now, NULL);
+            rc = keep_version(store, id, v, cur, now);
         cJSON_Delete(cur);
         if (!rc)
             rc = omni__store_put_json(store, NS_CURRENT, id, doc, rv, 0, now, NULL);
@@ -662,14 +673,8 @@ OMNI_API int omni_template_update(char **out, size_t *out_len, omni_engine *engi
                 rc = omni__err(OMNI_ECONFLICT, "template %s was updated concurrently", id);
             break;
         }
-        if (!rc) {
-            /* best effort, as in create */
-            version_key(vkey, sizeof(vkey), id, (uint64_t)v + 1);
-            if (omni__store_put_json(store, NS_VERSIONS, vkey, doc, OMNI_STORE_ANY_VERSION, 0,
-                                     now, NULL))
-                omni__log(engine, OMNI_LOG_WARN, "template", "could not keep version %u of %s",
-                          v + 1, id);
-        }
+        if (!rc)
+            keep_version_or_warn(engine, store, id, v + 1, doc, now);
         break;
     }
     if (!rc)
@@ -682,9 +687,7 @@ OMNI_API int omni_template_get(char **out, size_t *out_len, omni_engine *engine,
                                const char *template_id, uint32_t version)
 {
     omni_store *store;
-    int rc = out_start(out, out_len);
-    if (!rc)
-        rc = check_engine(engine, &store);
+    int rc = begin(out, out_len, engine, &store);
     if (!rc)
         rc = check_id(template_id);
     if (rc)
@@ -850,9 +853,7 @@ OMNI_API int omni_template_list(char **out, size_t *out_len, omni_engine *engine
                                 size_t limit)
 {
     omni_store *store;
-    int rc = out_start(out, out_len);
-    if (!rc)
-        rc = check_engine(engine, &store);
+    int rc = begin(out, out_len, engine, &store);
     if (rc)
         return rc;
     if (limit == 0)
@@ -906,11 +907,7 @@ OMNI_API int omni_template_list(char **out, size_t *out_len, omni_engine *engine
     omni_free(next);
     free(c.last_key);
     cJSON_Delete(filter);
-    if (rc) {
-        omni__buf_free(&b);
-        return rc;
-    }
-    return omni__buf_detach(&b, out, out_len);
+    return omni__buf_finish(&b, rc, out, out_len);
 }
 
 /* ---- render ---------------------------------------------------------------- */
@@ -919,12 +916,7 @@ static int render_field(omni_buf *b, const char *key, const char *src, const omn
                         const char *locale, int html, char **text, size_t *text_len)
 {
     omni_buf o = OMNI_BUF_INIT;
-    omni__json_w_obj_begin(&o);
-    omni__json_w_key(&o, "escape");
-    omni__json_w_str(&o, html ? "html" : "none");
-    omni__json_w_key(&o, "locale");
-    omni__json_w_str(&o, locale);
-    omni__json_w_obj_end(&o);
+    omni__compile_options(&o, html, locale);
     int rc = omni__buf_status(&o);
     omni_template *t = NULL;
     if (!rc)
@@ -963,9 +955,7 @@ OMNI_API int omni_template_render_stored(char **out, size_t *out_len, omni_engin
                                          const char *data_json, size_t data_len)
 {
     omni_store *store;
-    int rc = out_start(out, out_len);
-    if (!rc)
-        rc = check_engine(engine, &store);
+    int rc = begin(out, out_len, engine, &store);
     if (!rc)
         rc = check_id(template_id);
     if (rc)
@@ -1088,9 +1078,5 @@ OMNI_API int omni_template_render_stored(char **out, size_t *out_len, omni_engin
     omni_free(text);
     omni_data_free(data);
     cJSON_Delete(doc);
-    if (rc) {
-        omni__buf_free(&b);
-        return rc;
-    }
-    return omni__buf_detach(&b, out, out_len);
+    return omni__buf_finish(&b, rc, out, out_len);
 }

@@ -437,6 +437,10 @@ int omni__render_step(omni__rs *st, uint64_t n);
 int omni__strlist_add(omni__strlist *l, const char *s, size_t n);
 void omni__strlist_free(omni__strlist *l);
 
+/* The compile options {"escape":"html"|"none","locale":locale} that the
+ * template store and validator compile sources with, into o (parse.c). */
+void omni__compile_options(omni_buf *o, int html, const char *locale);
+
 /* Limits that are not in the public header. */
 #define OMNI__MAX_RENDER_DEPTH 512
 #define OMNI__MAX_STEPS (1u << 24)

@@ -317,12 +317,7 @@ static int run_source(vctx *v, const char *field, const char *src, int html, con
     *text = NULL;
     *text_len = 0;
     omni_buf o = OMNI_BUF_INIT;
-    omni__json_w_obj_begin(&o);
-    omni__json_w_key(&o, "escape");
-    omni__json_w_str(&o, html ? "html" : "none");
-    omni__json_w_key(&o, "locale");
-    omni__json_w_str(&o, locale);
-    omni__json_w_obj_end(&o);
+    omni__compile_options(&o, html, locale);
     if (o.failed) {
         omni__buf_free(&o);
         return OMNI_ENOMEM;
@@ -763,9 +758,5 @@ OMNI_API int omni_template_validate(char **out, size_t *out_len, const char *tem
     cJSON_Delete(opts);
     cJSON_Delete(doc);
     free(body_copy);
-    if (rc) {
-        omni__buf_free(&b);
-        return rc;
-    }
-    return omni__buf_detach(&b, out, out_len);
+    return omni__buf_finish(&b, rc, out, out_len);
 }
