@@ -18,22 +18,7 @@
     "{\"carriers\":{\"bandwidth\":{\"username\":\"" USER "\",\"password\":\"" PASS "\"}}}"
 #define NOW "2024-06-03T09:40:00Z"
 
-static omni_inbound *in;
-static omni_engine *engine;
-
-static void setup(void)
-{
-    in = fx_inbound(CONFIG);
-    engine = fx_engine(NOW);
-}
-
-static void teardown(void)
-{
-    omni_inbound_free(in);
-    omni_engine_free(engine);
-}
-
-TestSuite(bandwidth, .init = setup, .fini = teardown);
+FX_CARRIER_SUITE(bandwidth, CONFIG, NOW);
 
 /* A request with this body and the fixtures' credentials. */
 static omni_webhook *signed_request(const char *body)
@@ -282,12 +267,7 @@ Test(bandwidth, every_fixture_verifies)
         "message_received_sms", "message_received_mms", "message_received_group",
         "message_delivered",    "message_failed",       "message_sending",
         "batch_mixed",          NULL};
-    for (size_t i = 0; names[i]; i++) {
-        omni_webhook *req = fx_load(CARRIER, names[i]);
-        cr_assert_eq(omni_inbound_verify(in, engine, CARRIER, req), OMNI_OK, "%s: %s", names[i],
-                     omni_error_last_message());
-        omni_webhook_free(req);
-    }
+    fx_assert_fixtures_verify(in, engine, CARRIER, names);
 }
 
 Test(bandwidth, missing_authorization)

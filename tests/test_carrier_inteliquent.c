@@ -17,22 +17,7 @@
 #define CONFIG "{\"carriers\":{\"inteliquent\":{\"secret\":\"" SECRET "\"}}}"
 #define NOW "2024-06-03T09:50:00Z"
 
-static omni_inbound *in;
-static omni_engine *engine;
-
-static void setup(void)
-{
-    in = fx_inbound(CONFIG);
-    engine = fx_engine(NOW);
-}
-
-static void teardown(void)
-{
-    omni_inbound_free(in);
-    omni_engine_free(engine);
-}
-
-TestSuite(inteliquent, .init = setup, .fini = teardown);
+FX_CARRIER_SUITE(inteliquent, CONFIG, NOW);
 
 static omni_webhook *post(const char *header, const char *body)
 {
@@ -227,12 +212,7 @@ Test(inteliquent, every_fixture_verifies)
     static const char *const names[] = {
         "sms",   "mms", "group_mms", "delivery_receipt", "delivery_receipt_undelivered",
         "batch", "malformed_no_reference", "malformed_truncated", NULL};
-    for (size_t i = 0; names[i]; i++) {
-        omni_webhook *req = fx_load(CARRIER, names[i]);
-        cr_assert_eq(omni_inbound_verify(in, engine, CARRIER, req), OMNI_OK, "%s: %s", names[i],
-                     omni_error_last_message());
-        omni_webhook_free(req);
-    }
+    fx_assert_fixtures_verify(in, engine, CARRIER, names);
 }
 
 Test(inteliquent, missing_or_wrong_secret)

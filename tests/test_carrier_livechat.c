@@ -18,22 +18,7 @@
 #define CUSTOMER "b7eff798-f8df-4364-8059-649c35c9ed0c"
 #define NOW "2024-06-03T09:45:00Z"
 
-static omni_inbound *in;
-static omni_engine *engine;
-
-static void setup(void)
-{
-    in = fx_inbound(CONFIG);
-    engine = fx_engine(NOW);
-}
-
-static void teardown(void)
-{
-    omni_inbound_free(in);
-    omni_engine_free(engine);
-}
-
-TestSuite(livechat, .init = setup, .fini = teardown);
+FX_CARRIER_SUITE(livechat, CONFIG, NOW);
 
 static omni_webhook *post(const char *body)
 {
@@ -206,12 +191,7 @@ Test(livechat, every_fixture_verifies)
         "incoming_chat",         "incoming_event_message", "incoming_event_file",
         "incoming_event_agent",  "incoming_event_license", "chat_deactivated",
         "malformed_no_payload",  NULL};
-    for (size_t i = 0; names[i]; i++) {
-        omni_webhook *req = fx_load(CARRIER, names[i]);
-        cr_assert_eq(omni_inbound_verify(in, engine, CARRIER, req), OMNI_OK, "%s: %s", names[i],
-                     omni_error_last_message());
-        omni_webhook_free(req);
-    }
+    fx_assert_fixtures_verify(in, engine, CARRIER, names);
 }
 
 Test(livechat, wrong_or_missing_secret)

@@ -20,22 +20,7 @@
 #define PATH "/webhooks/messagebird?account=acme"
 #define URL "https://hooks.example.com" PATH
 
-static omni_inbound *in;
-static omni_engine *engine;
-
-static void setup(void)
-{
-    in = fx_inbound(CONFIG);
-    engine = fx_engine(NOW);
-}
-
-static void teardown(void)
-{
-    omni_inbound_free(in);
-    omni_engine_free(engine);
-}
-
-TestSuite(messagebird, .init = setup, .fini = teardown);
+FX_CARRIER_SUITE(messagebird, CONFIG, NOW);
 
 /* ---- MessageBird's reference vectors ---------------------------------------
  * From MessageBird's SDKs (messagebird-nodejs
@@ -490,12 +475,7 @@ Test(messagebird, every_fixture_verifies)
         "message_created_location", "message_updated_delivered",      "message_updated_failed",
         "message_created_sent_pending", "conversation_created",       "malformed_no_message",
         "malformed_truncated",      NULL};
-    for (size_t i = 0; names[i]; i++) {
-        omni_webhook *req = fx_load(CARRIER, names[i]);
-        cr_assert_eq(omni_inbound_verify(in, engine, CARRIER, req), OMNI_OK, "%s: %s", names[i],
-                     omni_error_last_message());
-        omni_webhook_free(req);
-    }
+    fx_assert_fixtures_verify(in, engine, CARRIER, names);
 }
 
 Test(messagebird, sms_text)

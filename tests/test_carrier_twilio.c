@@ -2,7 +2,7 @@
  * Twilio's published examples, every fixture in tests/data/webhooks/twilio
  * (signatures recomputed here independently), the normalized events, and
  * every error path. */
-#include "carrier_test_util.h"
+#include "carrier_fixture.h"
 
 #define TOKEN "test-auth-token-0123456789abcdef"
 #define CONFIG "{\"carriers\":{\"twilio\":{\"authToken\":\"" TOKEN "\"}}}"

@@ -2,7 +2,7 @@
  * against RFC 4231's HMAC-SHA256 vector and recomputed for every fixture),
  * the GET subscription handshake, each message and status type of
  * tests/data/webhooks/whatsapp, and every error path. */
-#include "carrier_test_util.h"
+#include "carrier_fixture.h"
 
 #define SECRET "test-app-secret-0123456789"
 #define VERIFY_TOKEN "test-verify-token"

@@ -2,7 +2,7 @@
  * JSON form, the carrier registry and host adapters (omni_carrier_adapter,
  * omni_event_emit), the inbound configuration and its errors, public URL
  * reconstruction, size limits, unknown carriers and the result document. */
-#include "carrier_test_util.h"
+#include "carrier_fixture.h"
 
 /* ---- omni_webhook ------------------------------------------------------------ */
 

@@ -25,18 +25,6 @@ struct omni_webhook {
     char *url;
 };
 
-static int starts_with_ci(const char *s, const char *prefix)
-{
-    for (; *prefix; s++, prefix++) {
-        char c = *s;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c + ('a' - 'A'));
-        if (c != *prefix)
-            return 0;
-    }
-    return 1;
-}
-
 /* An origin-form target ("/path?query") or an absolute http(s) URL with a
  * host; printable ASCII only. */
 static int check_url(const char *url)
@@ -49,17 +37,15 @@ static int check_url(const char *url)
     if (n > OMNI_WEBHOOK_MAX_URL)
         return omni__err(OMNI_ETOOLARGE, "webhook URL is %zu bytes, over the limit of %u", n,
                          OMNI_WEBHOOK_MAX_URL);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)url[i];
-        if (c <= 0x20 || c >= 0x7F)
-            return omni__err(OMNI_EINVAL,
-                             "webhook URL has a space, control or non-ASCII byte at offset %zu "
-                             "(percent-encode it)",
-                             i);
-    }
+    size_t i = omni__http_url_bad_byte(url, n);
+    if (i < n)
+        return omni__err(OMNI_EINVAL,
+                         "webhook URL has a space, control or non-ASCII byte at offset %zu "
+                         "(percent-encode it)",
+                         i);
     if (url[0] == '/')
         return OMNI_OK;
-    size_t skip = starts_with_ci(url, "https://") ? 8 : starts_with_ci(url, "http://") ? 7 : 0;
+    size_t skip = omni__http_scheme_len(url);
     if (!skip)
         return omni__err(OMNI_EINVAL,
                          "webhook URL must be an origin-form target (\"/path?query\") or an "

@@ -248,8 +248,7 @@ static int check_method(const char *method)
     return OMNI_OK;
 }
 
-/* Length of the scheme prefix "http://" or "https://" (any case), or 0. */
-static size_t scheme_len(const char *url)
+size_t omni__http_scheme_len(const char *url)
 {
     static const char *const schemes[] = {"http://", "https://"};
     for (size_t k = 0; k < 2; k++) {
@@ -260,6 +259,14 @@ static size_t scheme_len(const char *url)
             return n;
     }
     return 0;
+}
+
+size_t omni__http_url_bad_byte(const char *url, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)url[i] > 0x20 && (unsigned char)url[i] < 0x7F)
+        i++;
+    return i;
 }
 
 static int is_host_char(unsigned char c)
@@ -277,16 +284,14 @@ static int check_url(const char *url)
     if (n > OMNI_HTTP_MAX_URL)
         return omni__err(OMNI_ETOOLARGE, "URL is %zu bytes, over the limit of %u", n,
                          OMNI_HTTP_MAX_URL);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)url[i];
-        if (c <= 0x20 || c >= 0x7F)
-            /* The URL itself is not quoted: its query may hold a key. */
-            return omni__err(OMNI_EINVAL,
-                             "URL has a space, control or non-ASCII byte (0x%02x) at offset %zu; "
-                             "percent-encode it",
-                             c, i);
-    }
-    size_t s = scheme_len(url);
+    size_t i = omni__http_url_bad_byte(url, n);
+    if (i < n)
+        /* The URL itself is not quoted: its query may hold a key. */
+        return omni__err(OMNI_EINVAL,
+                         "URL has a space, control or non-ASCII byte (0x%02x) at offset %zu; "
+                         "percent-encode it",
+                         (unsigned char)url[i], i);
+    size_t s = omni__http_scheme_len(url);
     if (!s)
         return omni__err(OMNI_EINVAL, "URL must be absolute and start with http:// or https://");
     const char *auth = url + s;
@@ -342,7 +347,7 @@ void omni__http_url_host(const char *url, char *buf, size_t cap)
 {
     if (!cap)
         return;
-    size_t s = url ? scheme_len(url) : 0;
+    size_t s = url ? omni__http_scheme_len(url) : 0;
     if (!s) {
         snprintf(buf, cap, "?");
         return;

@@ -18,6 +18,14 @@
  * into buf for error messages; "?" when it cannot be found. */
 void omni__http_url_host(const char *url, char *buf, size_t cap);
 
+/* Length of the scheme prefix "http://" or "https://" (ASCII
+ * case-insensitive) of `url`, or 0. */
+size_t omni__http_scheme_len(const char *url);
+
+/* Offset of the first byte of url[0..n) that is a space, a control or a
+ * non-ASCII byte (not allowed unencoded in a URL), or n when there is none. */
+size_t omni__http_url_bad_byte(const char *url, size_t n);
+
 /* A deep copy of a request. OMNI_OK or OMNI_ENOMEM (last error set). */
 int omni__http_request_clone(omni_http_request **out, const omni_http_request *request);
 

@@ -212,4 +212,53 @@ static inline void fz_run(const fz_target *t, fz_state *s, const uint8_t *data, 
     omni_webhook_free(req);
 }
 
+/* ---- for the targets with their own driver (Twilio, WhatsApp) ----------- */
+
+static inline void fz_check(int cond)
+{
+    if (!cond)
+        abort();
+}
+
+static inline omni_inbound *fz_open_inbound(const char *config)
+{
+    omni_inbound *in = NULL;
+    fz_check(omni_inbound_new(&in, config, strlen(config), NULL) == OMNI_OK);
+    return in;
+}
+
+/* Handles w with in (system clock); a failure must hand out nothing and be
+ * a documented error, a result must be JSON with an "events" array of at
+ * most OMNI_WEBHOOK_MAX_EVENTS message/status events and a "response"
+ * object. Returns the parsed result (caller deletes) or NULL on a failure. */
+static inline cJSON *fz_handle_events(const omni_inbound *in, const char *carrier,
+                                      const omni_webhook *w)
+{
+    char *out = (char *)1;
+    size_t len = 1;
+    int rc = omni_inbound_handle(&out, &len, in, NULL, carrier, w);
+    if (rc != OMNI_OK) {
+        fz_check(out == NULL && len == 0);
+        fz_check(rc == OMNI_EWEBHOOK || rc == OMNI_ESIGNATURE || rc == OMNI_ETOOLARGE ||
+                 rc == OMNI_ENOMEM);
+        return NULL;
+    }
+    fz_check(out && strlen(out) == len);
+    cJSON *root = cJSON_ParseWithLength(out, len);
+    fz_check(root != NULL);
+    omni_free(out);
+    const cJSON *events = cJSON_GetObjectItemCaseSensitive(root, "events");
+    fz_check(cJSON_IsArray(events) && cJSON_GetArraySize(events) <= OMNI_WEBHOOK_MAX_EVENTS);
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, events)
+    {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(ev, "kind");
+        fz_check(cJSON_IsString(kind));
+        fz_check(strcmp(kind->valuestring, "message") == 0 ||
+                 strcmp(kind->valuestring, "status") == 0);
+    }
+    fz_check(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "response")));
+    return root;
+}
+
 #endif

@@ -17,6 +17,7 @@
 
 #include <omni/omni.h>
 
+#include "fuzz_carrier_common.h"
 #include "lib/core/codec.h"
 
 #define TOKEN "fuzz-auth-token"
@@ -24,52 +25,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(int cond)
-{
-    if (!cond)
-        abort();
-}
-
-static omni_inbound *open_inbound(const char *config)
-{
-    omni_inbound *in = NULL;
-    check(omni_inbound_new(&in, config, strlen(config), NULL) == OMNI_OK);
-    return in;
-}
-
-static void check_result(int rc, char *out, size_t len)
-{
-    if (rc != OMNI_OK) {
-        check(out == NULL && len == 0);
-        check(rc == OMNI_EWEBHOOK || rc == OMNI_ESIGNATURE || rc == OMNI_ETOOLARGE ||
-              rc == OMNI_ENOMEM);
-        return;
-    }
-    check(out && strlen(out) == len);
-    cJSON *root = cJSON_ParseWithLength(out, len);
-    check(root != NULL);
-    const cJSON *events = cJSON_GetObjectItemCaseSensitive(root, "events");
-    check(cJSON_IsArray(events) && cJSON_GetArraySize(events) <= OMNI_WEBHOOK_MAX_EVENTS);
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(ev, "kind");
-        check(cJSON_IsString(kind));
-        check(strcmp(kind->valuestring, "message") == 0 ||
-              strcmp(kind->valuestring, "status") == 0);
-        check(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, "correlationId")));
-    }
-    check(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "response")));
-    cJSON_Delete(root);
-    omni_free(out);
-}
-
 static void handle(omni_inbound *in, omni_webhook *w)
 {
-    char *out = (char *)1;
-    size_t len = 1;
-    int rc = omni_inbound_handle(&out, &len, in, NULL, "twilio", w);
-    check_result(rc, out, len);
+    cJSON *root = fz_handle_events(in, "twilio", w);
+    if (!root)
+        return;
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(root, "events"))
+        fz_check(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ev, "correlationId")));
+    cJSON_Delete(root);
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -97,7 +61,7 @@ static char *signature(const char *body, size_t len)
     for (size_t i = 0; i < p.count; i++)
         cap += p.items[i].name_len + p.items[i].value_len;
     char *s = malloc(cap);
-    check(s != NULL);
+    fz_check(s != NULL);
     size_t k = strlen(URL);
     memcpy(s, URL, k);
     for (size_t i = 0; i < p.count; i++) {
@@ -110,23 +74,23 @@ static char *signature(const char *body, size_t len)
     }
     omni__pairs_free(&p);
     uint8_t mac[20];
-    check(omni_hmac(mac, sizeof(mac), OMNI_HASH_SHA1, TOKEN, strlen(TOKEN), s, k) == OMNI_OK);
+    fz_check(omni_hmac(mac, sizeof(mac), OMNI_HASH_SHA1, TOKEN, strlen(TOKEN), s, k) == OMNI_OK);
     free(s);
     char *b64;
     size_t b64_len;
-    check(omni_base64_encode(&b64, &b64_len, mac, sizeof(mac)) == OMNI_OK);
+    fz_check(omni_base64_encode(&b64, &b64_len, mac, sizeof(mac)) == OMNI_OK);
     return b64;
 }
 
 static omni_webhook *post(const uint8_t *data, size_t size, const char *ct, const char *sig)
 {
     omni_webhook *w = NULL;
-    check(omni_webhook_new(&w, "POST", "/twilio") == OMNI_OK);
-    check(omni_webhook_add_header(w, "Host", "hooks.example.com") == OMNI_OK);
+    fz_check(omni_webhook_new(&w, "POST", "/twilio") == OMNI_OK);
+    fz_check(omni_webhook_add_header(w, "Host", "hooks.example.com") == OMNI_OK);
     if (ct)
-        check(omni_webhook_add_header(w, "Content-Type", ct) == OMNI_OK);
+        fz_check(omni_webhook_add_header(w, "Content-Type", ct) == OMNI_OK);
     if (sig && omni_webhook_add_header(w, "X-Twilio-Signature", sig) != OMNI_OK)
-        check(omni_webhook_add_header(w, "X-Twilio-Signature", "x") == OMNI_OK);
+        fz_check(omni_webhook_add_header(w, "X-Twilio-Signature", "x") == OMNI_OK);
     if (omni_webhook_set_body(w, data, size) != OMNI_OK) {
         omni_webhook_free(w);
         return NULL;
@@ -138,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > OMNI_WEBHOOK_MAX_BODY)
         return 0;
-    omni_inbound *off = open_inbound("{\"carriers\":{\"twilio\":{\"verify\":false}}}");
-    omni_inbound *on = open_inbound("{\"carriers\":{\"twilio\":{\"authToken\":\"" TOKEN "\"}}}");
+    omni_inbound *off = fz_open_inbound("{\"carriers\":{\"twilio\":{\"verify\":false}}}");
+    omni_inbound *on = fz_open_inbound("{\"carriers\":{\"twilio\":{\"authToken\":\"" TOKEN "\"}}}");
 
     /* 1. parsing with verification off */
     omni_webhook *w = post(data, size, NULL, NULL);
@@ -171,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w = post(data, size, NULL, forged);
     if (w) {
         int rc = omni_inbound_verify(on, NULL, "twilio", w);
-        check(rc == OMNI_ESIGNATURE || rc == OMNI_EWEBHOOK || rc == OMNI_ENOMEM);
+        fz_check(rc == OMNI_ESIGNATURE || rc == OMNI_EWEBHOOK || rc == OMNI_ENOMEM);
         handle(on, w);
         omni_webhook_free(w);
     }
@@ -179,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sig) {
         w = post(data, size, "application/x-www-form-urlencoded", sig);
         if (w) {
-            check(omni_inbound_verify(on, NULL, "twilio", w) == OMNI_OK);
+            fz_check(omni_inbound_verify(on, NULL, "twilio", w) == OMNI_OK);
             handle(on, w);
             omni_webhook_free(w);
         }

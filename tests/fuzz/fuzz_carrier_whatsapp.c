@@ -19,60 +19,25 @@
 
 #include <omni/omni.h>
 
+#include "fuzz_carrier_common.h"
+
 #define SECRET "fuzz-app-secret"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(int cond)
-{
-    if (!cond)
-        abort();
-}
-
-static omni_inbound *open_inbound(const char *config)
-{
-    omni_inbound *in = NULL;
-    check(omni_inbound_new(&in, config, strlen(config), NULL) == OMNI_OK);
-    return in;
-}
-
 /* Returns the parsed result (caller deletes) or NULL on a failure. */
 static cJSON *handle(omni_inbound *in, omni_webhook *w)
 {
-    char *out = (char *)1;
-    size_t len = 1;
-    int rc = omni_inbound_handle(&out, &len, in, NULL, "whatsapp", w);
-    if (rc != OMNI_OK) {
-        check(out == NULL && len == 0);
-        check(rc == OMNI_EWEBHOOK || rc == OMNI_ESIGNATURE || rc == OMNI_ETOOLARGE ||
-              rc == OMNI_ENOMEM);
-        return NULL;
-    }
-    check(out && strlen(out) == len);
-    cJSON *root = cJSON_ParseWithLength(out, len);
-    check(root != NULL);
-    omni_free(out);
-    const cJSON *events = cJSON_GetObjectItemCaseSensitive(root, "events");
-    check(cJSON_IsArray(events) && cJSON_GetArraySize(events) <= OMNI_WEBHOOK_MAX_EVENTS);
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(ev, "kind");
-        check(cJSON_IsString(kind));
-        check(strcmp(kind->valuestring, "message") == 0 ||
-              strcmp(kind->valuestring, "status") == 0);
-    }
-    check(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "response")));
-    return root;
+    return fz_handle_events(in, "whatsapp", w);
 }
 
 static omni_webhook *post(const uint8_t *data, size_t size, const char *sig)
 {
     omni_webhook *w = NULL;
-    check(omni_webhook_new(&w, "POST", "/whatsapp") == OMNI_OK);
-    check(omni_webhook_add_header(w, "Content-Type", "application/json") == OMNI_OK);
+    fz_check(omni_webhook_new(&w, "POST", "/whatsapp") == OMNI_OK);
+    fz_check(omni_webhook_add_header(w, "Content-Type", "application/json") == OMNI_OK);
     if (sig)
-        check(omni_webhook_add_header(w, "X-Hub-Signature-256", sig) == OMNI_OK);
+        fz_check(omni_webhook_add_header(w, "X-Hub-Signature-256", sig) == OMNI_OK);
     if (omni_webhook_set_body(w, data, size) != OMNI_OK) {
         omni_webhook_free(w);
         return NULL;
@@ -84,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > OMNI_WEBHOOK_MAX_BODY)
         return 0;
-    omni_inbound *off = open_inbound("{\"carriers\":{\"whatsapp\":{\"verify\":false}}}");
-    omni_inbound *on = open_inbound("{\"carriers\":{\"whatsapp\":{\"appSecret\":\"" SECRET
+    omni_inbound *off = fz_open_inbound("{\"carriers\":{\"whatsapp\":{\"verify\":false}}}");
+    omni_inbound *on = fz_open_inbound("{\"carriers\":{\"whatsapp\":{\"appSecret\":\"" SECRET
                                     "\",\"verifyToken\":\"tok\"}}}");
     omni_webhook *w = post(data, size, NULL);
     if (w) {
@@ -100,12 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     forged[71] = '\0';
     w = post(data, size, forged);
     if (w) {
-        check(omni_inbound_verify(on, NULL, "whatsapp", w) == OMNI_ESIGNATURE);
-        check(handle(on, w) == NULL);
+        fz_check(omni_inbound_verify(on, NULL, "whatsapp", w) == OMNI_ESIGNATURE);
+        fz_check(handle(on, w) == NULL);
         omni_webhook_free(w);
     }
     uint8_t mac[32];
-    check(omni_hmac(mac, sizeof(mac), OMNI_HASH_SHA256, SECRET, strlen(SECRET), data, size) ==
+    fz_check(omni_hmac(mac, sizeof(mac), OMNI_HASH_SHA256, SECRET, strlen(SECRET), data, size) ==
           OMNI_OK);
     char sig[80];
     strcpy(sig, "sha256=");
@@ -113,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(sig + 7 + 2 * i, 3, "%02X", mac[i]);
     w = post(data, size, sig);
     if (w) {
-        check(omni_inbound_verify(on, NULL, "whatsapp", w) == OMNI_OK);
+        fz_check(omni_inbound_verify(on, NULL, "whatsapp", w) == OMNI_OK);
         cJSON_Delete(handle(on, w));
         omni_webhook_free(w);
     }
@@ -125,12 +90,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strlen(url) == 10 + size && omni_webhook_new(&g, "GET", url) == OMNI_OK) {
             cJSON *res = handle(on, g);
             if (res) {
-                check(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "events")) == 0);
+                fz_check(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "events")) == 0);
                 const cJSON *resp = cJSON_GetObjectItemCaseSensitive(res, "response");
                 const cJSON *body = cJSON_GetObjectItemCaseSensitive(resp, "body");
-                check(cJSON_IsString(body) && body->valuestring[0]);
+                fz_check(cJSON_IsString(body) && body->valuestring[0]);
                 for (const char *p = body->valuestring; *p; p++)
-                    check(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    fz_check(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                  "0123456789-._~",
                                  *p) != NULL);
                 cJSON_Delete(res);

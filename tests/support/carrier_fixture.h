@@ -1,8 +1,9 @@
-/* Test helpers for the carrier adapter tests: loading the request fixtures
- * of tests/data/webhooks/<carrier>/ (the CLI's REQUEST files), building an
- * inbound configuration and an engine with a fixed clock, and running a
- * request through omni_inbound_handle. Header-only (static functions);
- * failures abort the calling criterion test. */
+/* Test helpers for the carrier webhook tests (test_webhook.c and
+ * test_carrier_*.c): loading the request fixtures of
+ * tests/data/webhooks/<carrier>/ (the CLI's REQUEST files), building an
+ * inbound configuration and an engine with a fixed clock, running a request
+ * through omni_inbound_handle and reading the result. Header-only (static
+ * functions); failures abort the calling criterion test. */
 #ifndef OMNI_TEST_CARRIER_FIXTURE_H
 #define OMNI_TEST_CARRIER_FIXTURE_H
 
@@ -32,15 +33,22 @@ static inline char *fx_read(const char *path, size_t *len)
     return buf;
 }
 
+/* Reads tests/data/webhooks/<carrier>/<name>.json (under OMNI_SOURCE_DIR);
+ * `path` receives the file's path. */
+static inline char *fx_read_fixture(const char *carrier, const char *name, char path[1024],
+                                    size_t *len)
+{
+    const char *src = getenv("OMNI_SOURCE_DIR");
+    snprintf(path, 1024, "%s/tests/data/webhooks/%s/%s.json", src ? src : ".", carrier, name);
+    return fx_read(path, len);
+}
+
 /* The fixture tests/data/webhooks/<carrier>/<name>.json as a request. */
 static inline omni_webhook *fx_load(const char *carrier, const char *name)
 {
-    const char *src = getenv("OMNI_SOURCE_DIR");
     char path[1024];
-    snprintf(path, sizeof(path), "%s/tests/data/webhooks/%s/%s.json", src ? src : ".", carrier,
-             name);
     size_t len = 0;
-    char *json = fx_read(path, &len);
+    char *json = fx_read_fixture(carrier, name, path, &len);
     omni_webhook *req = NULL;
     int rc = omni_webhook_from_json(&req, json, len);
     cr_assert_eq(rc, OMNI_OK, "%s: %s", path, omni_error_last_message());
@@ -85,10 +93,11 @@ static inline omni_webhook *fx_request(const char *method, const char *url,
     return req;
 }
 
+/* An inbound object from a JSON configuration (NULL: the defaults). */
 static inline omni_inbound *fx_inbound(const char *config)
 {
     omni_inbound *in = NULL;
-    int rc = omni_inbound_new(&in, config, strlen(config), NULL);
+    int rc = omni_inbound_new(&in, config, config ? strlen(config) : 0, NULL);
     cr_assert_eq(rc, OMNI_OK, "config %s: %s", config, omni_error_last_message());
     return in;
 }
@@ -103,6 +112,23 @@ static inline omni_engine *fx_engine(const char *now)
                  omni_error_last_message());
     return e;
 }
+
+/* Defines the file's `in` and `engine` (made from `config` and the frozen
+ * time `now` before each test of `suite`, freed after it) and the suite. */
+#define FX_CARRIER_SUITE(suite, config, now)                                                 \
+    static omni_inbound *in;                                                                 \
+    static omni_engine *engine;                                                              \
+    static void fx_setup_(void)                                                              \
+    {                                                                                        \
+        in = fx_inbound(config);                                                             \
+        engine = fx_engine(now);                                                             \
+    }                                                                                        \
+    static void fx_teardown_(void)                                                           \
+    {                                                                                        \
+        omni_inbound_free(in);                                                               \
+        omni_engine_free(engine);                                                            \
+    }                                                                                        \
+    TestSuite(suite, .init = fx_setup_, .fini = fx_teardown_)
 
 /* Handles a request; returns the parsed result, or NULL with *rc set (and
  * then checks that no output was produced). */
@@ -147,6 +173,18 @@ static inline void fx_fails(const omni_inbound *in, const omni_engine *e, const 
     cr_assert_eq(rc, want, "expected %s, got %s: %s", omni_status_code(want),
                  omni_status_code(rc), omni_error_last_message());
     cr_assert_eq(omni_error_last_status(), want);
+}
+
+/* Checks that every fixture of `names` (NULL-ended) passes verification. */
+static inline void fx_assert_fixtures_verify(const omni_inbound *in, const omni_engine *e,
+                                             const char *carrier, const char *const *names)
+{
+    for (size_t i = 0; names[i]; i++) {
+        omni_webhook *req = fx_load(carrier, names[i]);
+        cr_assert_eq(omni_inbound_verify(in, e, carrier, req), OMNI_OK, "%s: %s", names[i],
+                     omni_error_last_message());
+        omni_webhook_free(req);
+    }
 }
 
 static inline const cJSON *fx_events(const cJSON *result)
@@ -211,6 +249,93 @@ static inline void fx_correlation(char out[OMNI_UUID_STRLEN], const char *carrie
     char name[512];
     int n = snprintf(name, sizeof(name), "%s:%s", carrier, id);
     cr_assert_eq(omni_uuid5(out, OMNI_CARRIER_MESSAGE_NAMESPACE, name, (size_t)n), OMNI_OK);
+}
+
+/* ---- the cu_ names used by test_webhook.c, test_carrier_twilio.c and
+ * test_carrier_whatsapp.c ------------------------------------------------ */
+
+static inline char *cu_read_fixture(const char *carrier, const char *name, size_t *len)
+{
+    char path[1024];
+    return fx_read_fixture(carrier, name, path, len);
+}
+
+static inline omni_webhook *cu_fixture(const char *carrier, const char *name)
+{
+    return fx_load(carrier, name);
+}
+
+/* The fixture's request JSON as a tree (to read its body, url, headers). */
+static inline cJSON *cu_fixture_json(const char *carrier, const char *name)
+{
+    size_t len;
+    char *text = cu_read_fixture(carrier, name, &len);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    cr_assert_not_null(root);
+    return root;
+}
+
+static inline omni_inbound *cu_inbound(const char *config)
+{
+    return fx_inbound(config);
+}
+
+static inline omni_engine *cu_engine_at(const char *rfc3339)
+{
+    return fx_engine(rfc3339);
+}
+
+/* Handles a request that must succeed; returns the parsed result. */
+static inline cJSON *cu_handle(omni_inbound *in, omni_engine *e, const char *carrier,
+                               const omni_webhook *w)
+{
+    return fx_ok(in, e, carrier, w);
+}
+
+/* Handles a request that must fail with `status`; checks that nothing is
+ * handed out and that the error has a message. */
+static inline void cu_handle_fails(omni_inbound *in, omni_engine *e, const char *carrier,
+                                   const omni_webhook *w, int status)
+{
+    fx_fails(in, e, carrier, w, status);
+    cr_assert_gt(strlen(omni_error_last_message()), 0);
+}
+
+static inline const char *cu_str(const cJSON *root, const char *a, const char *b,
+                                 const char *c)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, a);
+    if (b)
+        it = cJSON_GetObjectItemCaseSensitive(it, b);
+    if (c)
+        it = cJSON_GetObjectItemCaseSensitive(it, c);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static inline const cJSON *cu_events(const cJSON *result)
+{
+    return fx_events(result);
+}
+
+static inline const cJSON *cu_event(const cJSON *result, int i)
+{
+    return fx_event(result, i);
+}
+
+#define cu_assert_str(actual, expected)                                                        \
+    do {                                                                                       \
+        const char *a_ = (actual);                                                             \
+        cr_assert_not_null(a_, "%s is missing (expected \"%s\")", #actual, (expected));        \
+        cr_assert_str_eq(a_, (expected));                                                      \
+    } while (0)
+
+/* correlationId as documented: UUIDv5(namespace, carrier ":" id). */
+static inline void cu_assert_correlation(const cJSON *event, const char *carrier, const char *id)
+{
+    char want[OMNI_UUID_STRLEN];
+    fx_correlation(want, carrier, id);
+    cu_assert_str(cu_str(event, "correlationId", NULL, NULL), want);
 }
 
 #endif
