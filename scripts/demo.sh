@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make demo`: what libomni does so far, through the real `omni` CLI. Until
-# the pipeline issue lands `omni demo`, this shows the foundation: derived
-# identifiers, reproducible runs, JWTs, encodings. Exits non-zero when any
+# the pipeline issue lands `omni demo`, this shows what exists: derived
+# identifiers, reproducible runs, JWTs, encodings, signed carrier webhooks,
+# phone numbers, templates and SMS segments. Exits non-zero when any
 # result differs from what it must be.
 set -eu
 build="${1:-build}"
@@ -63,6 +64,38 @@ echo "base64url (JOSE, Web Push keys)"
 enc=$(printf 'omnichannel \373\377' | "$omni" base64url encode)
 check "encode" "b21uaWNoYW5uZWwg-_8" "$enc"
 check "decode round trip" "omnichannel" "$(echo "$enc" | "$omni" base64url decode | head -c 11)"
+
+echo
+echo "Inbound: a signed Twilio SMS webhook, verified and parsed (fixture from tests/data)"
+tw=tests/data/webhooks/twilio/sms.json
+token="test-auth-token-0123456789abcdef"
+events=$("$omni" --now 2026-11-22T09:30:00Z webhook parse --carrier twilio --secret "$token" "$tw")
+printf '  %.110s...\n' "$events"
+check "sender normalized to E.164" '"phoneNumber":"+14155550199"' \
+      "$(echo "$events" | grep -o '"senderIdentifier":{"phoneNumber":"[^"]*"' | sed 's/"senderIdentifier":{//')"
+set +e
+"$omni" webhook verify --carrier twilio --secret forged "$tw" >/dev/null 2>&1
+fcode=$?
+set -e
+check "forged auth token refused (exit 1)" "1" "$fcode"
+
+echo
+echo "Phone numbers as people write them -> E.164"
+check "DE trunk 0"      "+493012345678" "$("$omni" phone --region DE '030 1234-5678' | sed 's/.*"e164":"\([^"]*\)".*/\1/')"
+check "IT keeps its 0"  "+390612345678" "$("$omni" phone --region IT '06 1234 5678' | sed 's/.*"e164":"\([^"]*\)".*/\1/')"
+check "WhatsApp wa_id"  "+919876543210" "$("$omni" phone 'whatsapp:+919876543210' | sed 's/.*"e164":"\([^"]*\)".*/\1/')"
+
+echo
+echo "Templates: an SMS rendered for India, counted as the network counts it"
+tmpl=$(mktemp)
+printf 'Hi {{name}}, {{formatCurrency total "INR" "en-IN"}} is due {{formatDate due "d MMM"}}.' > "$tmpl"
+sms=$(echo '{"name":"Asha","total":123456.5,"due":"2026-11-25T10:00:00Z"}' |
+      "$omni" render "$tmpl" --escape none)
+rm -f "$tmpl"
+printf '  %s\n' "$sms"
+check "rendered with Indian grouping" "Hi Asha, ₹1,23,456.50 is due 25 Nov." "$sms"
+check "Hindi text is UCS-2, one segment" '"encoding":"UCS-2","segments":1' \
+      "$("$omni" sms-segments 'नमस्ते आशा, आपका ऑर्डर भेज दिया गया है' | grep -o '"encoding":"UCS-2","segments":1')"
 
 echo
 if [ $fail -ne 0 ]; then
