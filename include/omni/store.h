@@ -25,11 +25,18 @@ typedef struct omni_store omni_store;
 
 /*
  * Opens a bundled backend by URI: "memory:" (in-process, thread-safe, gone
- * when freed; nothing may follow the colon). The scheme is case-insensitive;
- * error messages name the scheme only, never the rest of the URI.
- * Errors: OMNI_EINVAL (NULL, no "scheme:", over 4096 bytes), OMNI_EUNSUPPORTED
- * (unknown scheme, or a backend not built: "sqlite:PATH" for now),
- * OMNI_ESTORAGE, OMNI_ENOMEM.
+ * when freed; nothing may follow the colon) or "sqlite:PATH" (one SQLite
+ * database file, created when missing, in WAL mode with synchronous=NORMAL;
+ * PATH is a file name, never an SQLite "file:" URI, or ":memory:" for a
+ * private in-memory database; several stores and processes may share one
+ * file, compare-and-swap stays exact; a write waits up to 5 s for another
+ * writer, then fails OMNI_ESTORAGE, retryable). The scheme is
+ * case-insensitive; error messages name the scheme only, never the rest of
+ * the URI. Errors: OMNI_EINVAL (NULL, no "scheme:", over 4096 bytes, an empty
+ * sqlite PATH), OMNI_EUNSUPPORTED (unknown scheme, or a backend not built
+ * into this library), OMNI_ESTORAGE (the file cannot be opened or created, is
+ * read-only, is not a database, belongs to another application or to a newer
+ * libomni), OMNI_ENOMEM.
  */
 OMNI_API int omni_store_open(omni_store **out, const char *uri) OMNI_WARN_UNUSED;
 

@@ -12,6 +12,7 @@
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "omni_config.h"
 #include "store_internal.h"
 
 #define STORE_MAX_URI 4096
@@ -24,13 +25,15 @@ struct omni_store {
 
 /* ---- opening ------------------------------------------------------------ */
 
+#if !OMNI_HAVE_SQLITE
 static int open_sqlite(omni_storage_hook *out, const char *rest)
 {
     (void)out;
     (void)rest;
     return omni__err(OMNI_EUNSUPPORTED, "store: the SQLite backend (\"sqlite:PATH\") is not "
-                                        "built yet");
+                                        "built into this library");
 }
+#endif
 
 /* URI scheme -> backend. A backend switched off at build time keeps its row
  * with an opener that reports OMNI_EUNSUPPORTED. */
@@ -39,7 +42,11 @@ static const struct {
     omni__store_opener open;
 } store_openers[] = {
     {"memory", omni__store_memory_open},
+#if OMNI_HAVE_SQLITE
+    {"sqlite", omni__store_sqlite_open},
+#else
     {"sqlite", open_sqlite},
+#endif
 };
 
 static int scheme_char(char c, int first)
@@ -88,8 +95,8 @@ int omni_store_open(omni_store **out, const char *uri)
             hook.close(hook.ctx);
         return rc;
     }
-    return omni__err(OMNI_EUNSUPPORTED, "store: unknown URI scheme \"%.*s\" (known: memory)",
-                     (int)n, uri);
+    return omni__err(OMNI_EUNSUPPORTED,
+                     "store: unknown URI scheme \"%.*s\" (known: memory, sqlite)", (int)n, uri);
 }
 
 int omni_store_wrap(omni_store **out, const omni_storage_hook *hook)

@@ -14,8 +14,13 @@ typedef int (*omni__store_opener)(omni_storage_hook *out, const char *rest);
 /* The "memory:" backend (lib/storage/memory.c). `rest` must be "". */
 int omni__store_memory_open(omni_storage_hook *out, const char *rest);
 
-/* How long the memory backend keeps an expired record's version (so that a
- * put over it continues the version) before it forgets the record. */
+/* The "sqlite:PATH" backend (lib/storage/sqlite.c; built when SQLite is
+ * found, OMNI_HAVE_SQLITE in omni_config.h). `rest` is the file's path
+ * (1..4096 bytes) or ":memory:". */
+int omni__store_sqlite_open(omni_storage_hook *out, const char *rest);
+
+/* How long the memory and sqlite backends keep an expired record's version
+ * (so that a put over it continues the version) before they forget it. */
 #define OMNI__STORE_MEMORY_GRACE_MS (60 * 60 * 1000)
 
 /* Largest expiry accepted by put (9999-12-31T23:59:59.999Z), so that every
