@@ -21,13 +21,12 @@
 #include "core/buf.h"
 #include "core/engine.h"
 #include "core/error.h"
+#include "list_batch.h"
 #include "store_internal.h"
 
 #define MEM_MAX_LEVEL 24          /* skip list: p = 1/4, enough for 4^24 records */
 #define MEM_INITIAL_BUCKETS 64
 #define MEM_SWEEP_BUCKETS 2       /* buckets examined by every write */
-#define MEM_BATCH_RECORDS 64      /* list: records copied per lock hold */
-#define MEM_BATCH_BYTES (1u << 20) /* list: bytes copied per lock hold (soft) */
 
 typedef struct mem_ns mem_ns;
 typedef struct mem_node mem_node;
@@ -377,11 +376,6 @@ static int lengths(const char *ns, const char *key, size_t *ns_len, size_t *key_
     return OMNI_OK;
 }
 
-static int not_found(void)
-{
-    return omni__err(OMNI_ENOTFOUND, "store: no record with this key");
-}
-
 /* ---- the hook ----------------------------------------------------------- */
 
 static int mem_get(void *ctx, const char *ns, const char *key, int64_t now_ms, char **value,
@@ -409,7 +403,7 @@ static int mem_get(void *ctx, const char *ns, const char *key, int64_t now_ms, c
     }
     pthread_rwlock_unlock(&m->lock);
     if (rc == OMNI_ENOTFOUND)
-        return not_found();
+        return omni__store_not_found();
     if (rc)
         return omni__err(rc, NULL);
     return OMNI_OK;
@@ -500,10 +494,9 @@ static int mem_put(void *ctx, const char *ns, const char *key, const char *value
         return omni__err(rc, "store: a record with this key exists (version %llu)",
                          (unsigned long long)found);
     case OMNI_ENOTFOUND:
-        return not_found();
+        return omni__store_not_found();
     case OMNI_ECONFLICT:
-        return omni__err(rc, "store: version conflict (expected %llu, found %llu)",
-                         (unsigned long long)expected_version, (unsigned long long)found);
+        return omni__store_conflict(expected_version, found);
     case OMNI_ESTORAGE:
         return omni__err_retry(rc, 0, "store: the record's version cannot grow further");
     default:
@@ -541,18 +534,11 @@ static int mem_del(void *ctx, const char *ns, const char *key, uint64_t expected
     }
     pthread_rwlock_unlock(&m->lock);
     if (rc == OMNI_ENOTFOUND)
-        return not_found();
+        return omni__store_not_found();
     if (rc == OMNI_ECONFLICT)
-        return omni__err(rc, "store: version conflict (expected %llu, found %llu)",
-                         (unsigned long long)expected_version, (unsigned long long)found);
+        return omni__store_conflict(expected_version, found);
     return OMNI_OK;
 }
-
-typedef struct {
-    size_t key_off, key_len, value_off, value_len;
-    uint64_t version;
-    int64_t expires_at_ms;
-} mem_item;
 
 static int has_prefix(const mem_node *n, const char *prefix, size_t prefix_len)
 {
@@ -574,23 +560,15 @@ static int mem_list(void *ctx, const char *ns, const char *prefix, const char *a
         return omni__err(OMNI_EINVAL, "memory store: list argument length out of range");
     uint64_t nsh = ns_hash(m, ns, ns_len);
 
-    mem_item items[MEM_BATCH_RECORDS];
-    omni_buf arena = OMNI_BUF_INIT;
-    char cursor[OMNI_STORE_MAX_KEY + 1]; /* last key handed to cb */
-    size_t delivered = 0;
-    int has_cursor = 0, more = 0;
-    while (delivered < limit) {
-        size_t want = limit - delivered < MEM_BATCH_RECORDS ? limit - delivered
-                                                            : MEM_BATCH_RECORDS;
-        size_t got = 0;
-        more = 0;
-        omni__buf_reset(&arena);
+    omni__list_batch b;
+    omni__list_begin(&b, limit);
+    while (omni__list_next_batch(&b)) {
         pthread_rwlock_rdlock(&m->lock);
         mem_ns *s = ns_find(m, ns, ns_len, nsh);
         if (s) {
             mem_node *x;
-            if (has_cursor)
-                x = sl_seek(s, cursor, 1);
+            if (b.has_cursor)
+                x = sl_seek(s, b.cursor, 1);
             else if (strcmp(after_key, prefix) < 0)
                 x = sl_seek(s, prefix, 0);
             else
@@ -598,52 +576,17 @@ static int mem_list(void *ctx, const char *ns, const char *prefix, const char *a
             for (; x && has_prefix(x, prefix, prefix_len); x = x->fwd[0]) {
                 if (expired(x, now_ms))
                     continue;
-                if (got == want || (got > 0 && arena.len >= MEM_BATCH_BYTES)) {
-                    more = 1;
+                if (omni__list_full(&b))
                     break;
-                }
-                mem_item *it = &items[got++];
-                it->key_off = arena.len;
-                it->key_len = x->key_len;
-                omni__buf_append(&arena, x->key, x->key_len + 1);
-                it->value_off = arena.len;
-                it->value_len = x->value_len;
-                omni__buf_append(&arena, x->value, x->value_len + 1);
-                it->version = x->version;
-                it->expires_at_ms = x->expires_at_ms;
+                omni__list_add(&b, x->key, x->key_len, x->value, x->value_len, x->version,
+                               x->expires_at_ms);
             }
         }
         pthread_rwlock_unlock(&m->lock);
-        if (arena.failed) {
-            omni__buf_free(&arena);
-            return omni__err(OMNI_ENOMEM, NULL);
-        }
-        int stopped = 0;
-        for (size_t i = 0; i < got && !stopped; i++) {
-            const mem_item *it = &items[i];
-            const char *k = arena.data + it->key_off;
-            memcpy(cursor, k, it->key_len + 1);
-            has_cursor = 1;
-            delivered++;
-            if (cb(cb_ctx, k, it->key_len, arena.data + it->value_off, it->value_len,
-                   it->version, it->expires_at_ms)) {
-                stopped = 1;
-                if (i + 1 < got)
-                    more = 1;
-            }
-        }
-        if (stopped || !more)
+        if (b.arena.failed || !omni__list_deliver(&b, cb, cb_ctx))
             break;
     }
-    omni__buf_free(&arena);
-    if (more && has_cursor) {
-        size_t n = strlen(cursor);
-        *next_key = omni_malloc(n + 1);
-        if (!*next_key)
-            return omni__err(OMNI_ENOMEM, NULL);
-        memcpy(*next_key, cursor, n + 1);
-    }
-    return OMNI_OK;
+    return omni__list_finish(&b, OMNI_OK, next_key);
 }
 
 static void mem_close(void *ctx)

@@ -30,12 +30,11 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "list_batch.h"
 #include "store_internal.h"
 
 #define SQ_MAX_PATH 4096
 #define SQ_BUSY_TIMEOUT_MS 5000
-#define SQ_BATCH_RECORDS 64        /* list: rows copied per lock hold */
-#define SQ_BATCH_BYTES (1u << 20)  /* list: bytes copied per lock hold (soft) */
 #define SQ_RECLAIM_EVERY 64        /* writes between two reclaim passes */
 #define SQ_RECLAIM_ROWS "32"       /* rows deleted by one pass */
 #define SQ_APPLICATION_ID 0x4f4d4e49 /* "OMNI" */
@@ -113,11 +112,6 @@ static int sq_fail(int rc, const char *op)
         return omni__err_retry(OMNI_ESTORAGE, 0, "sqlite store: %s failed: %s", op,
                                sqlite3_errstr(rc));
     }
-}
-
-static int not_found(void)
-{
-    return omni__err(OMNI_ENOTFOUND, "store: no record with this key");
 }
 
 /* ---- busy handling ------------------------------------------------------ */
@@ -253,7 +247,7 @@ static int sq_get(void *ctx, const char *ns, const char *key, int64_t now_ms, ch
     }
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->mu);
-    return status == OMNI_ENOTFOUND ? not_found() : status;
+    return status == OMNI_ENOTFOUND ? omni__store_not_found() : status;
 }
 
 /* Deletes a few rows whose grace period is over (inside a write). */
@@ -365,10 +359,9 @@ static int sq_put(void *ctx, const char *ns, const char *key, const char *value,
         return omni__err(status, "store: a record with this key exists (version %llu)",
                          (unsigned long long)found);
     case OMNI_ENOTFOUND:
-        return not_found();
+        return omni__store_not_found();
     case OMNI_ECONFLICT:
-        return omni__err(status, "store: version conflict (expected %llu, found %llu)",
-                         (unsigned long long)expected_version, (unsigned long long)found);
+        return omni__store_conflict(expected_version, found);
     case OMNI_ESTORAGE:
         if (rc == SQLITE_OK)
             return omni__err_retry(status, 0, "store: the record's version cannot grow further");
@@ -424,18 +417,11 @@ static int sq_del(void *ctx, const char *ns, const char *key, uint64_t expected_
     rollback(s);
     pthread_mutex_unlock(&s->mu);
     if (status == OMNI_ENOTFOUND)
-        return not_found();
+        return omni__store_not_found();
     if (status == OMNI_ECONFLICT)
-        return omni__err(status, "store: version conflict (expected %llu, found %llu)",
-                         (unsigned long long)expected_version, (unsigned long long)found);
+        return omni__store_conflict(expected_version, found);
     return status;
 }
-
-typedef struct {
-    size_t key_off, key_len, value_off, value_len;
-    uint64_t version;
-    int64_t expires_at_ms;
-} sq_item;
 
 /* The smallest byte string greater than every string that starts with
  * `prefix` (into hi; *hi_len 0: there is none, the prefix is all 0xff). */
@@ -449,11 +435,10 @@ static void prefix_end(const char *prefix, size_t len, unsigned char *hi, size_t
     *hi_len = len;
 }
 
-/* One batch of at most `want` records from lo (inclusive) into items/arena;
- * *more: another visible record follows the batch. Lock held. */
+/* One batch of records from lo (inclusive) into b. Lock held. */
 static int list_batch(sq_store *s, const char *ns, size_t ns_len, const unsigned char *lo,
                       size_t lo_len, const unsigned char *hi, size_t hi_len, int64_t now_ms,
-                      size_t want, sq_item *items, size_t *got, omni_buf *arena, int *more)
+                      omni__list_batch *b)
 {
     sqlite3_stmt *st = s->st[hi_len ? ST_LIST_BOUNDED : ST_LIST];
     int rc = sqlite3_bind_text(st, 1, ns, (int)ns_len, SQLITE_STATIC);
@@ -462,16 +447,12 @@ static int list_batch(sq_store *s, const char *ns, size_t ns_len, const unsigned
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, now_ms);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)want + 1);
+        rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)b->want + 1);
     if (rc == SQLITE_OK && hi_len)
         rc = bind_bytes(st, 5, hi, hi_len);
-    *got = 0;
-    *more = 0;
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*got == want || (*got > 0 && arena->len >= SQ_BATCH_BYTES)) {
-            *more = 1;
+        if (omni__list_full(b))
             break;
-        }
         size_t klen = (size_t)sqlite3_column_bytes(st, 0);
         const void *k = sqlite3_column_blob(st, 0);
         size_t vlen = (size_t)sqlite3_column_bytes(st, 1);
@@ -481,24 +462,14 @@ static int list_batch(sq_store *s, const char *ns, size_t ns_len, const unsigned
             return omni__err_retry(OMNI_ESTORAGE, 0, "sqlite store: list found a malformed "
                                                      "key in the database");
         }
-        sq_item *it = &items[(*got)++];
-        it->key_off = arena->len;
-        it->key_len = klen;
-        omni__buf_append(arena, k, klen);
-        omni__buf_putc(arena, '\0');
-        it->value_off = arena->len;
-        it->value_len = vlen;
-        if (vlen)
-            omni__buf_append(arena, v, vlen);
-        omni__buf_putc(arena, '\0');
-        it->version = (uint64_t)sqlite3_column_int64(st, 2);
-        it->expires_at_ms = sqlite3_column_int64(st, 3);
+        omni__list_add(b, (const char *)k, klen, v, vlen, (uint64_t)sqlite3_column_int64(st, 2),
+                       sqlite3_column_int64(st, 3));
         rc = SQLITE_OK;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
         return sq_fail(rc, "list");
-    if (arena->failed)
+    if (b->arena.failed)
         return omni__err(OMNI_ENOMEM, NULL);
     return OMNI_OK;
 }
@@ -532,53 +503,20 @@ static int sq_list(void *ctx, const char *ns, const char *prefix, const char *af
     }
     prefix_end(prefix, prefix_len, hi, &hi_len);
 
-    sq_item items[SQ_BATCH_RECORDS];
-    omni_buf arena = OMNI_BUF_INIT;
-    char cursor[OMNI_STORE_MAX_KEY + 1]; /* last key handed to cb */
-    size_t cursor_len = 0, delivered = 0;
-    int has_cursor = 0, more = 0, rc = OMNI_OK;
-    while (delivered < limit) {
-        size_t want = limit - delivered < SQ_BATCH_RECORDS ? limit - delivered
-                                                           : SQ_BATCH_RECORDS;
-        size_t got = 0;
-        omni__buf_reset(&arena);
+    omni__list_batch b;
+    omni__list_begin(&b, limit);
+    int rc = OMNI_OK;
+    while (omni__list_next_batch(&b)) {
         pthread_mutex_lock(&s->mu);
-        rc = list_batch(s, ns, ns_len, lo, lo_len, hi, hi_len, now_ms, want, items, &got,
-                        &arena, &more);
+        rc = list_batch(s, ns, ns_len, lo, lo_len, hi, hi_len, now_ms, &b);
         pthread_mutex_unlock(&s->mu);
-        if (rc)
+        if (rc || !omni__list_deliver(&b, cb, cb_ctx) || !b.has_cursor)
             break;
-        int stopped = 0;
-        for (size_t i = 0; i < got && !stopped; i++) {
-            const sq_item *it = &items[i];
-            const char *k = arena.data + it->key_off;
-            memcpy(cursor, k, it->key_len + 1);
-            cursor_len = it->key_len;
-            has_cursor = 1;
-            delivered++;
-            if (cb(cb_ctx, k, it->key_len, arena.data + it->value_off, it->value_len,
-                   it->version, it->expires_at_ms)) {
-                stopped = 1;
-                if (i + 1 < got)
-                    more = 1;
-            }
-        }
-        if (stopped || !more || !has_cursor)
-            break;
-        memcpy(lo, cursor, cursor_len);
-        lo[cursor_len] = 0;
-        lo_len = cursor_len + 1;
+        memcpy(lo, b.cursor, b.cursor_len);
+        lo[b.cursor_len] = 0;
+        lo_len = b.cursor_len + 1;
     }
-    omni__buf_free(&arena);
-    if (rc)
-        return rc;
-    if (more && has_cursor) {
-        *next_key = omni_malloc(cursor_len + 1);
-        if (!*next_key)
-            return omni__err(OMNI_ENOMEM, NULL);
-        memcpy(*next_key, cursor, cursor_len + 1);
-    }
-    return OMNI_OK;
+    return omni__list_finish(&b, rc, next_key);
 }
 
 /* ---- opening and closing ------------------------------------------------ */
