@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/storage/store_internal.h"
+
 /* 2026-01-01T00:00:00.000Z */
 #define T0 INT64_C(1767225600000)
 
@@ -1271,5 +1273,85 @@ void sc_concurrent_cas(sc_open_fn open)
     snprintf(want, sizeof(want), "%d", SC_THREADS * SC_INCREMENTS);
     /* every increment landed exactly once: value n at version n */
     expect_value(s, "ctr", "counter", T0, want, SC_THREADS * SC_INCREMENTS);
+    omni_store_free(s);
+}
+
+/* ---- atomic batches (library-internal: omni__store_put_batch) ------------ */
+
+void sc_batch_all_or_nothing(sc_open_fn open)
+{
+    omni_store *s = sc_open(open);
+    put_ok(s, "a", "x", "1", OMNI_STORE_CREATE, 0, T0);
+    if (!omni__store_batch_supported(s)) { /* a host's hook cannot (yet) */
+        omni__store_op one[1] = {{"a", "x", "2", 1, 1, 0, 0}};
+        cr_assert_eq(omni__store_put_batch(s, one, 1, T0, NULL), OMNI_EUNSUPPORTED);
+        expect_value(s, "a", "x", T0, "1", 1);
+        omni_store_free(s);
+        return;
+    }
+    /* a conflict in the last op: nothing of the batch is written */
+    omni__store_op bad[3] = {
+        {"a", "x", "2", 1, 1, 0, 0},
+        {"b", "y", "{\"v\":1}", 7, OMNI_STORE_CREATE, 0, 0},
+        {"a", "x2", "3", 1, 5, 0, 0},
+    };
+    size_t failed = 99;
+    cr_assert_eq(omni__store_put_batch(s, bad, 3, T0, &failed), OMNI_ENOTFOUND);
+    cr_assert_eq(failed, 2);
+    expect_value(s, "a", "x", T0, "1", 1);
+    expect_missing(s, "b", "y", T0);
+    /* an existing key refused with create-only */
+    omni__store_op dup[2] = {
+        {"b", "y", "true", 4, OMNI_STORE_CREATE, 0, 0},
+        {"a", "x", "5", 1, OMNI_STORE_CREATE, 0, 0},
+    };
+    cr_assert_eq(omni__store_put_batch(s, dup, 2, T0, &failed), OMNI_EEXISTS);
+    cr_assert_eq(failed, 1);
+    expect_missing(s, "b", "y", T0);
+    /* a version that moved on */
+    omni__store_op stale[1] = {{"a", "x", "6", 1, 7, 0, 0}};
+    cr_assert_eq(omni__store_put_batch(s, stale, 1, T0, &failed), OMNI_ECONFLICT);
+    cr_assert_str_eq(omni_error_last_code(), "VERSION_CONFLICT");
+    /* all conditions hold: all written, versions reported, expiry kept */
+    omni__store_op ok[3] = {
+        {"a", "x", "7", 1, 1, 0, 0},
+        {"b", "y", "{\"v\":2}", 7, OMNI_STORE_CREATE, T0 + 1000, 0},
+        {"c", "z", "null", 4, OMNI_STORE_ANY_VERSION, 0, 0},
+    };
+    cr_assert_eq(omni__store_put_batch(s, ok, 3, T0, NULL), OMNI_OK, "%s",
+                 omni_error_last_message());
+    cr_assert_eq(ok[0].new_version, 2);
+    cr_assert_eq(ok[1].new_version, 1);
+    cr_assert_eq(ok[2].new_version, 1);
+    expect_value(s, "a", "x", T0, "7", 2);
+    expect_value(s, "b", "y", T0, "{\"v\":2}", 1);
+    expect_value(s, "c", "z", T0, "null", 1);
+    expect_missing(s, "b", "y", T0 + 1000);
+    /* listed afterwards in order like any other record */
+    cr_assert_eq(count_all(s, "a", T0), 1);
+    omni_store_free(s);
+}
+
+void sc_batch_invalid(sc_open_fn open)
+{
+    omni_store *s = sc_open(open);
+    omni__store_op ops[OMNI__STORE_MAX_BATCH + 1];
+    for (size_t i = 0; i < OMNI__STORE_MAX_BATCH + 1; i++)
+        ops[i] = (omni__store_op){"ns", "k", "1", 1, OMNI_STORE_ANY_VERSION, 0, 0};
+    cr_assert_eq(omni__store_put_batch(s, ops, 0, T0, NULL), OMNI_EINVAL);
+    cr_assert_eq(omni__store_put_batch(s, ops, OMNI__STORE_MAX_BATCH + 1, T0, NULL),
+                 OMNI_EINVAL);
+    cr_assert_eq(omni__store_put_batch(NULL, ops, 1, T0, NULL), OMNI_EINVAL);
+    /* the same key twice */
+    cr_assert_eq(omni__store_put_batch(s, ops, 2, T0, NULL), OMNI_EINVAL);
+    /* bad names, values, times: checked before anything is written */
+    omni__store_op bad_ns[2] = {{"ok", "k", "1", 1, OMNI_STORE_ANY_VERSION, 0, 0},
+                                {"BAD NS", "k", "1", 1, OMNI_STORE_ANY_VERSION, 0, 0}};
+    cr_assert_eq(omni__store_put_batch(s, bad_ns, 2, T0, NULL), OMNI_EINVAL);
+    omni__store_op bad_exp[1] = {{"ok", "k", "1", 1, OMNI_STORE_ANY_VERSION, -5, 0}};
+    cr_assert_eq(omni__store_put_batch(s, bad_exp, 1, T0, NULL), OMNI_EINVAL);
+    cr_assert_eq(omni__store_put_batch(s, ops, 1, -1, NULL), OMNI_EINVAL);
+    expect_missing(s, "ok", "k", T0);
+    expect_missing(s, "ns", "k", T0);
     omni_store_free(s);
 }

@@ -53,7 +53,9 @@ typedef int (*sc_open_fn)(omni_store **out);
     X(suite, open_fn, optional_outputs)                                                        \
     X(suite, open_fn, list_json_shape)                                                         \
     X(suite, open_fn, list_json_pages)                                                         \
-    X(suite, open_fn, concurrent_cas)
+    X(suite, open_fn, concurrent_cas)                                                          \
+    X(suite, open_fn, batch_all_or_nothing)                                                    \
+    X(suite, open_fn, batch_invalid)
 
 #define SC_DECLARE(suite, open_fn, name) void sc_##name(sc_open_fn open);
 SC_CASES(SC_DECLARE, _, _)

@@ -1,8 +1,11 @@
 /* The "memory:" storage backend: an in-process, thread-safe key/value store.
  *
  * Records live in one hash table keyed by (namespace, key) with a keyed
- * SipHash-1-3, for point operations; each namespace also keeps its records in
- * a skip list ordered bytewise by key, for prefix listings in O(log n + k).
+ * SipHash-1-3, for point operations; each namespace that has been listed
+ * also keeps its records in a skip list ordered bytewise by key, for prefix
+ * listings in O(log n + k). The skip list is built by the first listing of
+ * a namespace (O(n) once), so namespaces nobody lists (references,
+ * indexes) cost no ordering on writes.
  *
  * Expiry: a record whose expiry is <= now_ms is invisible. Writers sweep a
  * few hash buckets per call: an expired record loses its value and leaves the
@@ -49,6 +52,7 @@ struct mem_ns {
     mem_ns *hnext;
     uint64_t hash;
     size_t refs; /* records and tombstones of this namespace */
+    int indexed; /* the skip list is kept (from the first listing on) */
     int level;   /* levels in use in the skip list */
     mem_node *head[MEM_MAX_LEVEL];
     size_t name_len;
@@ -221,6 +225,8 @@ static void sl_preds(mem_ns *s, const char *key, mem_node **preds)
 
 static void sl_insert(mem_ns *s, mem_node *n)
 {
+    if (!s->indexed)
+        return;
     mem_node *preds[MEM_MAX_LEVEL];
     sl_preds(s, n->key, preds);
     for (int i = s->level; i < n->level; i++)
@@ -236,6 +242,8 @@ static void sl_insert(mem_ns *s, mem_node *n)
 
 static void sl_remove(mem_ns *s, mem_node *n)
 {
+    if (!s->indexed)
+        return;
     mem_node *preds[MEM_MAX_LEVEL];
     sl_preds(s, n->key, preds);
     for (int i = 0; i < n->level && i < s->level; i++) {
@@ -409,99 +417,158 @@ static int mem_get(void *ctx, const char *ns, const char *key, int64_t now_ms, c
     return OMNI_OK;
 }
 
+/* Puts ops[0..n) atomically (all or none) under one write lock: every
+ * condition is checked first, memory is reserved next, then all are
+ * applied. On a refused condition *failed is its index. */
+int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t now_ms,
+                             size_t *failed)
+{
+    mem_store *m = ctx;
+    if (n == 0 || n > OMNI__STORE_MAX_BATCH)
+        return omni__err(OMNI_EINVAL, "memory store: a batch holds 1..%d puts",
+                         OMNI__STORE_MAX_BATCH);
+    size_t ns_len[OMNI__STORE_MAX_BATCH], key_len[OMNI__STORE_MAX_BATCH];
+    uint64_t h[OMNI__STORE_MAX_BATCH];
+    char *copy[OMNI__STORE_MAX_BATCH] = {0};
+    mem_node *node[OMNI__STORE_MAX_BATCH] = {0}, *fresh[OMNI__STORE_MAX_BATCH] = {0};
+    mem_ns *space[OMNI__STORE_MAX_BATCH] = {0};
+    int rc = OMNI_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = lengths(ops[i].ns, ops[i].key, &ns_len[i], &key_len[i]);
+        if (!rc && (!ops[i].value || ops[i].value_len > OMNI_STORE_MAX_VALUE))
+            rc = omni__err(OMNI_EINVAL, "memory store: NULL or oversized value");
+        if (rc)
+            break;
+        h[i] = record_hash(m, ops[i].ns, ns_len[i], ops[i].key, key_len[i]);
+        copy[i] = malloc(ops[i].value_len + 1);
+        if (!copy[i]) {
+            rc = omni__err(OMNI_ENOMEM, NULL);
+            break;
+        }
+        memcpy(copy[i], ops[i].value, ops[i].value_len);
+        copy[i][ops[i].value_len] = '\0';
+    }
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            free(copy[i]);
+        return rc;
+    }
+
+    uint64_t found = 0;
+    size_t bad = 0;
+    pthread_rwlock_wrlock(&m->lock);
+    sweep(m, now_ms);
+    /* 1: conditions (a key named twice in one batch sees the state before it) */
+    for (size_t i = 0; i < n && !rc; i++) {
+        mem_node *x = lookup(m, ops[i].ns, ns_len[i], ops[i].key, key_len[i], h[i]);
+        int live = x && x->value && !expired(x, now_ms);
+        found = live ? x->version : 0;
+        uint64_t want = ops[i].expected_version;
+        if (want == OMNI_STORE_CREATE) {
+            if (live)
+                rc = OMNI_EEXISTS;
+        } else if (want != OMNI_STORE_ANY_VERSION) {
+            if (!live)
+                rc = OMNI_ENOTFOUND;
+            else if (x->version != want)
+                rc = OMNI_ECONFLICT;
+        }
+        if (!rc && x && x->version >= UINT64_MAX - 1)
+            rc = OMNI_ESTORAGE;
+        for (size_t j = 0; j < i && !rc; j++)
+            if (h[j] == h[i] && ns_len[j] == ns_len[i] && key_len[j] == key_len[i] &&
+                strcmp(ops[j].ns, ops[i].ns) == 0 && strcmp(ops[j].key, ops[i].key) == 0)
+                rc = OMNI_EINVAL;
+        node[i] = x;
+        bad = i;
+    }
+    /* 2: memory for new records */
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (node[i])
+            continue;
+        space[i] = ns_get(m, ops[i].ns, ns_len[i]);
+        int level = random_level(m);
+        fresh[i] = space[i] ? malloc(sizeof(mem_node) + (size_t)level * sizeof(mem_node *) +
+                                     key_len[i] + 1)
+                            : NULL;
+        if (!fresh[i]) {
+            rc = OMNI_ENOMEM;
+            break;
+        }
+        fresh[i]->level = level;
+        space[i]->refs++; /* held by the new record from here on */
+    }
+    /* 3: apply (cannot fail) */
+    for (size_t i = 0; i < n && !rc; i++) {
+        mem_node *x = node[i];
+        if (x) {
+            if (!x->value)
+                sl_insert(x->ns, x);
+            free(x->value);
+            x->value = copy[i];
+            x->value_len = ops[i].value_len;
+            x->expires_at_ms = ops[i].expires_at_ms;
+            ops[i].new_version = ++x->version;
+        } else {
+            x = fresh[i];
+            fresh[i] = NULL;
+            x->ns = space[i];
+            x->hash = h[i];
+            x->version = ops[i].new_version = 1;
+            x->expires_at_ms = ops[i].expires_at_ms;
+            x->value = copy[i];
+            x->value_len = ops[i].value_len;
+            x->key_len = key_len[i];
+            x->key = (char *)&x->fwd[x->level];
+            memcpy(x->key, ops[i].key, key_len[i] + 1);
+            x->hnext = m->buckets[h[i] & (m->nbuckets - 1)];
+            m->buckets[h[i] & (m->nbuckets - 1)] = x;
+            sl_insert(x->ns, x);
+            if (++m->count > m->nbuckets)
+                grow(m);
+        }
+        copy[i] = NULL;
+    }
+    if (rc == OMNI_ENOMEM) {
+        for (size_t i = 0; i < n; i++) {
+            if (fresh[i]) {
+                free(fresh[i]);
+                space[i]->refs--;
+            }
+            if (space[i] && space[i]->refs == 0) {
+                space[i]->refs = 1;
+                ns_release(m, space[i]);
+            }
+        }
+    }
+    pthread_rwlock_unlock(&m->lock);
+    for (size_t i = 0; i < n; i++)
+        free(copy[i]);
+    if (failed)
+        *failed = bad;
+    switch (rc) {
+    case OMNI_OK: return OMNI_OK;
+    case OMNI_EEXISTS:
+        return omni__err(rc, "store: a record with this key exists (version %llu)",
+                         (unsigned long long)found);
+    case OMNI_ENOTFOUND: return omni__store_not_found();
+    case OMNI_ECONFLICT: return omni__store_conflict(ops[bad].expected_version, found);
+    case OMNI_ESTORAGE:
+        return omni__err_retry(rc, 0, "store: the record's version cannot grow further");
+    case OMNI_EINVAL: return omni__err(rc, "store: a batch names the same key twice");
+    default: return omni__err(rc, NULL);
+    }
+}
+
 static int mem_put(void *ctx, const char *ns, const char *key, const char *value, size_t value_len,
                    uint64_t expected_version, int64_t expires_at_ms, int64_t now_ms,
                    uint64_t *new_version)
 {
-    mem_store *m = ctx;
-    size_t ns_len, key_len;
-    int rc = lengths(ns, key, &ns_len, &key_len);
-    if (rc)
-        return rc;
-    if (!value || value_len > OMNI_STORE_MAX_VALUE)
-        return omni__err(OMNI_EINVAL, "memory store: NULL or oversized value");
-    uint64_t h = record_hash(m, ns, ns_len, key, key_len);
-    char *copy = malloc(value_len + 1);
-    if (!copy)
-        return omni__err(OMNI_ENOMEM, NULL);
-    memcpy(copy, value, value_len);
-    copy[value_len] = '\0';
-
-    uint64_t found = 0, version = 0;
-    pthread_rwlock_wrlock(&m->lock);
-    sweep(m, now_ms);
-    mem_node *n = lookup(m, ns, ns_len, key, key_len, h);
-    int live = n && n->value && !expired(n, now_ms);
-    if (live)
-        found = n->version;
-    if (expected_version == OMNI_STORE_CREATE) {
-        if (live)
-            rc = OMNI_EEXISTS;
-    } else if (expected_version != OMNI_STORE_ANY_VERSION) {
-        if (!live)
-            rc = OMNI_ENOTFOUND;
-        else if (n->version != expected_version)
-            rc = OMNI_ECONFLICT;
-    }
-    if (!rc && n && n->version >= UINT64_MAX - 1)
-        rc = OMNI_ESTORAGE;
-    if (!rc && n) {
-        if (!n->value)
-            sl_insert(n->ns, n);
-        free(n->value);
-        n->value = copy;
-        n->value_len = value_len;
-        n->expires_at_ms = expires_at_ms;
-        version = ++n->version;
-        copy = NULL;
-    } else if (!rc) {
-        mem_ns *s = ns_get(m, ns, ns_len);
-        int level = random_level(m);
-        n = s ? malloc(sizeof(*n) + (size_t)level * sizeof(mem_node *) + key_len + 1) : NULL;
-        if (!n) {
-            if (s && s->refs == 0) {
-                s->refs = 1;
-                ns_release(m, s);
-            }
-            rc = OMNI_ENOMEM;
-        } else {
-            n->ns = s;
-            s->refs++;
-            n->hash = h;
-            n->version = version = 1;
-            n->expires_at_ms = expires_at_ms;
-            n->value = copy;
-            n->value_len = value_len;
-            n->key_len = key_len;
-            n->level = level;
-            n->key = (char *)&n->fwd[level];
-            memcpy(n->key, key, key_len + 1);
-            n->hnext = m->buckets[h & (m->nbuckets - 1)];
-            m->buckets[h & (m->nbuckets - 1)] = n;
-            sl_insert(s, n);
-            copy = NULL;
-            if (++m->count > m->nbuckets)
-                grow(m);
-        }
-    }
-    pthread_rwlock_unlock(&m->lock);
-    free(copy);
-    switch (rc) {
-    case OMNI_OK:
-        *new_version = version;
-        return OMNI_OK;
-    case OMNI_EEXISTS:
-        return omni__err(rc, "store: a record with this key exists (version %llu)",
-                         (unsigned long long)found);
-    case OMNI_ENOTFOUND:
-        return omni__store_not_found();
-    case OMNI_ECONFLICT:
-        return omni__store_conflict(expected_version, found);
-    case OMNI_ESTORAGE:
-        return omni__err_retry(rc, 0, "store: the record's version cannot grow further");
-    default:
-        return omni__err(rc, NULL);
-    }
+    omni__store_op op = {ns, key, value, value_len, expected_version, expires_at_ms, 0};
+    int rc = omni__store_memory_batch(ctx, &op, 1, now_ms, NULL);
+    if (!rc)
+        *new_version = op.new_version;
+    return rc;
 }
 
 static int mem_del(void *ctx, const char *ns, const char *key, uint64_t expected_version,
@@ -545,6 +612,18 @@ static int has_prefix(const mem_node *n, const char *prefix, size_t prefix_len)
     return n->key_len >= prefix_len && memcmp(n->key, prefix, prefix_len) == 0;
 }
 
+/* Builds the namespace's skip list from the hash table: namespaces are
+ * ordered only once they are listed, so writes to namespaces nobody lists
+ * (references, indexes) stay O(1). Write lock held. */
+static void sl_build(mem_store *m, mem_ns *s)
+{
+    s->indexed = 1;
+    for (size_t i = 0; i < m->nbuckets; i++)
+        for (mem_node *n = m->buckets[i]; n; n = n->hnext)
+            if (n->ns == s && n->value)
+                sl_insert(s, n);
+}
+
 static int mem_list(void *ctx, const char *ns, const char *prefix, const char *after_key,
                     size_t limit, int64_t now_ms, omni_store_list_cb cb, void *cb_ctx,
                     char **next_key)
@@ -559,6 +638,18 @@ static int mem_list(void *ctx, const char *ns, const char *prefix, const char *a
         strnlen(after_key, OMNI_STORE_MAX_KEY + 1) > OMNI_STORE_MAX_KEY)
         return omni__err(OMNI_EINVAL, "memory store: list argument length out of range");
     uint64_t nsh = ns_hash(m, ns, ns_len);
+
+    pthread_rwlock_rdlock(&m->lock);
+    mem_ns *first = ns_find(m, ns, ns_len, nsh);
+    int unindexed = first && !first->indexed;
+    pthread_rwlock_unlock(&m->lock);
+    if (unindexed) {
+        pthread_rwlock_wrlock(&m->lock);
+        mem_ns *s = ns_find(m, ns, ns_len, nsh);
+        if (s && !s->indexed)
+            sl_build(m, s);
+        pthread_rwlock_unlock(&m->lock);
+    }
 
     omni__list_batch b;
     omni__list_begin(&b, limit);
@@ -663,4 +754,9 @@ int omni__store_memory_open(omni_storage_hook *out, const char *rest)
     h.close = mem_close;
     *out = h;
     return OMNI_OK;
+}
+
+int omni__store_memory_owns(const omni_storage_hook *hook)
+{
+    return hook && hook->get == mem_get;
 }

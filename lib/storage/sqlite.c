@@ -284,76 +284,94 @@ static int read_meta(sq_store *s, const char *ns, size_t ns_len, const char *key
     return rc;
 }
 
-static int sq_put(void *ctx, const char *ns, const char *key, const char *value, size_t value_len,
-                  uint64_t expected_version, int64_t expires_at_ms, int64_t now_ms,
-                  uint64_t *new_version)
+/* Puts ops[0..n) in one BEGIN IMMEDIATE transaction: all or none. On a
+ * refused condition *failed is its index. */
+int omni__store_sqlite_batch(void *ctx, omni__store_op *ops, size_t n, int64_t now_ms,
+                             size_t *failed)
 {
     sq_store *s = ctx;
-    size_t ns_len, key_len;
-    int rc = lengths(ns, key, &ns_len, &key_len);
-    if (rc)
-        return rc;
-    if (!value || value_len > OMNI_STORE_MAX_VALUE || !new_version)
-        return omni__err(OMNI_EINVAL, "sqlite store: NULL or oversized value");
-    if (expires_at_ms < 0 || now_ms < 0)
-        return omni__err(OMNI_EINVAL, "sqlite store: negative time");
+    if (n == 0 || n > OMNI__STORE_MAX_BATCH)
+        return omni__err(OMNI_EINVAL, "sqlite store: a batch holds 1..%d puts",
+                         OMNI__STORE_MAX_BATCH);
+    size_t ns_len[OMNI__STORE_MAX_BATCH], key_len[OMNI__STORE_MAX_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        int rc = lengths(ops[i].ns, ops[i].key, &ns_len[i], &key_len[i]);
+        if (rc)
+            return rc;
+        if (!ops[i].value || ops[i].value_len > OMNI_STORE_MAX_VALUE)
+            return omni__err(OMNI_EINVAL, "sqlite store: NULL or oversized value");
+        if (ops[i].expires_at_ms < 0 || now_ms < 0)
+            return omni__err(OMNI_EINVAL, "sqlite store: negative time");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ops[j].ns, ops[i].ns) == 0 && strcmp(ops[j].key, ops[i].key) == 0)
+                return omni__err(OMNI_EINVAL, "store: a batch names the same key twice");
+    }
 
-    int status = OMNI_OK;
+    int status = OMNI_OK, rc;
     const char *op = "put (begin)";
-    uint64_t found = 0, version = 0;
+    uint64_t found = 0;
+    size_t bad = 0;
     pthread_mutex_lock(&s->mu);
     rc = run(s, ST_BEGIN);
     if (rc == SQLITE_OK) {
         op = "put (reclaim)";
         rc = reclaim(s, now_ms);
     }
-    int exists = 0;
-    int64_t exp = 0;
-    if (rc == SQLITE_OK) {
+    for (size_t i = 0; i < n && rc == SQLITE_OK && !status; i++) {
+        int exists = 0;
+        int64_t exp = 0;
+        uint64_t row_version = 0;
+        bad = i;
         op = "put (read)";
-        rc = read_meta(s, ns, ns_len, key, key_len, &exists, &found, &exp);
-    }
-    if (rc == SQLITE_OK) {
+        rc = read_meta(s, ops[i].ns, ns_len[i], ops[i].key, key_len[i], &exists, &row_version,
+                       &exp);
+        if (rc != SQLITE_OK)
+            break;
         int live = exists && !expired(exp, now_ms);
         int held = exists && (exp == 0 || within_grace(exp, now_ms));
-        if (expected_version == OMNI_STORE_CREATE) {
+        uint64_t want = ops[i].expected_version;
+        found = live ? row_version : 0;
+        if (want == OMNI_STORE_CREATE) {
             if (live)
                 status = OMNI_EEXISTS;
-        } else if (expected_version != OMNI_STORE_ANY_VERSION) {
+        } else if (want != OMNI_STORE_ANY_VERSION) {
             if (!live)
                 status = OMNI_ENOTFOUND;
-            else if (found != expected_version)
+            else if (found != want)
                 status = OMNI_ECONFLICT;
         }
-        if (!status && held && found >= (uint64_t)INT64_MAX)
+        if (!status && held && row_version >= (uint64_t)INT64_MAX)
             status = OMNI_ESTORAGE;
-        if (!status) {
-            version = held ? found + 1 : 1;
-            op = "put (write)";
-            sqlite3_stmt *st = s->st[ST_WRITE];
-            rc = bind_key(st, ns, ns_len, key, key_len);
-            if (rc == SQLITE_OK)
-                rc = bind_bytes(st, 3, value, value_len);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)version);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(st, 5, expires_at_ms);
-            if (rc == SQLITE_OK)
-                rc = sqlite3_step(st);
-            sqlite3_reset(st);
-            if (rc == SQLITE_DONE) {
-                op = "put (commit)";
-                rc = run(s, ST_COMMIT);
-            }
-        }
+        if (status)
+            break;
+        ops[i].new_version = held ? row_version + 1 : 1;
+        op = "put (write)";
+        sqlite3_stmt *st = s->st[ST_WRITE];
+        rc = bind_key(st, ops[i].ns, ns_len[i], ops[i].key, key_len[i]);
+        if (rc == SQLITE_OK)
+            rc = bind_bytes(st, 3, ops[i].value, ops[i].value_len);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)ops[i].new_version);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(st, 5, ops[i].expires_at_ms);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_OK && !status) {
+        op = "put (commit)";
+        rc = run(s, ST_COMMIT);
     }
     if (rc != SQLITE_OK)
         status = sq_fail(rc, op);
     rollback(s); /* after a refusal or a failure; a no-op after a commit */
     pthread_mutex_unlock(&s->mu);
+    if (failed)
+        *failed = bad;
     switch (status) {
     case OMNI_OK:
-        *new_version = version;
         return OMNI_OK;
     case OMNI_EEXISTS:
         return omni__err(status, "store: a record with this key exists (version %llu)",
@@ -361,7 +379,7 @@ static int sq_put(void *ctx, const char *ns, const char *key, const char *value,
     case OMNI_ENOTFOUND:
         return omni__store_not_found();
     case OMNI_ECONFLICT:
-        return omni__store_conflict(expected_version, found);
+        return omni__store_conflict(ops[bad].expected_version, found);
     case OMNI_ESTORAGE:
         if (rc == SQLITE_OK)
             return omni__err_retry(status, 0, "store: the record's version cannot grow further");
@@ -369,6 +387,19 @@ static int sq_put(void *ctx, const char *ns, const char *key, const char *value,
     default:
         return status;
     }
+}
+
+static int sq_put(void *ctx, const char *ns, const char *key, const char *value, size_t value_len,
+                  uint64_t expected_version, int64_t expires_at_ms, int64_t now_ms,
+                  uint64_t *new_version)
+{
+    if (!new_version)
+        return omni__err(OMNI_EINVAL, "sqlite store: NULL new_version");
+    omni__store_op op = {ns, key, value, value_len, expected_version, expires_at_ms, 0};
+    int rc = omni__store_sqlite_batch(ctx, &op, 1, now_ms, NULL);
+    if (!rc)
+        *new_version = op.new_version;
+    return rc;
 }
 
 static int sq_del(void *ctx, const char *ns, const char *key, uint64_t expected_version,
@@ -636,12 +667,32 @@ int omni__store_sqlite_open(omni_storage_hook *out, const char *rest)
     /* The first statements read the file: a file that is not a database
      * fails here. WAL (where the file system allows it; ":memory:" has
      * none) lets readers work while one connection writes. */
-    if (!status && (rc = pragma_int(s->db, "PRAGMA journal_mode = WAL", NULL)) != SQLITE_OK)
-        status = sq_fail(rc, "open (journal mode)");
+    /* Switching a new file to WAL while another connection does the same is
+     * refused at once (SQLITE_BUSY without the busy handler): retry within
+     * the same 5 s as any other wait. */
+    for (int waited = 0; !status;) {
+        rc = pragma_int(s->db, "PRAGMA journal_mode = WAL", NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= SQ_BUSY_TIMEOUT_MS) {
+            if (rc != SQLITE_OK)
+                status = sq_fail(rc, "open (journal mode)");
+            break;
+        }
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        waited += 2;
+    }
     if (!status && (rc = pragma_int(s->db, "PRAGMA synchronous = NORMAL", NULL)) != SQLITE_OK)
         status = sq_fail(rc, "open (synchronous)");
-    if (!status)
+    for (int waited = 0; !status;) {
         status = setup_schema(s);
+        if (status != OMNI_ESTORAGE || !omni_error_last_retryable() ||
+            waited >= SQ_BUSY_TIMEOUT_MS)
+            break;
+        status = OMNI_OK; /* busy: another process is creating the schema */
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        waited += 2;
+    }
     for (int i = 0; !status && i < ST_COUNT; i++) {
         rc = sqlite3_prepare_v3(s->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                 NULL);
@@ -661,4 +712,9 @@ int omni__store_sqlite_open(omni_storage_hook *out, const char *rest)
     h.close = sq_close;
     *out = h;
     return OMNI_OK;
+}
+
+int omni__store_sqlite_owns(const omni_storage_hook *hook)
+{
+    return hook && hook->get == sq_get;
 }

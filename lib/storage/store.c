@@ -120,7 +120,17 @@ int omni_store_wrap(omni_store **out, const omni_storage_hook *hook)
         missing = "list";
     if (missing)
         return omni__err(OMNI_EINVAL, "storage hook: the %s callback is NULL", missing);
-    return store_new(out, hook, 0);
+    /* a bundled backend's table handed back (omni_store_get_hook) */
+    int bundled = omni__store_memory_owns(hook);
+#if OMNI_HAVE_SQLITE
+    bundled = bundled || omni__store_sqlite_owns(hook);
+#endif
+    return store_new(out, hook, bundled);
+}
+
+int omni__store_trusted(const omni_store *store)
+{
+    return store && store->trusted;
 }
 
 void omni_store_free(omni_store *store)
@@ -267,12 +277,10 @@ int omni_store_get(omni_store *store, const char *ns, const char *key, int64_t n
     return OMNI_OK;
 }
 
-static int store_put(omni_store *store, const char *ns, const char *key, const char *value,
-                     size_t value_len, uint64_t expected_version, int64_t expires_at_ms,
-                     int64_t now_ms, uint64_t *new_version, int validate)
+/* The checks of a put's arguments (value: its size; JSON when validate). */
+static int check_put(const char *ns, const char *key, const char *value, size_t value_len,
+                     int64_t expires_at_ms, int64_t now_ms, int validate)
 {
-    if (!store)
-        return omni__err(OMNI_EINVAL, "store put: store is NULL");
     int rc = omni__store_check_ns(ns);
     if (!rc)
         rc = omni__store_check_key(key);
@@ -291,6 +299,18 @@ static int store_put(omni_store *store, const char *ns, const char *key, const c
     if (validate && (rc = omni__json_validate(value, value_len, OMNI_STORE_MAX_VALUE,
                                               "store value")))
         return rc;
+    return OMNI_OK;
+}
+
+static int store_put(omni_store *store, const char *ns, const char *key, const char *value,
+                     size_t value_len, uint64_t expected_version, int64_t expires_at_ms,
+                     int64_t now_ms, uint64_t *new_version, int validate)
+{
+    if (!store)
+        return omni__err(OMNI_EINVAL, "store put: store is NULL");
+    int rc = check_put(ns, key, value, value_len, expires_at_ms, now_ms, validate);
+    if (rc)
+        return rc;
     uint64_t nv = 0;
     unsigned long mark = omni__err_mark();
     rc = store->hook.put(store->hook.ctx, ns, key, value, value_len, expected_version,
@@ -302,6 +322,41 @@ static int store_put(omni_store *store, const char *ns, const char *key, const c
     if (new_version)
         *new_version = nv;
     return OMNI_OK;
+}
+
+int omni__store_batch_supported(const omni_store *store)
+{
+    if (!store || !store->trusted)
+        return 0;
+#if OMNI_HAVE_SQLITE
+    if (omni__store_sqlite_owns(&store->hook))
+        return 1;
+#endif
+    return omni__store_memory_owns(&store->hook);
+}
+
+int omni__store_put_batch(omni_store *store, omni__store_op *ops, size_t n, int64_t now_ms,
+                          size_t *failed)
+{
+    if (!store || !ops || n == 0 || n > OMNI__STORE_MAX_BATCH)
+        return omni__err(OMNI_EINVAL, "store batch: NULL store or ops, or not 1..%d puts",
+                         OMNI__STORE_MAX_BATCH);
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_put(ops[i].ns, ops[i].key, ops[i].value, ops[i].value_len,
+                           ops[i].expires_at_ms, now_ms, 0);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ops[j].ns, ops[i].ns) == 0 && strcmp(ops[j].key, ops[i].key) == 0)
+                return omni__err(OMNI_EINVAL, "store batch: the same key twice");
+    }
+    if (!omni__store_batch_supported(store))
+        return omni__err(OMNI_EUNSUPPORTED, "store batch: this store cannot put atomically");
+#if OMNI_HAVE_SQLITE
+    if (omni__store_sqlite_owns(&store->hook))
+        return omni__store_sqlite_batch(store->hook.ctx, ops, n, now_ms, failed);
+#endif
+    return omni__store_memory_batch(store->hook.ctx, ops, n, now_ms, failed);
 }
 
 int omni_store_put(omni_store *store, const char *ns, const char *key, const char *value,

@@ -19,6 +19,45 @@ int omni__store_memory_open(omni_storage_hook *out, const char *rest);
  * (1..4096 bytes) or ":memory:". */
 int omni__store_sqlite_open(omni_storage_hook *out, const char *rest);
 
+/* One put of an atomic batch (omni__store_put_batch). */
+typedef struct omni__store_op {
+    const char *ns, *key, *value;
+    size_t value_len;
+    uint64_t expected_version; /* OMNI_STORE_CREATE, a version, OMNI_STORE_ANY_VERSION */
+    int64_t expires_at_ms;
+    uint64_t new_version; /* out */
+} omni__store_op;
+
+#define OMNI__STORE_MAX_BATCH 8
+
+/* 1 when the store can put several records atomically (the bundled
+ * backends; a host's hook table cannot yet). */
+int omni__store_batch_supported(const omni_store *store);
+
+/* Puts ops[0..n) (1..OMNI__STORE_MAX_BATCH, distinct keys) atomically: all
+ * or none. Each op is checked as omni_store_put checks its arguments, but
+ * values are trusted JSON (as omni__store_put_trusted). When an op's
+ * condition fails (OMNI_EEXISTS, OMNI_ECONFLICT, OMNI_ENOTFOUND) nothing is
+ * written and *failed (may be NULL) is its index. OMNI_EUNSUPPORTED when
+ * the store cannot (see omni__store_batch_supported). */
+int omni__store_put_batch(omni_store *store, omni__store_op *ops, size_t n, int64_t now_ms,
+                          size_t *failed);
+
+/* The backends' batches (ctx: their hook's ctx). */
+int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t now_ms,
+                             size_t *failed);
+int omni__store_sqlite_batch(void *ctx, omni__store_op *ops, size_t n, int64_t now_ms,
+                             size_t *failed);
+
+/* 1 when hook is a table of that backend (its callbacks). */
+int omni__store_memory_owns(const omni_storage_hook *hook);
+int omni__store_sqlite_owns(const omni_storage_hook *hook);
+
+/* 1 when the store is a bundled backend (opened by URI, or its table
+ * wrapped again): its values are the JSON documents that were put, so
+ * library components may skip validating what they read back. */
+int omni__store_trusted(const omni_store *store);
+
 /* How long the memory and sqlite backends keep an expired record's version
  * (so that a put over it continues the version) before they forget it. */
 #define OMNI__STORE_MEMORY_GRACE_MS (60 * 60 * 1000)
