@@ -459,17 +459,21 @@ Test(identity, enriched_message_replaces_members_and_accepts_inbound_events)
         "{\"kind\":\"message\",\"correlationId\":\"c\\u002d2\",\"carrier\":\"twilio\","
         "\"senderIdentifier\":{\"phoneNumber\":\"+14155550123\"},"
         "\"recipientIdentifier\":" TO_US ",\"message\":{\"id\":\"m\",\"normalizedSender\":\"x\","
-        "\"receivedAt\":\"y\",\"mediaUrls\":[\"https://a/b\"]},\"media\":[]}";
+        "\"receivedAt\":\"y\",\"carrier\":\"z\",\"mediaUrls\":[\"https://a/b\"]},\"media\":[],"
+        "\"channelType\":\"mms\"}";
     cJSON *r = lookup(e, ev);
     cr_assert_str_eq(str_at(r, "correlationId", NULL), "c-2");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "enrichedMessage");
-    cr_assert_eq(cJSON_GetArraySize(m), 4); /* id, mediaUrls, normalizedSender, receivedAt */
+    /* id, mediaUrls, carrier, channelType, normalizedSender, receivedAt */
+    cr_assert_eq(cJSON_GetArraySize(m), 6);
+    cr_assert_str_eq(str_at(m, "carrier", NULL), "twilio");
+    cr_assert_str_eq(str_at(m, "channelType", NULL), "mms");
     cr_assert_str_eq(str_at(m, "normalizedSender", NULL), "+14155550123");
     cr_assert_str_eq(str_at(m, "receivedAt", NULL), NOW);
     cJSON_Delete(r);
     /* messages copied as they are: with whitespace, empty */
     const char *msgs[] = {"{ \"id\" : \"m\" , \"n\" : [ 1 , 2 ] }", "{ }", "{}"};
-    size_t counts[] = {4, 2, 2};
+    size_t counts[] = {5, 3, 3}; /* the members, carrier, normalizedSender, receivedAt */
     for (size_t i = 0; i < 3; i++) {
         char buf[512];
         snprintf(buf, sizeof(buf),

@@ -207,9 +207,11 @@ OMNI_API int omni_identity_unlink(omni_engine *engine, const char *identifier);
  * and preferences are returned); an unknown one is "anonymous", or with
  * createCustomers "new": its record (deterministic id, create-only) and
  * index entry are created, so retries and concurrent lookups never
- * duplicate it. enrichedMessage is the event's message with
- * "normalizedSender", "language" (the customer's preferences.language,
- * when set) and "receivedAt" (the engine's clock) added.
+ * duplicate it. enrichedMessage is the event's message with "carrier",
+ * "channelType" (the event's, when it has one), "normalizedSender",
+ * "language" (the customer's preferences.language, when set) and
+ * "receivedAt" (the engine's clock) added, as the conversation step reads
+ * them.
  * conversationHistory is not filled yet (it comes with the conversation
  * store). The customer record is not written on known lookups (no
  * lastContactAt update). The event may carry the members of

@@ -56,7 +56,7 @@ int omni__buf_reserve(omni_buf *b, size_t n)
     return 0;
 }
 
-void omni__buf_append(omni_buf *b, const void *data, size_t n)
+void omni__buf_append_slow(omni_buf *b, const void *data, size_t n)
 {
     if (omni__buf_reserve(b, n))
         return;
@@ -69,16 +69,6 @@ void omni__buf_append(omni_buf *b, const void *data, size_t n)
 void omni__buf_puts(omni_buf *b, const char *s)
 {
     omni__buf_append(b, s, strlen(s));
-}
-
-void omni__buf_putc(omni_buf *b, char c)
-{
-    if (!b->failed && b->len + 1 < b->cap && (!b->limit || b->len < b->limit)) {
-        b->data[b->len++] = c;
-        b->data[b->len] = '\0';
-        return;
-    }
-    omni__buf_append(b, &c, 1);
 }
 
 void omni__buf_printf(omni_buf *b, const char *fmt, ...)

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct omni_buf {
     char *data;
@@ -26,9 +27,27 @@ void omni__buf_free(omni_buf *b);
 void omni__buf_reset(omni_buf *b);
 /* Makes room for n more bytes; returns 0 or the failure status. */
 int omni__buf_reserve(omni_buf *b, size_t n);
-void omni__buf_append(omni_buf *b, const void *data, size_t n);
+/* The slow paths of the inline appends below (growing, limits, failure). */
+void omni__buf_append_slow(omni_buf *b, const void *data, size_t n);
 void omni__buf_puts(omni_buf *b, const char *s);
-void omni__buf_putc(omni_buf *b, char c);
+
+/* Appends n bytes (inline when they fit in the capacity). */
+static inline void omni__buf_append(omni_buf *b, const void *data, size_t n)
+{
+    if (!b->failed && n < b->cap - b->len && (!b->limit || b->len + n <= b->limit)) {
+        if (n)
+            memcpy(b->data + b->len, data, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    omni__buf_append_slow(b, data, n);
+}
+
+static inline void omni__buf_putc(omni_buf *b, char c)
+{
+    omni__buf_append(b, &c, 1);
+}
 void omni__buf_printf(omni_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

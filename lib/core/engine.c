@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "buf.h"
@@ -20,8 +21,44 @@ int64_t omni__system_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Small requests (UUIDs, nonces) are served from a per-thread pool of
+ * RAND_bytes output, so each call does not pay for a DRBG round; bytes are
+ * never handed out twice, and a forked child starts with an empty pool. */
+#define RANDOM_POOL 512
+static _Thread_local struct {
+    uint8_t bytes[RANDOM_POOL];
+    size_t left;
+} random_pool;
+static pthread_once_t random_once = PTHREAD_ONCE_INIT;
+
+static void random_pool_forget(void)
+{
+    OPENSSL_cleanse(random_pool.bytes, sizeof(random_pool.bytes));
+    random_pool.left = 0;
+}
+
+static void random_pool_setup(void)
+{
+    (void)pthread_atfork(NULL, NULL, random_pool_forget);
+}
+
 int omni__system_random(uint8_t *buf, size_t len)
 {
+    if (len > 0 && len <= 64) {
+        pthread_once(&random_once, random_pool_setup);
+        if (random_pool.left < len) {
+            if (RAND_bytes(random_pool.bytes, RANDOM_POOL) != 1) {
+                random_pool.left = 0;
+                return omni__err(OMNI_ECRYPTO, "the system random generator failed");
+            }
+            random_pool.left = RANDOM_POOL;
+        }
+        uint8_t *src = random_pool.bytes + (RANDOM_POOL - random_pool.left);
+        memcpy(buf, src, len);
+        OPENSSL_cleanse(src, len);
+        random_pool.left -= len;
+        return OMNI_OK;
+    }
     while (len > 0) {
         int chunk = len > 1u << 30 ? 1 << 30 : (int)len;
         if (RAND_bytes(buf, chunk) != 1)

@@ -184,16 +184,41 @@ void omni__json_w_arr_end(omni_buf *b)
     omni__buf_putc(b, ']');
 }
 
+/* The length of the prefix of s[0..n) that needs no escaping: no '"', '\\'
+ * or control character; eight bytes at a time. */
+static size_t plain_run(const char *s, size_t n)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        /* a zero byte in q or bs, or a byte below 0x20 in x */
+        uint64_t hit = ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((x - ones * 0x20) & ~x);
+        if (hit & highs)
+            break;
+    }
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            break;
+        i++;
+    }
+    return i;
+}
+
 void omni__json_escape(omni_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        omni__buf_append(b, s + run, i - run);
-        run = i + 1;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = plain_run(s + i, n - i);
+        omni__buf_append(b, s + i, run);
+        i += run;
+        if (i >= n)
+            break;
+        unsigned char c = (unsigned char)s[i++];
         char esc[6];
         switch (c) {
         case '"': omni__buf_append(b, "\\\"", 2); break;
@@ -209,7 +234,12 @@ void omni__json_escape(omni_buf *b, const char *s, size_t n)
             omni__buf_append(b, esc, 6);
         }
     }
-    omni__buf_append(b, s + run, n - run);
+}
+
+void omni__json_w_raw_key(omni_buf *b, const char *quoted_key_colon, size_t n)
+{
+    w_sep(b);
+    omni__buf_append(b, quoted_key_colon, n);
 }
 
 void omni__json_w_key(omni_buf *b, const char *key)
@@ -240,7 +270,16 @@ void omni__json_w_str(omni_buf *b, const char *s)
 void omni__json_w_int(omni_buf *b, int64_t v)
 {
     w_sep(b);
-    omni__buf_printf(b, "%lld", (long long)v);
+    char d[24];
+    size_t i = sizeof(d);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        d[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[--i] = '-';
+    omni__buf_append(b, d + i, sizeof(d) - i);
 }
 
 void omni__json_w_num(omni_buf *b, double v)

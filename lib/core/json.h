@@ -48,6 +48,9 @@ void omni__json_w_obj_end(omni_buf *b);
 void omni__json_w_arr_begin(omni_buf *b);
 void omni__json_w_arr_end(omni_buf *b);
 void omni__json_w_key(omni_buf *b, const char *key);
+/* A key that is a string literal needing no escapes, written as it is. */
+#define omni__json_w_keyl(b, lit) omni__json_w_raw_key(b, "\"" lit "\":", sizeof(lit) + 2)
+void omni__json_w_raw_key(omni_buf *b, const char *quoted_key_colon, size_t n);
 void omni__json_w_str(omni_buf *b, const char *s);
 void omni__json_w_strn(omni_buf *b, const char *s, size_t n);
 void omni__json_w_int(omni_buf *b, int64_t v);

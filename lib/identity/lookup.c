@@ -17,6 +17,7 @@
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "core/json_span.h"
 #include "identity_internal.h"
 #include "storage/store_internal.h"
 
@@ -30,264 +31,6 @@
 #define ID_MAX 128      /* customerId, accountId, ... */
 #define RECIPIENT_MAX 160
 #define CAS_ATTEMPTS 8
-
-/* ---- a reader over validated JSON text ---------------------------------- */
-
-typedef struct jspan {
-    const char *p; /* NULL: absent */
-    size_t n;
-} jspan;
-
-static const char *j_ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* Bytes that matter when skipping: 1 inside strings ('"', '\\'), 2 in
- * containers ('"', brackets). */
-static const unsigned char j_class[256] = {
-    ['"'] = 3, ['\\'] = 1, ['{'] = 2, ['}'] = 2, ['['] = 2, [']'] = 2,
-};
-
-static const char *j_skip_str(const char *p, const char *e)
-{
-    p++;
-    for (;;) {
-        while (p < e && !(j_class[(unsigned char)*p] & 1))
-            p++;
-        if (p >= e)
-            return e;
-        if (*p == '"')
-            return p + 1;
-        p += 2; /* an escape: the next byte never ends the string */
-    }
-}
-
-static const char *j_skip(const char *p, const char *e)
-{
-    p = j_ws(p, e);
-    if (p >= e)
-        return e;
-    if (*p == '"')
-        return j_skip_str(p, e);
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        while (p < e) {
-            while (p < e && !(j_class[(unsigned char)*p] & 2))
-                p++;
-            if (p >= e)
-                break;
-            char c = *p;
-            if (c == '"') {
-                p = j_skip_str(p, e);
-                continue;
-            }
-            if (c == '{' || c == '[') {
-                depth++;
-            } else if (--depth == 0) {
-                return p + 1;
-            }
-            p++;
-        }
-        return e;
-    }
-    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
-           *p != '\n' && *p != '\r')
-        p++;
-    return p;
-}
-
-typedef struct jiter {
-    const char *p, *e;
-} jiter;
-
-static int j_is(jspan v, char c)
-{
-    return v.p && v.n > 0 && v.p[0] == c;
-}
-
-static int j_obj(jiter *it, jspan obj)
-{
-    if (!j_is(obj, '{'))
-        return 0;
-    it->p = obj.p + 1;
-    it->e = obj.p + obj.n;
-    return 1;
-}
-
-/* Next member: key (with its quotes) and value spans. */
-static int j_next(jiter *it, jspan *key, jspan *val)
-{
-    const char *p = j_ws(it->p, it->e);
-    if (p < it->e && *p == ',')
-        p = j_ws(p + 1, it->e);
-    if (p >= it->e || *p != '"')
-        return 0;
-    const char *k = p;
-    p = j_skip_str(p, it->e);
-    key->p = k;
-    key->n = (size_t)(p - k);
-    p = j_ws(p, it->e);
-    if (p < it->e && *p == ':')
-        p++;
-    p = j_ws(p, it->e);
-    const char *v = p;
-    p = j_skip(p, it->e);
-    val->p = v;
-    val->n = (size_t)(p - v);
-    it->p = p;
-    return 1;
-}
-
-/* Unescapes a JSON string span into buf (NUL-terminated). Returns the
- * length, or -1 when it does not fit or holds a NUL. */
-static long j_str(jspan v, char *buf, size_t cap)
-{
-    if (!j_is(v, '"') || v.n < 2 || cap == 0)
-        return -1;
-    const char *p = v.p + 1, *e = v.p + v.n - 1;
-    size_t n = 0;
-    while (p < e) {
-        unsigned long cp;
-        if (*p != '\\') {
-            if (n + 1 >= cap)
-                return -1;
-            buf[n++] = *p++;
-            continue;
-        }
-        p++;
-        if (p >= e)
-            return -1;
-        char c = *p++;
-        switch (c) {
-        case 'n': cp = '\n'; break;
-        case 't': cp = '\t'; break;
-        case 'r': cp = '\r'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'u': {
-            if (e - p < 4)
-                return -1;
-            cp = 0;
-            for (int i = 0; i < 4; i++) {
-                char h = *p++;
-                cp = cp * 16 + (unsigned long)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-            }
-            if (cp >= 0xD800 && cp <= 0xDBFF && e - p >= 6 && p[0] == '\\' && p[1] == 'u') {
-                unsigned long lo = 0;
-                for (int i = 2; i < 6; i++) {
-                    char h = p[i];
-                    lo = lo * 16 + (unsigned long)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-                }
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                }
-            }
-            break;
-        }
-        default: cp = (unsigned char)c; break;
-        }
-        if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        char tmp[4];
-        size_t k;
-        if (cp < 0x80) {
-            tmp[0] = (char)cp, k = 1;
-        } else if (cp < 0x800) {
-            tmp[0] = (char)(0xC0 | (cp >> 6)), tmp[1] = (char)(0x80 | (cp & 0x3F)), k = 2;
-        } else if (cp < 0x10000) {
-            tmp[0] = (char)(0xE0 | (cp >> 12)), tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            tmp[2] = (char)(0x80 | (cp & 0x3F)), k = 3;
-        } else {
-            tmp[0] = (char)(0xF0 | (cp >> 18)), tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), tmp[3] = (char)(0x80 | (cp & 0x3F));
-            k = 4;
-        }
-        if (n + k >= cap)
-            return -1;
-        memcpy(buf + n, tmp, k);
-        n += k;
-    }
-    buf[n] = '\0';
-    return (long)n;
-}
-
-/* 1 when the key span (with quotes) is `name` (len bytes). */
-static int j_key_is_n(jspan key, const char *name, size_t len)
-{
-    if (key.n == len + 2 && memcmp(key.p + 1, name, len) == 0)
-        return 1;
-    if (!memchr(key.p, '\\', key.n))
-        return 0;
-    char buf[64];
-    long k = j_str(key, buf, sizeof(buf));
-    return k == (long)len && memcmp(buf, name, len) == 0;
-}
-
-#define j_key_is(key, lit) j_key_is_n(key, lit, sizeof(lit) - 1)
-
-/* The first member `name` of an object span (cJSON's lookup order). */
-static jspan j_get(jspan obj, const char *name)
-{
-    jiter it;
-    jspan k, v, none = {NULL, 0};
-    if (!j_obj(&it, obj))
-        return none;
-    size_t len = strlen(name);
-    while (j_next(&it, &k, &v))
-        if (j_key_is_n(k, name, len))
-            return v;
-    return none;
-}
-
-/* The value of a validated document: trimmed of surrounding whitespace. */
-static jspan j_root(const char *text, size_t len)
-{
-    const char *e = text + len;
-    const char *p = j_ws(text, e);
-    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        e--;
-    jspan s = {p, (size_t)(e - p)};
-    return s;
-}
-
-/* One pass over an object: out[i] receives the first member names[i]
- * (absent: {NULL, 0}). */
-static void j_fields(jspan obj, const char *const *names, jspan *out, size_t count)
-{
-    size_t lens[8];
-    for (size_t i = 0; i < count && i < 8; i++) {
-        out[i] = (jspan){NULL, 0};
-        lens[i] = strlen(names[i]);
-    }
-    jiter it;
-    jspan k, v;
-    if (!j_obj(&it, obj))
-        return;
-    while (j_next(&it, &k, &v)) {
-        for (size_t i = 0; i < count && i < 8; i++) {
-            if (!out[i].p && j_key_is_n(k, names[i], lens[i])) {
-                out[i] = v;
-                break;
-            }
-        }
-    }
-}
-
-/* A string member copied into buf; 0 when absent or null; -1 on a wrong
- * type or a value that does not fit. */
-static int j_get_str(jspan obj, const char *name, char *buf, size_t cap)
-{
-    jspan v = j_get(obj, name);
-    if (!v.p || j_is(v, 'n'))
-        return 0;
-    if (!j_is(v, '"') || j_str(v, buf, cap) < 0)
-        return -1;
-    return 1;
-}
 
 /* ---- storage errors ----------------------------------------------------- */
 
@@ -383,47 +126,47 @@ static int recipient_key(char *out, size_t cap, const char *key)
 typedef struct routing {
     char *text; /* the stored record (omni_free) */
     size_t len;
-    jspan account, business_unit, tenant; /* JSON string spans */
+    omni__jspan account, business_unit, tenant; /* JSON string spans */
     int create_customers;
     char region[3];
 } routing;
 
 /* Checks a routing document; fills r's spans when r is given. */
-static int routing_read(jspan doc, routing *r, const char *what)
+static int routing_read(omni__jspan doc, routing *r, const char *what)
 {
-    if (!j_is(doc, '{'))
+    if (!omni__j_is(doc, '{'))
         return omni__err(OMNI_EINVAL, "%s must be a JSON object", what);
     static const char *const names[] = {"accountId", "businessUnitId", "tenantId",
                                         "createCustomers", "defaultRegion"};
-    jspan f[5];
-    j_fields(doc, names, f, 5);
-    jspan acc = f[0], bu = f[1], ten = f[2], cc = f[3], reg = f[4];
+    omni__jspan f[5];
+    omni__j_fields(doc, names, f, 5);
+    omni__jspan acc = f[0], bu = f[1], ten = f[2], cc = f[3], reg = f[4];
     char buf[ID_MAX + 1];
     long k;
-    if (!acc.p || (k = j_str(acc, buf, sizeof(buf))) <= 0 ||
+    if (!acc.p || (k = omni__j_str(acc, buf, sizeof(buf))) <= 0 ||
         check_plain_id(buf, (size_t)k, "routing.accountId") != OMNI_OK)
         return omni__err(OMNI_EINVAL, "%s: accountId must be a string of 1 to %d letters, "
                                       "digits or ._:@+-",
                          what, ID_MAX);
-    if (bu.p && !j_is(bu, 'n') && (j_str(bu, buf, sizeof(buf)) < 0))
+    if (bu.p && !omni__j_is(bu, 'n') && (omni__j_str(bu, buf, sizeof(buf)) < 0))
         return omni__err(OMNI_EINVAL, "%s: businessUnitId must be a string of at most %d bytes",
                          what, ID_MAX);
-    if (ten.p && !j_is(ten, 'n') && (j_str(ten, buf, sizeof(buf)) < 0))
+    if (ten.p && !omni__j_is(ten, 'n') && (omni__j_str(ten, buf, sizeof(buf)) < 0))
         return omni__err(OMNI_EINVAL, "%s: tenantId must be a string of at most %d bytes", what,
                          ID_MAX);
-    if (cc.p && !j_is(cc, 't') && !j_is(cc, 'f') && !j_is(cc, 'n'))
+    if (cc.p && !omni__j_is(cc, 't') && !omni__j_is(cc, 'f') && !omni__j_is(cc, 'n'))
         return omni__err(OMNI_EINVAL, "%s: createCustomers must be a boolean", what);
     char rb[8] = "";
-    if (reg.p && !j_is(reg, 'n') &&
-        (j_str(reg, rb, sizeof(rb)) < 0 || !omni__phone_region_find(rb)))
+    if (reg.p && !omni__j_is(reg, 'n') &&
+        (omni__j_str(reg, rb, sizeof(rb)) < 0 || !omni__phone_region_find(rb)))
         return omni__err(OMNI_EINVAL, "%s: defaultRegion must be an ISO 3166-1 alpha-2 region "
                                       "code",
                          what);
     if (r) {
         r->account = acc;
-        r->business_unit = j_is(bu, '"') ? bu : (jspan){NULL, 0};
-        r->tenant = j_is(ten, '"') ? ten : (jspan){NULL, 0};
-        r->create_customers = j_is(cc, 't');
+        r->business_unit = omni__j_is(bu, '"') ? bu : (omni__jspan){NULL, 0};
+        r->tenant = omni__j_is(ten, '"') ? ten : (omni__jspan){NULL, 0};
+        r->create_customers = omni__j_is(cc, 't');
         r->region[0] = '\0';
         if (rb[0]) {
             r->region[0] = (char)(rb[0] & ~0x20);
@@ -446,7 +189,7 @@ int omni_routing_set(omni_engine *engine, const char *recipient, const char *jso
     rc = omni__json_validate(json, len, ROUTING_MAX_BYTES, "routing");
     if (rc)
         return rc;
-    rc = routing_read(j_root(json, len), NULL, "routing");
+    rc = routing_read(omni__j_root(json, len), NULL, "routing");
     if (rc)
         return rc;
     int64_t now = omni_engine_now_ms(engine);
@@ -632,7 +375,7 @@ static int index_value(omni_buf *b, const char *customer_id, const char *identif
 /* The customerId an index record points to (into buf). */
 static int index_customer(const char *text, size_t len, char *buf, size_t cap)
 {
-    int k = j_get_str(j_root(text, len), "customerId", buf, cap);
+    int k = omni__j_get_str(omni__j_root(text, len), "customerId", buf, cap);
     if (k <= 0 || check_plain_id(buf, strlen(buf), "customerId") != OMNI_OK)
         return omni__err_retry(OMNI_ESTORAGE, 0, "identity: an identity index record has no "
                                                  "valid customerId");
@@ -776,27 +519,27 @@ static int read_options(lookup_opts *o, const char *json, size_t len)
     int rc = omni__json_validate(json, len, OPTIONS_MAX_BYTES, "lookup options");
     if (rc)
         return rc;
-    jspan root = j_root(json, len);
-    jiter it;
-    jspan k, v;
-    if (!j_obj(&it, root))
+    omni__jspan root = omni__j_root(json, len);
+    omni__jiter it;
+    omni__jspan k, v;
+    if (!omni__j_obj(&it, root))
         return omni__err(OMNI_EINVAL, "lookup options must be a JSON object");
-    while (j_next(&it, &k, &v)) {
-        if (j_key_is(k, "defaultRegion")) {
+    while (omni__j_next(&it, &k, &v)) {
+        if (omni__j_key_is(k, "defaultRegion")) {
             char rb[8];
-            if (j_is(v, 'n'))
+            if (omni__j_is(v, 'n'))
                 continue;
-            if (j_str(v, rb, sizeof(rb)) < 0 || !omni__phone_region_find(rb))
+            if (omni__j_str(v, rb, sizeof(rb)) < 0 || !omni__phone_region_find(rb))
                 return omni__err(OMNI_EINVAL, "lookup options: defaultRegion must be an ISO "
                                               "3166-1 alpha-2 region code");
             o->region[0] = (char)(rb[0] & ~0x20);
             o->region[1] = (char)(rb[1] & ~0x20);
             o->region[2] = '\0';
-        } else if (j_key_is(k, "brazilNinthDigit")) {
-            if (!j_is(v, 't') && !j_is(v, 'f'))
+        } else if (omni__j_key_is(k, "brazilNinthDigit")) {
+            if (!omni__j_is(v, 't') && !omni__j_is(v, 'f'))
                 return omni__err(OMNI_EINVAL, "lookup options: brazilNinthDigit must be a "
                                               "boolean");
-            o->br_ninth = j_is(v, 't');
+            o->br_ninth = omni__j_is(v, 't');
         } else {
             return omni__err(OMNI_EINVAL, "lookup options: unknown option (known: "
                                           "defaultRegion, brazilNinthDigit)");
@@ -806,18 +549,19 @@ static int read_options(lookup_opts *o, const char *json, size_t len)
 }
 
 typedef struct event {
-    jspan root;
-    jspan correlation; /* string span */
+    omni__jspan root;
+    omni__jspan correlation; /* string span */
     char carrier[33];
     size_t carrier_len;
-    jspan sender, recipient, message;
+    omni__jspan sender, recipient, message;
+    omni__jspan channel_type; /* string span, or {NULL, 0} */
 } event;
 
 /* rawPayload, looked up only when routing needs it. */
-static jspan event_raw(const event *ev)
+static omni__jspan event_raw(const event *ev)
 {
-    jspan raw = j_get(ev->root, "rawPayload");
-    return j_is(raw, '{') ? raw : (jspan){NULL, 0};
+    omni__jspan raw = omni__j_get(ev->root, "rawPayload");
+    return omni__j_is(raw, '{') ? raw : (omni__jspan){NULL, 0};
 }
 
 static int read_event(event *ev, const char *json, size_t len)
@@ -825,48 +569,57 @@ static int read_event(event *ev, const char *json, size_t len)
     int rc = omni__json_validate(json, len, 0, "event");
     if (rc)
         return rc;
-    jspan root = j_root(json, len);
-    if (!j_is(root, '{'))
+    omni__jspan root = omni__j_root(json, len);
+    if (!omni__j_is(root, '{'))
         return omni__err(OMNI_EINVAL, "event must be a JSON object");
     memset(ev, 0, sizeof(*ev));
-    jspan kind = {NULL, 0}, carrier = {NULL, 0};
-    jiter it;
-    jspan k, v;
-    j_obj(&it, root);
+    omni__jspan kind = {NULL, 0}, carrier = {NULL, 0};
+    omni__jiter it;
+    omni__jspan k, v;
+    omni__j_obj(&it, root);
     ev->root = root;
     /* first occurrence wins, as everywhere else; the scan stops once all
      * are found (a status event has no sender and is refused below) */
     int found = 0;
-    while (found < 6 && j_next(&it, &k, &v)) {
-        if (!ev->correlation.p && j_key_is(k, "correlationId"))
+    while (found < 7 && omni__j_next(&it, &k, &v)) {
+        if (!ev->correlation.p && omni__j_key_is(k, "correlationId"))
             ev->correlation = v, found++;
-        else if (!carrier.p && j_key_is(k, "carrier"))
+        else if (!carrier.p && omni__j_key_is(k, "carrier"))
             carrier = v, found++;
-        else if (!ev->sender.p && j_key_is(k, "senderIdentifier"))
+        else if (!ev->sender.p && omni__j_key_is(k, "senderIdentifier"))
             ev->sender = v, found++;
-        else if (!ev->recipient.p && j_key_is(k, "recipientIdentifier"))
+        else if (!ev->recipient.p && omni__j_key_is(k, "recipientIdentifier"))
             ev->recipient = v, found++;
-        else if (!ev->message.p && j_key_is(k, "message"))
+        else if (!ev->message.p && omni__j_key_is(k, "message"))
             ev->message = v, found++;
-        else if (!kind.p && j_key_is(k, "kind"))
+        else if (!kind.p && omni__j_key_is(k, "kind"))
             kind = v, found++;
+        else if (!ev->channel_type.p && omni__j_key_is(k, "channelType"))
+            ev->channel_type = v, found++;
+    }
+    if (ev->channel_type.p && !omni__j_is(ev->channel_type, '"')) {
+        if (!omni__j_is(ev->channel_type, 'n'))
+            return omni__err(OMNI_EINVAL, "event: channelType must be a string");
+        ev->channel_type = (omni__jspan){NULL, 0};
     }
     if (kind.p && !(kind.n == 9 && memcmp(kind.p, "\"message\"", 9) == 0))
         return omni__err(OMNI_EINVAL, "event: only message events have a sender to look up");
     char cid[OMNI__IDENTIFIER_ID_MAX + 1];
-    if (!j_is(ev->correlation, '"') || j_str(ev->correlation, cid, sizeof(cid)) <= 0)
+    if (!omni__j_is(ev->correlation, '"') || omni__j_str(ev->correlation, cid, sizeof(cid)) <= 0)
         return omni__err(OMNI_EINVAL, "event: correlationId must be a non-empty string of at "
                                       "most %d bytes",
                          OMNI__IDENTIFIER_ID_MAX);
-    long cl = j_is(carrier, '"') ? j_str(carrier, ev->carrier, sizeof(ev->carrier)) : -1;
+    long cl = omni__j_is(carrier, '"')
+                  ? omni__j_str(carrier, ev->carrier, sizeof(ev->carrier))
+                  : -1;
     if (cl <= 0)
         return omni__err(OMNI_EINVAL, "event: carrier must be a non-empty string");
     ev->carrier_len = (size_t)cl;
-    if (!j_is(ev->sender, '{'))
+    if (!omni__j_is(ev->sender, '{'))
         return omni__err(OMNI_EINVAL, "event: senderIdentifier must be an object");
-    if (ev->recipient.p && !j_is(ev->recipient, '{') && !j_is(ev->recipient, 'n'))
+    if (ev->recipient.p && !omni__j_is(ev->recipient, '{') && !omni__j_is(ev->recipient, 'n'))
         return omni__err(OMNI_EINVAL, "event: recipientIdentifier must be an object");
-    if (!j_is(ev->message, '{'))
+    if (!omni__j_is(ev->message, '{'))
         return omni__err(OMNI_EINVAL, "event: message must be an object");
     return OMNI_OK;
 }
@@ -881,7 +634,7 @@ static int try_routing(omni_store *store, const char *key, int64_t now, routing 
         return 0;
     if (rc)
         return rc;
-    rc = routing_read(j_root(r->text, r->len), r, "stored routing");
+    rc = routing_read(omni__j_root(r->text, r->len), r, "stored routing");
     if (rc) {
         omni_free(r->text);
         r->text = NULL;
@@ -901,12 +654,12 @@ static int resolve_routing(omni_store *store, const event *ev, const lookup_opts
     char buf[RECIPIENT_MAX + 1], key[RECIPIENT_MAX + 16];
     int whatsapp = ev->carrier_len == 8 && memcmp(ev->carrier, "whatsapp", 8) == 0;
     int found = 0;
-    jspan rcp = j_is(ev->recipient, '{') ? ev->recipient : (jspan){NULL, 0};
+    omni__jspan rcp = omni__j_is(ev->recipient, '{') ? ev->recipient : (omni__jspan){NULL, 0};
     static const char *const names[] = {"phoneNumber", "shortCode", "businessId"};
-    jspan f[3];
-    j_fields(rcp, names, f, 3);
+    omni__jspan f[3];
+    omni__j_fields(rcp, names, f, 3);
 
-    if (!found && j_is(f[0], '"') && j_str(f[0], buf, sizeof(buf)) > 0) {
+    if (!found && omni__j_is(f[0], '"') && omni__j_str(f[0], buf, sizeof(buf)) > 0) {
         /* already E.164 (as the carrier adapters write it): try it as it is */
         size_t bl = strlen(buf);
         int plain = bl >= 3 && bl <= 16 && buf[0] == '+' && strspn(buf + 1, "0123456789") == bl - 1;
@@ -919,26 +672,27 @@ static int resolve_routing(omni_store *store, const event *ev, const lookup_opts
             !(plain && strcmp(p.e164, buf) == 0))
             found = try_routing(store, p.e164, now, r);
     }
-    if (!found && j_is(f[1], '"') && j_str(f[1], buf, sizeof(buf)) > 0) {
+    if (!found && omni__j_is(f[1], '"') && omni__j_str(f[1], buf, sizeof(buf)) > 0) {
         snprintf(key, sizeof(key), "shortcode:%s", buf);
         found = try_routing(store, key, now, r);
     }
-    if (!found && j_is(f[2], '"') && j_str(f[2], buf, sizeof(buf)) > 0) {
+    if (!found && omni__j_is(f[2], '"') && omni__j_str(f[2], buf, sizeof(buf)) > 0) {
         snprintf(key, sizeof(key), "%s%s", whatsapp ? "waba:" : "business:", buf);
         found = try_routing(store, key, now, r);
     }
-    jspan raw = found ? (jspan){NULL, 0} : event_raw(ev);
-    if (!found && j_is(raw, '{') && j_get_str(raw, "MessagingServiceSid", buf, sizeof(buf)) > 0) {
+    omni__jspan raw = found ? (omni__jspan){NULL, 0} : event_raw(ev);
+    if (!found && omni__j_is(raw, '{') &&
+        omni__j_get_str(raw, "MessagingServiceSid", buf, sizeof(buf)) > 0) {
         snprintf(key, sizeof(key), "mss:%s", buf);
         found = try_routing(store, key, now, r);
     }
-    if (!found && whatsapp && j_is(raw, '{')) {
+    if (!found && whatsapp && omni__j_is(raw, '{')) {
         /* rawPayload.entry[0].id: the WhatsApp Business Account */
-        jspan entry = j_get(raw, "entry");
-        if (j_is(entry, '[')) {
-            const char *p = j_ws(entry.p + 1, entry.p + entry.n);
-            jspan first = {p, (size_t)(j_skip(p, entry.p + entry.n) - p)};
-            if (j_is(first, '{') && j_get_str(first, "id", buf, sizeof(buf)) > 0) {
+        omni__jspan entry = omni__j_get(raw, "entry");
+        if (omni__j_is(entry, '[')) {
+            const char *p = omni__j_ws(entry.p + 1, entry.p + entry.n);
+            omni__jspan first = {p, (size_t)(omni__j_skip(p, entry.p + entry.n) - p)};
+            if (omni__j_is(first, '{') && omni__j_get_str(first, "id", buf, sizeof(buf)) > 0) {
                 snprintf(key, sizeof(key), "waba:%s", buf);
                 found = try_routing(store, key, now, r);
             }
@@ -960,7 +714,7 @@ typedef struct sender_bufs {
     char session[OMNI__IDENTIFIER_ID_MAX + 1];
 } sender_bufs;
 
-static int read_sender(jspan obj, sender_bufs *b, omni__sender *s)
+static int read_sender(omni__jspan obj, sender_bufs *b, omni__sender *s)
 {
     memset(s, 0, sizeof(*s));
     static const char *const names[] = {"phoneNumber", "userId", "sessionId"};
@@ -968,12 +722,12 @@ static int read_sender(jspan obj, sender_bufs *b, omni__sender *s)
     size_t caps[] = {sizeof(b->phone), sizeof(b->user), sizeof(b->session)};
     const char **ptrs[] = {&s->phone, &s->user_id, &s->session_id};
     size_t *lens[] = {&s->phone_len, &s->user_id_len, &s->session_id_len};
-    jspan f[3];
-    j_fields(obj, names, f, 3);
+    omni__jspan f[3];
+    omni__j_fields(obj, names, f, 3);
     for (int i = 0; i < 3; i++) {
         int k = 0;
-        if (f[i].p && !j_is(f[i], 'n'))
-            k = j_is(f[i], '"') && j_str(f[i], bufs[i], caps[i]) >= 0 ? 1 : -1;
+        if (f[i].p && !omni__j_is(f[i], 'n'))
+            k = omni__j_is(f[i], '"') && omni__j_str(f[i], bufs[i], caps[i]) >= 0 ? 1 : -1;
         if (k < 0)
             return omni__err(OMNI_EIDENTIFIER, "identity lookup: senderIdentifier.%s must be a "
                                                "string of at most %zu bytes",
@@ -1140,12 +894,13 @@ int omni_identity_lookup(char **out, size_t *out_len, omni_engine *engine, const
         return rc;
     }
 
-    jspan cust = cust_text ? j_root(cust_text, cust_len) : (jspan){NULL, 0};
+    omni__jspan cust = cust_text ? omni__j_root(cust_text, cust_len) : (omni__jspan){NULL, 0};
     static const char *const cnames[] = {"profile", "preferences"};
-    jspan cf[2];
-    j_fields(cust, cnames, cf, 2);
-    jspan profile = cf[0], prefs = cf[1];
-    jspan language = j_is(prefs, '{') ? j_get(prefs, "language") : (jspan){NULL, 0};
+    omni__jspan cf[2];
+    omni__j_fields(cust, cnames, cf, 2);
+    omni__jspan profile = cf[0], prefs = cf[1];
+    omni__jspan language =
+        omni__j_is(prefs, '{') ? omni__j_get(prefs, "language") : (omni__jspan){NULL, 0};
     char when[OMNI_TIME_STRLEN];
     if (omni_time_format(when, sizeof(when), now) != OMNI_OK)
         when[0] = '\0';
@@ -1153,8 +908,8 @@ int omni_identity_lookup(char **out, size_t *out_len, omni_engine *engine, const
     /* The result, written in constant chunks into one allocation (spans
      * are JSON text the reader took from validated documents). */
     size_t id_len = strlen(customer_id), ident_len = strlen(identifier);
-    int has_language = language.p && j_is(language, '"');
-    size_t cap = 320 + ev.correlation.n + 6 * id_len + profile.n + prefs.n + r.account.n +
+    int has_language = language.p && omni__j_is(language, '"');
+    size_t cap = 360 + 6 * ev.carrier_len + ev.channel_type.n + ev.correlation.n + 6 * id_len + profile.n + prefs.n + r.account.n +
                  r.business_unit.n + r.tenant.n + ev.message.n + 6 * ident_len + language.n;
     ow w = {omni_malloc(cap), 0, cap, 0};
     if (!w.p) {
@@ -1172,11 +927,11 @@ int omni_identity_lookup(char **out, size_t *out_len, omni_engine *engine, const
     PUT("\",\"customerType\":\"");
     ow_put(&w, type, strlen(type));
     PUT("\"");
-    if (j_is(profile, '{')) {
+    if (omni__j_is(profile, '{')) {
         PUT(",\"profile\":");
         SPAN(profile);
     }
-    if (j_is(prefs, '{')) {
+    if (omni__j_is(prefs, '{')) {
         PUT(",\"preferences\":");
         SPAN(prefs);
     }
@@ -1198,21 +953,25 @@ int omni_identity_lookup(char **out, size_t *out_len, omni_engine *engine, const
     const char *mp = ev.message.p, *me = ev.message.p + ev.message.n - 1; /* at its '}' */
     if (!memmem(mp, ev.message.n, "\"normalizedSender\"", 18) &&
         !memmem(mp, ev.message.n, "\"receivedAt\"", 12) &&
+        !memmem(mp, ev.message.n, "\"carrier\"", 9) &&
+        !(ev.channel_type.p && memmem(mp, ev.message.n, "\"channelType\"", 13)) &&
         !(has_language && memmem(mp, ev.message.n, "\"language\"", 10)) &&
         !memchr(mp, '\\', ev.message.n)) {
         /* none of the members we add (not even escaped): copy it as it is */
-        const char *body = j_ws(mp + 1, me);
+        const char *body = omni__j_ws(mp + 1, me);
         if (body < me) {
             ow_put(&w, body, (size_t)(me - body));
             PUT(",");
         }
     } else {
-        jiter it;
-        jspan k, v;
-        j_obj(&it, ev.message);
-        while (j_next(&it, &k, &v)) {
-            if (j_key_is(k, "normalizedSender") || j_key_is(k, "receivedAt") ||
-                (has_language && j_key_is(k, "language")))
+        omni__jiter it;
+        omni__jspan k, v;
+        omni__j_obj(&it, ev.message);
+        while (omni__j_next(&it, &k, &v)) {
+            if (omni__j_key_is(k, "normalizedSender") || omni__j_key_is(k, "receivedAt") ||
+                omni__j_key_is(k, "carrier") ||
+                (ev.channel_type.p && omni__j_key_is(k, "channelType")) ||
+                (has_language && omni__j_key_is(k, "language")))
                 continue;
             SPAN(k);
             PUT(":");
@@ -1220,7 +979,15 @@ int omni_identity_lookup(char **out, size_t *out_len, omni_engine *engine, const
             PUT(",");
         }
     }
-    PUT("\"normalizedSender\":\"");
+    PUT("\"carrier\":\"");
+    ow_escape(&w, ev.carrier, ev.carrier_len);
+    if (ev.channel_type.p) {
+        PUT("\",\"channelType\":");
+        SPAN(ev.channel_type);
+        PUT(",\"normalizedSender\":\"");
+    } else {
+        PUT("\",\"normalizedSender\":\"");
+    }
     ow_escape(&w, identifier, ident_len);
     if (has_language) {
         PUT("\",\"language\":");
