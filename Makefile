@@ -59,12 +59,14 @@ bench: build
 	$(BUILD)/bench/omni-bench-template
 	$(BUILD)/bench/omni-bench-inbound
 	$(BUILD)/bench/omni-bench-identity
+	$(BUILD)/bench/omni-bench-conversation
 
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
 	$(BUILD)/bench/omni-bench-template --smoke
 	$(BUILD)/bench/omni-bench-inbound --smoke
 	$(BUILD)/bench/omni-bench-identity --smoke
+	$(BUILD)/bench/omni-bench-conversation --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.

@@ -75,6 +75,8 @@ export const Status: Readonly<{
   EIDENTIFIER: -33;
   EIDENTITY: -34;
   EROUTING: -35;
+  ETRANSITION: -36;
+  EWINDOW: -37;
 }>;
 
 export type LimitName =

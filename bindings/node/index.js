@@ -114,6 +114,8 @@ const Status = Object.freeze({
   EIDENTIFIER: -33,
   EIDENTITY: -34,
   EROUTING: -35,
+  ETRANSITION: -36,
+  EWINDOW: -37,
 });
 
 /** Ids of limit() (omni/omni.h). */

@@ -70,13 +70,15 @@ extern "C" {
     XX(EWEBHOOK, -32, "MALFORMED_WEBHOOK", 0, "malformed webhook request")             \
     XX(EIDENTIFIER, -33, "INVALID_IDENTIFIER", 0, "malformed identifier")              \
     XX(EIDENTITY, -34, "IDENTITY_NOT_FOUND", 0, "customer record not found")           \
-    XX(EROUTING, -35, "ROUTING_RESOLUTION_FAILED", 1, "cannot determine routing")
+    XX(EROUTING, -35, "ROUTING_RESOLUTION_FAILED", 1, "cannot determine routing")    \
+    XX(ETRANSITION, -36, "INVALID_TRANSITION", 0, "event does not apply in this state") \
+    XX(EWINDOW, -37, "SERVICE_WINDOW_CLOSED", 0, "customer service window is closed")
 
 typedef enum omni_status {
 #define OMNI__STATUS_ENUM(name, value, code, retry, msg) OMNI_##name = value,
     OMNI_STATUS_MAP(OMNI__STATUS_ENUM)
 #undef OMNI__STATUS_ENUM
-    OMNI__STATUS_MIN = -35
+    OMNI__STATUS_MIN = -37
 } omni_status;
 
 /* Static description of a status ("invalid argument"); never NULL. */

@@ -28,6 +28,7 @@
 #include "template_store.h"
 #include "carrier.h"
 #include "identity.h"
+#include "conversation.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -22,6 +22,14 @@ struct omni_engine {
     pthread_mutex_t mu;
     uint8_t uuid7_last[16];
     int uuid7_has_last;
+
+    /* conversations whose latest message this engine wrote out itself
+     * (hash of the conversation id -> sequence number), so the next step
+     * need not read the store to know; guarded by mu */
+    struct {
+        uint64_t id_hash;
+        int64_t seq;
+    } conv_written[256];
 };
 
 /* Checks a hook table's version field: OMNI_OK or OMNI_EVERSION. */

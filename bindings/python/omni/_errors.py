@@ -52,6 +52,8 @@ class Status(enum.IntEnum):
     EIDENTIFIER = -33
     EIDENTITY = -34
     EROUTING = -35
+    ETRANSITION = -36
+    EWINDOW = -37
 
 
 class OmniError(Exception):

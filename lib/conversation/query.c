@@ -1,0 +1,878 @@
+/* Conversations by id over the engine's store: get, transition, history,
+ * a customer's conversations, delivery status, delete, the service window
+ * and the accounts' settings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omni/conversation.h>
+#include <omni/datetime.h>
+#include <omni/store.h>
+
+#include "conversation_internal.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "records.h"
+#include "storage/store_internal.h"
+
+#define QUERY_MAX (4u * 1024u)
+#define UPDATE_MAX (64u * 1024u)
+#define SETTINGS_MAX (4u * 1024u)
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 1000
+#define SCAN_MAX 10000
+#define CAS_ATTEMPTS 16
+
+static omni_store *store_of(omni_engine *engine)
+{
+    return engine ? omni_engine_store(engine) : NULL;
+}
+
+static int check_id(const char *id, const char *what)
+{
+    if (!id || !omni__conv_plain_id(id, strlen(id)))
+        return omni__err(OMNI_EINVAL, "conversation: %s must be 1..128 of [A-Za-z0-9._:@+-]",
+                         what);
+    return OMNI_OK;
+}
+
+/* Finds a conversation by id: its record (st, c) and key. */
+static int find(omni_store *store, const char *id, int64_t now, char *key, size_t key_cap,
+                omni__stored *st, omni__conv *c)
+{
+    st->text = NULL;
+    omni__stored idx;
+    int rc = omni__conv_load(store, OMNI__NS_CONVERSATION_ID, id, now, &idx);
+    if (rc == OMNI_ENOTFOUND)
+        return omni__err(OMNI_ENOTFOUND, "conversation: no conversation with that id");
+    if (rc)
+        return rc;
+    long n = omni__j_get_str(omni__j_root(idx.text, idx.len), "key", key, key_cap);
+    omni_free(idx.text);
+    if (n <= 0)
+        return omni__conv_corrupt(OMNI__NS_CONVERSATION_ID);
+    rc = omni__conv_load_conversation(store, key, now, st, c);
+    if (rc == OMNI_OK && strcmp(c->id, id) != 0)
+        rc = OMNI_ENOTFOUND; /* a racing host's index entry, or a deleted conversation */
+    if (rc == OMNI_ENOTFOUND) {
+        omni_free(st->text);
+        st->text = NULL;
+        return omni__err(OMNI_ENOTFOUND, "conversation: no conversation with that id");
+    }
+    return rc;
+}
+
+/* Runs fn with the conversation loaded (c is heap memory: it is large). */
+typedef struct loaded {
+    omni__conv *c;
+    omni__stored st;
+    char key[OMNI_STORE_MAX_KEY + 1];
+} loaded;
+
+static int load_by_id(omni_engine *engine, const char *id, loaded *l)
+{
+    l->st.text = NULL;
+    l->c = NULL;
+    omni_store *store = store_of(engine);
+    if (!store)
+        return omni__err(OMNI_EINVAL, "conversation: NULL engine");
+    int rc = check_id(id, "the conversation id");
+    if (rc)
+        return rc;
+    l->c = omni_malloc(sizeof(*l->c));
+    if (!l->c)
+        return omni__err(OMNI_ENOMEM, NULL);
+    rc = find(store, id, omni_engine_now_ms(engine), l->key, sizeof(l->key), &l->st, l->c);
+    if (rc) {
+        omni_free(l->c);
+        l->c = NULL;
+    }
+    return rc;
+}
+
+static void loaded_free(loaded *l)
+{
+    omni_free(l->st.text);
+    omni_free(l->c);
+}
+
+static void clear_out(char **out, size_t *out_len)
+{
+    if (out)
+        *out = NULL;
+    if (out_len)
+        *out_len = 0;
+}
+
+int omni_conversation_get(char **out, size_t *out_len, omni_engine *engine,
+                          const char *conversation_id)
+{
+    clear_out(out, out_len);
+    if (!out)
+        return omni__err(OMNI_EINVAL, "conversation get: NULL out");
+    loaded l;
+    int rc = load_by_id(engine, conversation_id, &l);
+    if (rc)
+        return rc;
+    omni_buf b = OMNI_BUF_INIT;
+    omni__conv_write(&b, l.c, OMNI__CONV_W_IDS | OMNI__CONV_W_WINDOW,
+                     omni_engine_now_ms(engine), NULL, 0, NULL);
+    loaded_free(&l);
+    return omni__buf_finish(&b, OMNI_OK, out, out_len);
+}
+
+int omni_conversation_window(omni_engine *engine, const char *conversation_id, int *open,
+                             int64_t *expires_at_ms)
+{
+    loaded l;
+    int rc = load_by_id(engine, conversation_id, &l);
+    if (rc)
+        return rc;
+    int64_t exp;
+    int o = omni__conv_window(l.c, omni_engine_now_ms(engine), &exp);
+    loaded_free(&l);
+    if (open)
+        *open = o;
+    if (expires_at_ms)
+        *expires_at_ms = exp;
+    return OMNI_OK;
+}
+
+/* ---- settings ------------------------------------------------------------ */
+
+/* The account's timeout and dedupe window (defaults when none is stored). */
+static int settings_of(omni_store *store, const char *account_id, int64_t now,
+                       int64_t *timeout_ms, int64_t *dedupe_ms)
+{
+    *timeout_ms = OMNI__CONV_DEFAULT_TIMEOUT_MS;
+    *dedupe_ms = 7LL * 24 * 60 * 60 * 1000;
+    omni__stored st;
+    int rc = omni__conv_load(store, OMNI__NS_SETTINGS, account_id, now, &st);
+    if (rc == OMNI_ENOTFOUND)
+        return OMNI_OK;
+    if (rc)
+        return rc;
+    int ht = 0, hd = 0;
+    rc = omni__conv_settings_read(st.text, st.len, timeout_ms, dedupe_ms, &ht, &hd, NULL,
+                                  "stored settings");
+    omni_free(st.text);
+    return rc ? omni__conv_corrupt(OMNI__NS_SETTINGS) : OMNI_OK;
+}
+
+int omni_conversation_settings_set(omni_engine *engine, const char *account_id,
+                                   const char *settings_json, size_t len)
+{
+    omni_store *store = store_of(engine);
+    if (!store || !settings_json)
+        return omni__err(OMNI_EINVAL, "conversation settings: NULL engine or settings");
+    int rc = check_id(account_id, "accountId");
+    if (!rc)
+        rc = omni__json_validate(settings_json, len, SETTINGS_MAX, "conversation settings");
+    if (rc)
+        return rc;
+    int64_t t = 0, d = 0;
+    int ht = 0, hd = 0;
+    rc = omni__conv_settings_read(settings_json, len, &t, &d, &ht, &hd, NULL,
+                                  "conversation settings");
+    if (rc)
+        return rc;
+    /* stored in one canonical form */
+    omni_buf b = OMNI_BUF_INIT;
+    omni__json_w_obj_begin(&b);
+    if (ht) {
+        omni__json_w_keyl(&b, "inactivityTimeoutMs");
+        omni__json_w_int(&b, t);
+    }
+    if (hd) {
+        omni__json_w_keyl(&b, "dedupeWindowMs");
+        omni__json_w_int(&b, d);
+    }
+    omni__json_w_obj_end(&b);
+    rc = omni__buf_status(&b);
+    if (!rc)
+        rc = omni__store_put_trusted(store, OMNI__NS_SETTINGS, account_id, b.data, b.len,
+                                     OMNI_STORE_ANY_VERSION, 0, omni_engine_now_ms(engine), NULL);
+    omni__buf_free(&b);
+    return rc ? omni__conv_db_error(rc, "writing the settings") : OMNI_OK;
+}
+
+int omni_conversation_settings_get(char **out, size_t *out_len, omni_engine *engine,
+                                   const char *account_id)
+{
+    clear_out(out, out_len);
+    omni_store *store = store_of(engine);
+    if (!out || !store)
+        return omni__err(OMNI_EINVAL, "conversation settings: NULL out or engine");
+    int rc = check_id(account_id, "accountId");
+    if (rc)
+        return rc;
+    omni__stored st;
+    rc = omni__conv_load(store, OMNI__NS_SETTINGS, account_id, omni_engine_now_ms(engine), &st);
+    if (rc == OMNI_ENOTFOUND)
+        return omni__err(OMNI_ENOTFOUND, "conversation settings: none for that account");
+    if (rc)
+        return rc;
+    *out = st.text;
+    if (out_len)
+        *out_len = st.len;
+    return OMNI_OK;
+}
+
+/* ---- transition ---------------------------------------------------------- */
+
+int omni_conversation_transition(char **out, size_t *out_len, omni_engine *engine,
+                                  const char *conversation_id, const char *event_json,
+                                  size_t len)
+{
+    clear_out(out, out_len);
+    if (!out || !event_json)
+        return omni__err(OMNI_EINVAL, "conversation transition: NULL out or event");
+    int rc = omni__json_validate(event_json, len, OMNI__CONV_EVENT_MAX, "conversation event");
+    if (rc)
+        return rc;
+    int64_t now = omni_engine_now_ms(engine);
+    omni__conv_event ev;
+    rc = omni__conv_event_read(&ev, event_json, len, now);
+    if (rc)
+        return rc;
+    if (ev.event == OMNI_CONVERSATION_INBOUND_MESSAGE ||
+        ev.event == OMNI_CONVERSATION_OUTBOUND_MESSAGE)
+        return omni__err(OMNI_EINVAL, "conversation transition: messages are recorded by the "
+                                      "conversation step, not as a transition");
+    omni_buf events = OMNI_BUF_INIT, doc = OMNI_BUF_INIT;
+    for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+        loaded l;
+        rc = load_by_id(engine, conversation_id, &l);
+        if (rc)
+            break;
+        omni_store *store = store_of(engine);
+        int64_t timeout, dedupe;
+        rc = settings_of(store, l.c->account_id, now, &timeout, &dedupe);
+        if (!rc)
+            rc = omni__conv_flush_pending(engine, l.c, now, dedupe);
+        if (!rc && ev.event == OMNI_CONVERSATION_INACTIVITY_TIMEOUT && !ev.timeout_ms)
+            ev.timeout_ms = timeout;
+        omni__buf_reset(&events);
+        omni__buf_reset(&doc);
+        omni__json_w_arr_begin(&events);
+        if (!rc)
+            rc = omni__conv_apply(l.c, &ev, &events);
+        omni__json_w_arr_end(&events);
+        if (!rc) {
+            omni__conv_write(&doc, l.c, OMNI__CONV_W_IDS, now, NULL, 0, NULL);
+            rc = omni__buf_status(&doc);
+        }
+        if (!rc) {
+            rc = omni__store_put_trusted(store, OMNI__NS_CONVERSATION, l.key, doc.data, doc.len,
+                                         l.st.version, 0, now, NULL);
+            if (rc == OMNI_ECONFLICT || rc == OMNI_ENOTFOUND) {
+                loaded_free(&l);
+                rc = omni__err_retry(OMNI_ECONFLICT, 1, "conversation transition: the "
+                                                        "conversation kept changing");
+                continue;
+            }
+            if (rc)
+                rc = omni__conv_db_error(rc, "writing the conversation");
+        }
+        if (!rc) {
+            omni__buf_reset(&doc);
+            omni__json_w_obj_begin(&doc);
+            omni__json_w_keyl(&doc, "conversation");
+            omni__conv_write(&doc, l.c, OMNI__CONV_W_IDS | OMNI__CONV_W_WINDOW, now, NULL, 0,
+                             NULL);
+            omni__json_w_keyl(&doc, "events");
+            omni__json_w_raw(&doc, events.data, events.len);
+            omni__json_w_obj_end(&doc);
+        }
+        loaded_free(&l);
+        break;
+    }
+    omni__buf_free(&events);
+    return omni__buf_finish(&doc, rc, out, out_len);
+}
+
+/* ---- pages --------------------------------------------------------------- */
+
+typedef struct page_query {
+    long limit;
+    char cursor[OMNI_STORE_MAX_KEY + 1];
+    char direction[16];
+    char content_type[OMNI__CONV_CHANNEL_MAX + 1];
+    int status; /* -1: any */
+    int64_t since, until; /* 0: none */
+} page_query;
+
+static int read_query(page_query *q, const char *json, size_t len, int history)
+{
+    memset(q, 0, sizeof(*q));
+    q->limit = PAGE_DEFAULT;
+    q->status = -1;
+    if (!json)
+        return OMNI_OK;
+    int rc = omni__json_validate(json, len, QUERY_MAX, "query");
+    if (rc)
+        return rc;
+    omni__jspan root = omni__j_root(json, len);
+    if (!omni__j_is(root, '{'))
+        return omni__err(OMNI_EINVAL, "query: must be a JSON object");
+    omni__jiter it;
+    omni__jspan k, v;
+    omni__j_obj(&it, root);
+    while (omni__j_next(&it, &k, &v)) {
+        char s[OMNI_STORE_MAX_KEY + 1];
+        if (omni__j_is(v, 'n'))
+            continue;
+        if (omni__j_key_is(k, "limit")) {
+            char num[16];
+            char *end;
+            if (v.n == 0 || v.n >= sizeof(num) || !(v.p[0] >= '1' && v.p[0] <= '9'))
+                return omni__err(OMNI_EINVAL, "query: limit must be 1..%d", PAGE_MAX);
+            memcpy(num, v.p, v.n);
+            num[v.n] = '\0';
+            q->limit = strtol(num, &end, 10);
+            if (*end || q->limit < 1 || q->limit > PAGE_MAX)
+                return omni__err(OMNI_EINVAL, "query: limit must be 1..%d", PAGE_MAX);
+        } else if (omni__j_key_is(k, "cursor")) {
+            if (omni__j_str(v, q->cursor, sizeof(q->cursor)) < 0)
+                return omni__err(OMNI_EINVAL, "query: cursor must be a string from \"next\"");
+        } else if (history && omni__j_key_is(k, "direction")) {
+            if (omni__j_str(v, q->direction, sizeof(q->direction)) < 0 ||
+                (strcmp(q->direction, "inbound") != 0 && strcmp(q->direction, "outbound") != 0))
+                return omni__err(OMNI_EINVAL, "query: direction must be inbound or outbound");
+        } else if (history && omni__j_key_is(k, "contentType")) {
+            if (omni__j_str(v, q->content_type, sizeof(q->content_type)) <= 0)
+                return omni__err(OMNI_EINVAL, "query: contentType must be a short string");
+        } else if (history && (omni__j_key_is(k, "since") || omni__j_key_is(k, "until"))) {
+            int64_t *t = omni__j_key_is(k, "since") ? &q->since : &q->until;
+            long n = omni__j_str(v, s, 64);
+            if (n <= 0 || omni_time_parse(t, s, (size_t)n) != OMNI_OK)
+                return omni__err(OMNI_EINVAL, "query: since and until must be RFC 3339 times");
+        } else if (!history && omni__j_key_is(k, "status")) {
+            q->status = omni__j_is(v, '"') && v.n >= 2 ? omni__conv_status_from(v.p + 1, v.n - 2)
+                                                        : -1;
+            if (q->status < 0)
+                return omni__err(OMNI_EINVAL, "query: status must be a status name");
+        } else {
+            return omni__err(OMNI_EINVAL, "query: unknown member");
+        }
+    }
+    return OMNI_OK;
+}
+
+typedef struct pager {
+    const page_query *q;
+    omni_buf *b;
+    long matched;
+    long scanned;
+    char last_key[OMNI_STORE_MAX_KEY + 1]; /* the last key scanned */
+    int history;
+    int64_t now;
+    omni__conv *c; /* list: scratch */
+    int bad;       /* a record that is not libomni's */
+    int lazy;      /* a bundled store: documents are libomni's own */
+} pager;
+
+/* 1 when a message record passes the history filters. */
+static int message_matches(const page_query *q, omni__jspan rec)
+{
+    static const char *const names[] = {"direction", "contentType", "createdAt"};
+    omni__jspan f[3];
+    omni__j_fields(rec, names, f, 3);
+    char s[64];
+    if (q->direction[0] &&
+        (omni__j_str(f[0], s, sizeof(s)) <= 0 || strcmp(s, q->direction) != 0))
+        return 0;
+    if (q->content_type[0] &&
+        (omni__j_str(f[1], s, sizeof(s)) <= 0 || strcmp(s, q->content_type) != 0))
+        return 0;
+    if (q->since || q->until) {
+        int64_t t;
+        long n = omni__j_str(f[2], s, sizeof(s));
+        if (n <= 0 || omni_time_parse(&t, s, (size_t)n) != OMNI_OK)
+            return 0;
+        if ((q->since && t < q->since) || (q->until && t >= q->until))
+            return 0;
+    }
+    return 1;
+}
+
+static int page_cb(void *ctx, const char *key, size_t key_len, const char *value, size_t len,
+                   uint64_t version, int64_t expires_at_ms)
+{
+    (void)version;
+    (void)expires_at_ms;
+    pager *p = ctx;
+    p->scanned++;
+    snprintf(p->last_key, sizeof(p->last_key), "%.*s", (int)key_len, key);
+    if (omni__json_validate(value, len, OMNI_STORE_MAX_VALUE, "stored record")) {
+        p->bad = 1;
+        return 1;
+    }
+    omni__jspan rec = omni__j_root(value, len);
+    if (p->history) {
+        if (!message_matches(p->q, rec))
+            goto next;
+        omni__json_w_raw(p->b, rec.p, rec.n);
+    } else {
+        if (omni__conv_read(p->c, value, len, 1, p->lazy)) {
+            p->bad = 1;
+            return 1;
+        }
+        if (p->q->status >= 0 && p->c->status != p->q->status)
+            goto next;
+        omni__conv_write(p->b, p->c, OMNI__CONV_W_IDS | OMNI__CONV_W_WINDOW, p->now, NULL, 0,
+                         NULL);
+    }
+    p->matched++;
+next:
+    return p->matched >= p->q->limit || p->scanned >= SCAN_MAX;
+}
+
+/* Lists ns under prefix into {"items": [...], "next"}; pending (may be
+ * {NULL, 0}) is a message record to add at the end when it sorts after
+ * everything listed (a committed message not written out yet). */
+static int page(omni_store *store, const char *ns, const char *prefix, const page_query *q,
+                int history, omni__conv *scratch, omni__jspan pending, const char *pending_key,
+                int64_t now, char **out, size_t *out_len)
+{
+    omni_buf b = OMNI_BUF_INIT;
+    omni__json_w_obj_begin(&b);
+    omni__json_w_keyl(&b, "items");
+    omni__json_w_arr_begin(&b);
+    pager p = {q, &b, 0, 0, "", history, now, scratch, 0, omni__store_trusted(store)};
+    const char *after = q->cursor[0] ? q->cursor : NULL;
+    char *next = NULL;
+    int rc = OMNI_OK;
+    size_t plen = strlen(prefix);
+    if (after && strncmp(after, prefix, plen) != 0)
+        rc = omni__err(OMNI_EINVAL, "query: the cursor is not from this listing");
+    while (!rc && p.matched < q->limit && p.scanned < SCAN_MAX) {
+        omni_free(next);
+        next = NULL;
+        long room = SCAN_MAX - p.scanned;
+        size_t batch = (size_t)(room < OMNI_STORE_MAX_LIST ? room : OMNI_STORE_MAX_LIST);
+        rc = omni_store_list(store, ns, prefix, after, batch, now, page_cb, &p, &next);
+        if (rc) {
+            rc = omni__conv_db_error(rc, "listing the store");
+            break;
+        }
+        if (p.bad) {
+            rc = omni__conv_corrupt(ns);
+            break;
+        }
+        if (!next)
+            break;
+        after = next;
+    }
+    if (!rc && !next && pending.p && p.matched < q->limit &&
+        strcmp(pending_key, p.last_key[0] ? p.last_key : (q->cursor[0] ? q->cursor : "")) > 0) {
+        if (message_matches(q, pending))
+            omni__json_w_raw(&b, pending.p, pending.n);
+        OMNI__CONV_COPY(p.last_key, pending_key);
+    }
+    omni__json_w_arr_end(&b);
+    omni__json_w_keyl(&b, "next");
+    if (next && p.last_key[0])
+        omni__json_w_str(&b, p.last_key);
+    else
+        omni__json_w_null(&b);
+    omni__json_w_obj_end(&b);
+    omni_free(next);
+    return omni__buf_finish(&b, rc, out, out_len);
+}
+
+int omni_conversation_history(char **out, size_t *out_len, omni_engine *engine,
+                              const char *conversation_id, const char *query_json, size_t len)
+{
+    clear_out(out, out_len);
+    if (!out)
+        return omni__err(OMNI_EINVAL, "conversation history: NULL out");
+    page_query q;
+    int rc = read_query(&q, query_json, len, 1);
+    if (rc)
+        return rc;
+    loaded l;
+    rc = load_by_id(engine, conversation_id, &l);
+    if (rc)
+        return rc;
+    char prefix[OMNI__CONV_ID_MAX + 2], pending_key[OMNI_STORE_MAX_KEY + 1] = "";
+    snprintf(prefix, sizeof(prefix), "%s/", l.c->id);
+    omni__msg m;
+    omni__jspan pending = l.c->last_message;
+    if (pending.p && omni__conv_msg_read(&m, pending) == OMNI_OK)
+        omni__conv_message_key(pending_key, sizeof(pending_key), l.c->id, m.seq);
+    else
+        pending = (omni__jspan){NULL, 0};
+    rc = page(store_of(engine), OMNI__NS_MESSAGE, prefix, &q, 1, NULL, pending, pending_key,
+              omni_engine_now_ms(engine), out, out_len);
+    loaded_free(&l);
+    return rc;
+}
+
+int omni_conversation_list(char **out, size_t *out_len, omni_engine *engine,
+                           const char *customer_id, const char *query_json, size_t len)
+{
+    clear_out(out, out_len);
+    omni_store *store = store_of(engine);
+    if (!out || !store)
+        return omni__err(OMNI_EINVAL, "conversation list: NULL out or engine");
+    int rc = check_id(customer_id, "customerId");
+    if (rc)
+        return rc;
+    page_query q;
+    rc = read_query(&q, query_json, len, 0);
+    if (rc)
+        return rc;
+    omni__conv *scratch = omni_malloc(sizeof(*scratch));
+    if (!scratch)
+        return omni__err(OMNI_ENOMEM, NULL);
+    char prefix[OMNI__CONV_ID_MAX + 2];
+    snprintf(prefix, sizeof(prefix), "%s/", customer_id);
+    rc = page(store, OMNI__NS_CONVERSATION, prefix, &q, 0, scratch, (omni__jspan){NULL, 0}, "",
+              omni_engine_now_ms(engine), out, out_len);
+    omni_free(scratch);
+    return rc;
+}
+
+/* ---- delivery status ----------------------------------------------------- */
+
+/* Rank of a delivery status: 0 pending/processing, 1 queued, 2 sent,
+ * 3 delivered, 4 read (final), 5 failed/undelivered (final); -1 unknown. */
+static int delivery_rank(const char *s)
+{
+    static const char *const names[] = {"pending", "processing", "queued", "sent",
+                                        "delivered", "read", "failed", "undelivered"};
+    static const int ranks[] = {0, 0, 1, 2, 3, 4, 5, 5};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(s, names[i]) == 0)
+            return ranks[i];
+    return -1;
+}
+
+/* 1 when a message may move from status `from` to `to`. */
+static int delivery_advances(const char *from, const char *to)
+{
+    int f = delivery_rank(from), t = delivery_rank(to);
+    if (f < 0 || t < 0 || strcmp(from, to) == 0)
+        return 0;
+    if (f >= 4) /* read, failed and undelivered are final */
+        return 0;
+    if (t == 5)
+        return f <= 2;
+    return t > f;
+}
+
+typedef struct delivery_in {
+    char conversation_id[OMNI__CONV_ID_MAX + 1];
+    int64_t seq;
+    char carrier[OMNI__CONV_CHANNEL_MAX + 1];
+    char carrier_message_id[OMNI__CONV_MSGID_MAX + 1];
+    char status[16];
+    int64_t at;
+    omni__jspan error_code, error_message;
+} delivery_in;
+
+static int read_delivery(delivery_in *d, const char *json, size_t len, int64_t now)
+{
+    int rc = omni__json_validate(json, len, UPDATE_MAX, "delivery update");
+    if (rc)
+        return rc;
+    omni__jspan root = omni__j_root(json, len);
+    if (!omni__j_is(root, '{'))
+        return omni__err(OMNI_EINVAL, "delivery update: must be a JSON object");
+    static const char *const names[] = {"conversationId", "sequenceNumber", "carrier",
+                                        "carrierMessageId", "status", "timestamp",
+                                        "errorCode", "errorMessage"};
+    omni__jspan f[8];
+    omni__j_fields(root, names, f, 8);
+    memset(d, 0, sizeof(*d));
+    if (omni__j_str(f[4], d->status, sizeof(d->status)) <= 0 || delivery_rank(d->status) < 0)
+        return omni__err(OMNI_EINVAL, "delivery update: status must be pending, processing, "
+                                      "queued, sent, delivered, read, failed or undelivered");
+    d->at = now;
+    if (f[5].p && !omni__j_is(f[5], 'n')) {
+        char t[64];
+        long n = omni__j_str(f[5], t, sizeof(t));
+        if (n <= 0 || omni_time_parse(&d->at, t, (size_t)n) != OMNI_OK)
+            return omni__err(OMNI_EINVAL, "delivery update: timestamp must be RFC 3339");
+    }
+    if (f[6].p && !omni__j_is(f[6], 'n') && !omni__j_is(f[6], '"') &&
+        !(f[6].p[0] == '-' || (f[6].p[0] >= '0' && f[6].p[0] <= '9')))
+        return omni__err(OMNI_EINVAL, "delivery update: errorCode must be a string or number");
+    if (f[7].p && !omni__j_is(f[7], 'n') && !omni__j_is(f[7], '"'))
+        return omni__err(OMNI_EINVAL, "delivery update: errorMessage must be a string");
+    d->error_code = omni__j_is(f[6], 'n') ? (omni__jspan){NULL, 0} : f[6];
+    d->error_message = omni__j_is(f[7], 'n') ? (omni__jspan){NULL, 0} : f[7];
+    if (f[0].p) {
+        char num[24];
+        char *end;
+        if (omni__j_str(f[0], d->conversation_id, sizeof(d->conversation_id)) <= 0 ||
+            !omni__conv_plain_id(d->conversation_id, strlen(d->conversation_id)) || !f[1].p ||
+            f[1].n >= sizeof(num) || !(f[1].p[0] >= '1' && f[1].p[0] <= '9'))
+            return omni__err(OMNI_EINVAL, "delivery update: conversationId needs a "
+                                          "sequenceNumber >= 1");
+        memcpy(num, f[1].p, f[1].n);
+        num[f[1].n] = '\0';
+        d->seq = strtoll(num, &end, 10);
+        if (*end || d->seq < 1)
+            return omni__err(OMNI_EINVAL, "delivery update: sequenceNumber must be >= 1");
+        return OMNI_OK;
+    }
+    if (omni__j_str(f[2], d->carrier, sizeof(d->carrier)) <= 0 || strchr(d->carrier, '/') ||
+        omni__j_str(f[3], d->carrier_message_id, sizeof(d->carrier_message_id)) <= 0)
+        return omni__err(OMNI_EINVAL, "delivery update: needs conversationId and "
+                                      "sequenceNumber, or carrier and carrierMessageId");
+    return OMNI_OK;
+}
+
+/* The message record with a new status (members other than the status
+ * ones copied as they are). */
+static void updated_record(omni_buf *b, omni__jspan rec, const delivery_in *d)
+{
+    omni__jiter it;
+    omni__jspan k, v;
+    omni__j_obj(&it, rec);
+    omni__json_w_obj_begin(b);
+    while (omni__j_next(&it, &k, &v)) {
+        if (omni__j_key_is(k, "deliveryStatus") || omni__j_key_is(k, "updatedAt") ||
+            omni__j_key_is(k, "errorCode") || omni__j_key_is(k, "errorMessage"))
+            continue;
+        omni__json_w_raw(b, k.p, k.n);
+        omni__buf_putc(b, ':');
+        omni__buf_append(b, v.p, v.n);
+    }
+    omni__json_w_keyl(b, "deliveryStatus");
+    omni__json_w_str(b, d->status);
+    omni__conv_w_time(b, "updatedAt", d->at, 0);
+    if (d->error_code.p) {
+        omni__json_w_keyl(b, "errorCode");
+        omni__json_w_raw(b, d->error_code.p, d->error_code.n);
+    }
+    if (d->error_message.p) {
+        omni__json_w_keyl(b, "errorMessage");
+        omni__json_w_raw(b, d->error_message.p, d->error_message.n);
+    }
+    omni__json_w_obj_end(b);
+}
+
+/* Finds the message's key by its carrier id (outbound, then inbound). */
+static int key_by_carrier_id(omni_store *store, const delivery_in *d, int64_t now, char *key,
+                             size_t cap, char *conv_id, size_t conv_cap)
+{
+    static const char *const dirs[] = {"outbound", "inbound"};
+    for (int i = 0; i < 2; i++) {
+        char ref_key[OMNI_STORE_MAX_KEY + 1];
+        omni__conv_ref_key(ref_key, sizeof(ref_key), dirs[i], d->carrier,
+                           d->carrier_message_id);
+        omni__stored ref;
+        int rc = omni__conv_load(store, OMNI__NS_MESSAGE_REF, ref_key, now, &ref);
+        if (rc == OMNI_ENOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        omni__jspan root = omni__j_root(ref.text, ref.len);
+        omni__jspan seq = omni__j_get(root, "sequenceNumber");
+        long n = omni__j_get_str(root, "conversationId", conv_id, conv_cap);
+        long long s = seq.p && seq.n < 20 ? strtoll(seq.p, NULL, 10) : 0;
+        omni_free(ref.text);
+        if (n <= 0 || s < 1)
+            return omni__conv_corrupt(OMNI__NS_MESSAGE_REF);
+        omni__conv_message_key(key, cap, conv_id, s);
+        return OMNI_OK;
+    }
+    return omni__err(OMNI_ENOTFOUND, "delivery update: no recorded message has that carrier "
+                                     "message id");
+}
+
+int omni_conversation_delivery(char **out, size_t *out_len, omni_engine *engine,
+                               const char *update_json, size_t len)
+{
+    clear_out(out, out_len);
+    omni_store *store = store_of(engine);
+    if (!out || !store || !update_json)
+        return omni__err(OMNI_EINVAL, "delivery update: NULL out, engine or update");
+    int64_t now = omni_engine_now_ms(engine);
+    delivery_in d;
+    int rc = read_delivery(&d, update_json, len, now);
+    if (rc)
+        return rc;
+    char key[OMNI_STORE_MAX_KEY + 1], conv_id[OMNI__CONV_ID_MAX + 1];
+    if (d.conversation_id[0]) {
+        OMNI__CONV_COPY(conv_id, d.conversation_id);
+        omni__conv_message_key(key, sizeof(key), conv_id, d.seq);
+    } else if ((rc = key_by_carrier_id(store, &d, now, key, sizeof(key), conv_id,
+                                       sizeof(conv_id)))) {
+        return rc;
+    }
+    omni_buf b = OMNI_BUF_INIT, ev = OMNI_BUF_INIT;
+    for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+        omni__stored st;
+        rc = omni__conv_load(store, OMNI__NS_MESSAGE, key, now, &st);
+        if (rc == OMNI_ENOTFOUND && attempt == 0) {
+            /* maybe committed but not written out yet */
+            loaded l;
+            rc = load_by_id(engine, conv_id, &l);
+            if (rc == OMNI_OK) {
+                int64_t timeout, dedupe;
+                rc = settings_of(store, l.c->account_id, now, &timeout, &dedupe);
+                if (!rc)
+                    rc = omni__conv_flush_pending(engine, l.c, now, dedupe);
+                loaded_free(&l);
+            }
+            if (rc && rc != OMNI_ENOTFOUND)
+                break;
+            rc = omni__conv_load(store, OMNI__NS_MESSAGE, key, now, &st);
+        }
+        if (rc == OMNI_ENOTFOUND) {
+            rc = omni__err(OMNI_ENOTFOUND, "delivery update: no such message");
+            break;
+        }
+        if (rc)
+            break;
+        omni__jspan rec = omni__j_root(st.text, st.len);
+        omni__msg m;
+        if (omni__conv_msg_read(&m, rec)) {
+            omni_free(st.text);
+            rc = omni__conv_corrupt(OMNI__NS_MESSAGE);
+            break;
+        }
+        omni__buf_reset(&b);
+        omni__buf_reset(&ev);
+        int changed = delivery_advances(m.delivery_status, d.status);
+        omni__json_w_arr_begin(&ev);
+        if (changed) {
+            updated_record(&b, rec, &d);
+            rc = omni__buf_status(&b);
+            if (!rc)
+                rc = omni__store_put_trusted(store, OMNI__NS_MESSAGE, key, b.data, b.len,
+                                             st.version, 0, now, NULL);
+            if (rc == OMNI_ECONFLICT || rc == OMNI_ENOTFOUND) {
+                omni_free(st.text);
+                rc = omni__err_retry(OMNI_ECONFLICT, 1, "delivery update: the message kept "
+                                                        "changing");
+                continue;
+            }
+            if (rc) {
+                omni_free(st.text);
+                rc = omni__conv_db_error(rc, "writing the message");
+                break;
+            }
+            omni__conv_ev_delivery(&ev, m.message_id, m.conversation_id, m.delivery_status,
+                                   d.status, d.at);
+        }
+        omni__json_w_arr_end(&ev);
+        omni_buf res = OMNI_BUF_INIT;
+        omni__json_w_obj_begin(&res);
+        omni__json_w_keyl(&res, "changed");
+        omni__json_w_bool(&res, changed);
+        omni__json_w_keyl(&res, "message");
+        if (changed)
+            omni__json_w_raw(&res, b.data, b.len);
+        else
+            omni__json_w_raw(&res, rec.p, rec.n);
+        omni__json_w_keyl(&res, "events");
+        omni__json_w_raw(&res, ev.data, ev.len);
+        omni__json_w_obj_end(&res);
+        int brc = omni__buf_status(&ev);
+        omni_free(st.text);
+        omni__buf_free(&b);
+        omni__buf_free(&ev);
+        return omni__buf_finish(&res, brc, out, out_len);
+    }
+    omni__buf_free(&b);
+    omni__buf_free(&ev);
+    return rc;
+}
+
+/* ---- delete -------------------------------------------------------------- */
+
+typedef struct sweep {
+    omni_store *store;
+    int64_t now;
+    int rc;
+} sweep;
+
+/* Deletes one message record and its reference. */
+static int sweep_cb(void *ctx, const char *key_in, size_t key_len, const char *value,
+                    size_t len, uint64_t version, int64_t expires_at_ms)
+{
+    (void)version;
+    (void)expires_at_ms;
+    sweep *s = ctx;
+    char key[OMNI_STORE_MAX_KEY + 1];
+    snprintf(key, sizeof(key), "%.*s", (int)key_len, key_in);
+    omni__msg m;
+    if (omni__json_validate(value, len, OMNI_STORE_MAX_VALUE, NULL) == OMNI_OK &&
+        omni__conv_msg_read(&m, omni__j_root(value, len)) == OMNI_OK) {
+        char ref_key[OMNI_STORE_MAX_KEY + 1];
+        omni__conv_ref_key(ref_key, sizeof(ref_key), m.direction, m.carrier,
+                           m.carrier_message_id);
+        int rc = omni_store_delete(s->store, OMNI__NS_MESSAGE_REF, ref_key,
+                                   OMNI_STORE_ANY_VERSION, s->now);
+        if (rc && rc != OMNI_ENOTFOUND) {
+            s->rc = rc;
+            return 1;
+        }
+    }
+    int rc = omni_store_delete(s->store, OMNI__NS_MESSAGE, key, OMNI_STORE_ANY_VERSION, s->now);
+    if (rc && rc != OMNI_ENOTFOUND) {
+        s->rc = rc;
+        return 1;
+    }
+    return 0;
+}
+
+int omni_conversation_delete(char **out, size_t *out_len, omni_engine *engine,
+                             const char *conversation_id)
+{
+    clear_out(out, out_len);
+    if (!out)
+        return omni__err(OMNI_EINVAL, "conversation delete: NULL out");
+    int64_t now = omni_engine_now_ms(engine);
+    int rc = OMNI_ECONFLICT;
+    for (int attempt = 0; attempt < CAS_ATTEMPTS && rc == OMNI_ECONFLICT; attempt++) {
+        loaded l;
+        rc = load_by_id(engine, conversation_id, &l);
+        if (rc)
+            return rc;
+        rc = omni_store_delete(store_of(engine), OMNI__NS_CONVERSATION, l.key, l.st.version,
+                               now);
+        loaded_free(&l);
+        if (rc == OMNI_ECONFLICT || rc == OMNI_ENOTFOUND)
+            rc = OMNI_ECONFLICT;
+        else if (rc)
+            return omni__conv_db_error(rc, "deleting the conversation");
+    }
+    if (rc)
+        return omni__err_retry(OMNI_ECONFLICT, 1, "conversation delete: the conversation kept "
+                                                  "changing");
+    /* the conversation is gone (new messages start a new one); its
+     * messages, references and index entry follow */
+    omni_store *store = store_of(engine);
+    char prefix[OMNI__CONV_ID_MAX + 2];
+    snprintf(prefix, sizeof(prefix), "%s/", conversation_id);
+    sweep s = {store, now, OMNI_OK};
+    for (;;) {
+        char *next = NULL;
+        rc = omni_store_list(store, OMNI__NS_MESSAGE, prefix, NULL, OMNI_STORE_MAX_LIST, now,
+                             sweep_cb, &s, &next);
+        omni_free(next);
+        if (rc || s.rc) {
+            return omni__conv_db_error(rc ? rc : s.rc, "deleting the messages");
+        }
+        if (!next)
+            break;
+    }
+    rc = omni_store_delete(store, OMNI__NS_CONVERSATION_ID, conversation_id,
+                           OMNI_STORE_ANY_VERSION, now);
+    if (rc && rc != OMNI_ENOTFOUND)
+        return omni__conv_db_error(rc, "deleting the conversation index");
+    omni_buf b = OMNI_BUF_INIT;
+    omni__json_w_obj_begin(&b);
+    omni__json_w_keyl(&b, "events");
+    omni__json_w_arr_begin(&b);
+    omni__conv_ev_deleted(&b, conversation_id, now);
+    omni__json_w_arr_end(&b);
+    omni__json_w_obj_end(&b);
+    return omni__buf_finish(&b, OMNI_OK, out, out_len);
+}
