@@ -279,6 +279,50 @@ export class Engine {
     event: InboundMessageEvent | Record<string, unknown> | string,
     options?: { defaultRegion?: string; brazilNinthDigit?: boolean } | string | null,
   ): IdentityLookupResult;
+
+  // ---- conversations (omni/conversation.h) ----
+
+  /**
+   * Seed 001's workFlowBiDirectional: finds, continues, reopens or creates the customer's
+   * conversation on the channel and account and records the message exactly once (the
+   * same message again returns the first result with duplicate: true and no events).
+   * SERVICE_WINDOW_CLOSED: outbound free text on a WhatsApp conversation whose 24-hour
+   * window is closed. VERSION_CONFLICT (retryable) after maxAttempts lost races.
+   */
+  conversationStep(
+    event: BiDirectionalEvent | IdentityLookupResult | string | Uint8Array,
+    options?: ConversationStepOptions | string | null,
+  ): BiDirectionalResult;
+  /** The conversation document (NOT_FOUND when there is none). */
+  conversationGet(conversationId: string): Conversation;
+  /**
+   * Applies an event (not a message event: those go through conversationStep) to a stored
+   * conversation. INVALID_TRANSITION when the table or a precondition forbids it.
+   */
+  conversationTransition(
+    conversationId: string,
+    event: ConversationEventInput | string | Uint8Array,
+  ): ConversationApplyResult;
+  /** One page of a conversation's messages in sequence order (may come back short with next set). */
+  conversationHistory(
+    conversationId: string,
+    query?: ConversationHistoryQuery | string | null,
+  ): Page<MessageRecord>;
+  /** One page of a customer's conversations (every channel and account). */
+  conversationList(customerId: string, query?: ConversationListQuery | string | null): Page<Conversation>;
+  /** Applies a delivery status to a recorded message; status never moves backwards. */
+  conversationDelivery(update: DeliveryUpdate | InboundStatusEvent | string | Uint8Array): DeliveryResult;
+  /** Deletes a conversation, its messages and its index entry. */
+  conversationDelete(conversationId: string): { events: ChangeEvent[] };
+  /**
+   * The WhatsApp customer service window at the engine's clock (other channels: always
+   * open, expiresAtMs 0; expiresAtMs is 0 as well when it never opened).
+   */
+  conversationWindow(conversationId: string): { open: boolean; expiresAtMs: number };
+  /** Replaces an account's settings. */
+  conversationSettingsSet(accountId: string, settings: ConversationSettings | string | Uint8Array): void;
+  /** An account's stored settings (NOT_FOUND when none). */
+  conversationSettingsGet(accountId: string): ConversationSettings;
   /** Releases the engine (and its store and transport); idempotent. */
   close(): void;
 }
@@ -677,3 +721,359 @@ export interface IdentityLookupResult {
   enrichedMessage: Record<string, unknown>;
   nextStep: 'workFlowBiDirectional';
 }
+
+// ---- conversations (omni/conversation.h) ------------------------------------------------
+
+export type ConversationStatus = 'new' | 'active' | 'resolved' | 'escalated' | 'expired' | 'reopened';
+
+export type ConversationEventName =
+  | 'inbound_message'
+  | 'outbound_message'
+  | 'agent_assigned'
+  | 'agent_transferred'
+  | 'agent_left'
+  | 'bot_handover'
+  | 'escalate'
+  | 'resolve'
+  | 'inactivity_timeout'
+  | 'reopen'
+  | 'set_metadata';
+
+export type DeliveryStatus =
+  | 'pending'
+  | 'processing'
+  | 'queued'
+  | 'sent'
+  | 'delivered'
+  | 'read'
+  | 'failed'
+  | 'undelivered';
+
+/** The statuses by number (frozen). */
+export const CONVERSATION_STATUSES: readonly ConversationStatus[];
+/** The events by number (frozen). */
+export const CONVERSATION_EVENTS: readonly ConversationEventName[];
+
+export type Sentiment = 'positive' | 'neutral' | 'negative';
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface ConversationParticipant {
+  id: string;
+  type: 'customer' | 'agent' | 'bot';
+  joinedAt: string;
+  status: 'active' | 'left' | 'transferred';
+}
+
+export interface ConversationMetadata {
+  startedAt: string;
+  lastActivityAt: string;
+  messageCount: number;
+  sentiment?: Sentiment;
+  topics: string[];
+  priority: Priority;
+}
+
+/** The WhatsApp 24-hour customer service window (WhatsApp conversations only). */
+export interface ServiceWindow {
+  open: boolean;
+  expiresAt: string | null;
+}
+
+/** A conversation document; times are RFC 3339 UTC with milliseconds. */
+export interface Conversation {
+  conversationId: string;
+  customerId: string;
+  accountId: string;
+  businessUnitId: string;
+  tenantId: string;
+  channel: { type: string; carrier: string };
+  status: ConversationStatus;
+  assignedTo: string | null;
+  participants: ConversationParticipant[];
+  metadata: ConversationMetadata;
+  lastInboundAt: string | null;
+  serviceWindow?: ServiceWindow;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An event document of conversationApply() / conversationTransition(). */
+export interface ConversationEventInput {
+  event: ConversationEventName;
+  /** RFC 3339; default: now. */
+  at?: string;
+  /** agent_assigned, agent_transferred: required; escalate: optional. */
+  agentId?: string;
+  /** bot_handover: required. */
+  botId?: string;
+  reason?: string;
+  sentiment?: Sentiment;
+  topics?: string[];
+  priority?: Priority;
+  /** inactivity_timeout: default 24 h (the account's setting for conversationTransition). */
+  inactivityTimeoutMs?: number;
+}
+
+/** Change events, for the host to publish (EventBridge PutEvents maps one to one). */
+export type ChangeEvent =
+  | ChangeEventOf<'conversation.created', {
+      conversationId: string;
+      customerId: string;
+      accountId: string;
+      channel: unknown;
+      status: ConversationStatus;
+      createdAt: string;
+    }>
+  | ChangeEventOf<'conversation.status_changed', {
+      conversationId: string;
+      previousStatus: ConversationStatus;
+      newStatus: ConversationStatus;
+      changedAt: string;
+    }>
+  | ChangeEventOf<'conversation.assigned', {
+      conversationId: string;
+      previousAssignee: string | null;
+      newAssignee: string | null;
+      assignedAt: string;
+    }>
+  | ChangeEventOf<'conversation.deleted', { conversationId: string; deletedAt: string }>
+  | ChangeEventOf<'message.created', {
+      messageId: string;
+      conversationId: string;
+      sequenceNumber: number;
+      direction: 'inbound' | 'outbound';
+      createdAt: string;
+    }>
+  | ChangeEventOf<'message.delivery_updated', {
+      messageId: string;
+      conversationId: string;
+      previousStatus: DeliveryStatus;
+      newStatus: DeliveryStatus;
+      updatedAt: string;
+    }>;
+
+export interface ChangeEventOf<T extends string, D> {
+  source: 'omni.workflow';
+  detailType: T;
+  detail: D;
+}
+
+export interface ConversationApplyResult {
+  conversation: Conversation;
+  events: ChangeEvent[];
+}
+
+/** The input of conversationStep() (an IdentityLookupResult works as well). */
+export interface BiDirectionalEvent {
+  correlationId: string;
+  identity: { customerId: string; [member: string]: unknown };
+  routing: {
+    accountId: string;
+    businessUnitId?: string;
+    tenantId?: string;
+    channelType?: string;
+    [member: string]: unknown;
+  };
+  enrichedMessage: {
+    /** The carrier's message id; for outbound the host's idempotency id. */
+    id: string;
+    carrier: string;
+    channelType?: string;
+    content?: string;
+    /** 'template' is allowed outside the WhatsApp service window. */
+    contentType?: string;
+    mediaUrls?: string[];
+    timestamp?: string;
+    [member: string]: unknown;
+  };
+  /** Default 'inbound'. */
+  direction?: 'inbound' | 'outbound';
+  /** Overrides the derived channel (1..32 of [a-z0-9_-]). */
+  channel?: string;
+  [member: string]: unknown;
+}
+
+export interface ConversationStepOptions {
+  /** 1..2^40; default: the account's setting, else 24 h. */
+  inactivityTimeoutMs?: number;
+  /** 0 (forever) or 1..2^40; default: the account's setting, else 7 days. */
+  dedupeWindowMs?: number;
+  /** Compare-and-swap attempts, 1..64 (default 16). */
+  maxAttempts?: number;
+}
+
+export interface BiDirectionalResult {
+  success: true;
+  correlationId: string;
+  duplicate: boolean;
+  conversation: Pick<
+    Conversation,
+    'conversationId' | 'participants' | 'channel' | 'metadata' | 'assignedTo' | 'serviceWindow'
+  > & { status: 'new' | 'active' | 'reopened' | 'escalated' };
+  messageState: {
+    messageId: string;
+    sequenceNumber: number;
+    deliveryStatus: 'processing' | 'pending';
+    direction: 'inbound' | 'outbound';
+  };
+  routing: {
+    accountId: string;
+    businessUnitId: string;
+    tenantId: string;
+    conversationId: string;
+    customerId: string;
+    channel: string;
+    assignedTo: string | null;
+    priority: Priority;
+  };
+  events: ChangeEvent[];
+  nextStep: 'workFlowPreRoute';
+}
+
+/** A recorded message. */
+export interface MessageRecord {
+  messageId: string;
+  conversationId: string;
+  sequenceNumber: number;
+  direction: 'inbound' | 'outbound';
+  carrier: string;
+  carrierMessageId: string;
+  contentType: string;
+  deliveryStatus: DeliveryStatus;
+  createdAt: string;
+  updatedAt: string;
+  correlationId: string;
+  /** The enrichedMessage as stepped. */
+  message: Record<string, unknown>;
+  errorCode?: string | number;
+  errorMessage?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The cursor of the next page, or null at the end. */
+  next: string | null;
+}
+
+export interface ConversationHistoryQuery {
+  /** 1..1000, default 50. */
+  limit?: number;
+  cursor?: string;
+  direction?: 'inbound' | 'outbound';
+  contentType?: string;
+  /** createdAt >= since (RFC 3339). */
+  since?: string;
+  /** createdAt < until (RFC 3339). */
+  until?: string;
+}
+
+export interface ConversationListQuery {
+  /** 1..1000, default 50. */
+  limit?: number;
+  cursor?: string;
+  status?: ConversationStatus;
+}
+
+/** A delivery status by conversation and sequence number, or by carrier message id. */
+export type DeliveryUpdate =
+  | {
+      conversationId: string;
+      sequenceNumber: number;
+      status: DeliveryStatus;
+      timestamp?: string;
+      errorCode?: string | number;
+      errorMessage?: string;
+    }
+  | {
+      carrier: string;
+      carrierMessageId: string;
+      status: DeliveryStatus;
+      timestamp?: string;
+      errorCode?: string | number;
+      errorMessage?: string;
+      [member: string]: unknown;
+    };
+
+export interface DeliveryResult {
+  /** false when the update does not advance the status (not an error). */
+  changed: boolean;
+  message: MessageRecord;
+  events: ChangeEvent[];
+}
+
+export interface ConversationSettings {
+  /** 1..2^40. */
+  inactivityTimeoutMs?: number;
+  /** 0..2^40 (0: forever). */
+  dedupeWindowMs?: number;
+}
+
+/**
+ * The transition table: the status after `event` in `status` (names or numbers).
+ * INVALID_TRANSITION when the table forbids it.
+ */
+export function conversationNextStatus(
+  status: ConversationStatus | number,
+  event: ConversationEventName | number,
+): ConversationStatus;
+
+/** Pure transition of a conversation document; nowMs default Date.now(). */
+export function conversationApply(
+  conversation: Conversation | string | Uint8Array,
+  event: ConversationEventInput | string | Uint8Array,
+  nowMs?: TimeArg,
+): ConversationApplyResult;
+
+/** A DynamoDB AttributeValue (exactly one member). */
+export type AttributeValue =
+  | { S: string }
+  | { N: string }
+  | { B: string }
+  | { BOOL: boolean }
+  | { NULL: true }
+  | { M: Record<string, AttributeValue> }
+  | { L: AttributeValue[] }
+  | { SS: string[] }
+  | { NS: string[] }
+  | { BS: string[] };
+
+export type DynamoItem = Record<string, AttributeValue>;
+
+/**
+ * A DynamoDB item -> plain JSON. N keeps its digits in the JSON text ({raw: true} returns
+ * that text); JSON.parse rounds numbers beyond 2^53.
+ */
+export function dynamodbUnmarshall(item: DynamoItem | string | Uint8Array, options?: { raw?: false }): Record<string, Json>;
+export function dynamodbUnmarshall(item: DynamoItem | string | Uint8Array, options: { raw: true }): string;
+
+export interface DynamoStreamRecord {
+  eventID?: string;
+  eventName?: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** "arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>" */
+  eventSourceARN?: string;
+  dynamodb?: {
+    /** Unix seconds. */
+    ApproximateCreationDateTime?: number;
+    Keys?: DynamoItem;
+    NewImage?: DynamoItem;
+    OldImage?: DynamoItem;
+    StreamViewType?: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+    [member: string]: unknown;
+  };
+  [member: string]: unknown;
+}
+
+export interface DynamoStreamResult {
+  events: ChangeEvent[];
+  records: Array<{ eventID: string | null; status: 'success' | 'skipped' | 'failed'; error?: string }>;
+}
+
+/**
+ * A DynamoStreamEvent of the "conversations" and "messages" tables -> change events. A
+ * malformed record is "failed" and does not stop the others. nowMs (default Date.now()):
+ * the time of records without ApproximateCreationDateTime.
+ */
+export function dynamodbStreamEvents(
+  event: { Records: DynamoStreamRecord[] } | string | Uint8Array,
+  nowMs?: TimeArg,
+): DynamoStreamResult;

@@ -158,6 +158,20 @@ function toJson(value, what) {
   return text;
 }
 
+// A JSON document argument: JSON text (a string or bytes) as it is, else serialized.
+function docJson(value, what) {
+  return isBytes(value) ? value : toJson(value, what);
+}
+
+// An optional JSON document argument: null for undefined / null.
+function optJson(value, what) {
+  return value === undefined || value === null ? null : docJson(value, what);
+}
+
+function timeArg(t) {
+  return t instanceof Date ? t.getTime() : t;
+}
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // ---- version, limits, statuses -------------------------------------------
@@ -447,6 +461,86 @@ class Engine {
   identityLookup(event, options = null) {
     const opts = options === null || options === undefined ? null : toJson(options, 'options');
     return JSON.parse(native.identityLookup(this[kHandle], toJson(event, 'event'), opts));
+  }
+
+  // ---- conversations (omni/conversation.h) ----
+
+  /**
+   * Seed 001's workFlowBiDirectional: an IdentityLookupResult or BiDirectionalEvent
+   * ({correlationId, identity: {customerId}, routing: {accountId, ...}, enrichedMessage,
+   * direction?: 'inbound' | 'outbound', channel?}) -> BiDirectionalResult {success,
+   * correlationId, duplicate, conversation, messageState, routing, events, nextStep}.
+   * Finds, continues, reopens or creates the customer's conversation on the channel and
+   * account and records the message exactly once (a message stepped again returns the
+   * first result with duplicate: true). options: {inactivityTimeoutMs, dedupeWindowMs,
+   * maxAttempts}. SERVICE_WINDOW_CLOSED for outbound free text on a WhatsApp
+   * conversation whose 24-hour window is closed.
+   */
+  conversationStep(event, options = null) {
+    const opts = optJson(options, 'options');
+    return JSON.parse(native.conversationStep(this[kHandle], docJson(event, 'event'), opts));
+  }
+
+  /** The conversation document (NOT_FOUND when there is none). */
+  conversationGet(conversationId) {
+    return JSON.parse(native.conversationGet(this[kHandle], conversationId));
+  }
+
+  /**
+   * Applies an event ({event: 'agent_assigned' | 'escalate' | 'resolve' | ..., agentId?,
+   * ...}; not a message event) to a stored conversation: {conversation, events}.
+   * INVALID_TRANSITION when the table forbids it.
+   */
+  conversationTransition(conversationId, event) {
+    const ev = docJson(event, 'event');
+    return JSON.parse(native.conversationTransition(this[kHandle], conversationId, ev));
+  }
+
+  /**
+   * One page {items, next} of a conversation's messages in sequence order. query: {limit,
+   * cursor, direction, contentType, since, until}.
+   */
+  conversationHistory(conversationId, query = null) {
+    const q = optJson(query, 'query');
+    return JSON.parse(native.conversationHistory(this[kHandle], conversationId, q));
+  }
+
+  /** One page {items, next} of a customer's conversations. query: {limit, cursor, status}. */
+  conversationList(customerId, query = null) {
+    const q = optJson(query, 'query');
+    return JSON.parse(native.conversationList(this[kHandle], customerId, q));
+  }
+
+  /**
+   * Applies a delivery status ({conversationId, sequenceNumber, status, ...} or a status
+   * event of Inbound.handle) to a recorded message: {changed, message, events}. Status
+   * never moves backwards (an update that does not advance gives changed: false).
+   */
+  conversationDelivery(update) {
+    return JSON.parse(native.conversationDelivery(this[kHandle], docJson(update, 'update')));
+  }
+
+  /** Deletes a conversation and its messages: {events: [conversation.deleted]}. */
+  conversationDelete(conversationId) {
+    return JSON.parse(native.conversationDelete(this[kHandle], conversationId));
+  }
+
+  /**
+   * The WhatsApp customer service window at the engine's clock: {open, expiresAtMs}
+   * (other channels: always open, expiresAtMs 0; 0 also when never opened).
+   */
+  conversationWindow(conversationId) {
+    return native.conversationWindow(this[kHandle], conversationId);
+  }
+
+  /** Replaces an account's settings {inactivityTimeoutMs?, dedupeWindowMs?}. */
+  conversationSettingsSet(accountId, settings) {
+    native.conversationSettingsSet(this[kHandle], accountId, docJson(settings, 'settings'));
+  }
+
+  /** An account's stored settings (NOT_FOUND when none). */
+  conversationSettingsGet(accountId) {
+    return JSON.parse(native.conversationSettingsGet(this[kHandle], accountId));
   }
 
   /** Releases the engine (and its store and transport). Idempotent. */
@@ -960,6 +1054,53 @@ function identityNormalize(carrier, sender, region = null) {
   return native.identityNormalize(carrier, toJson(sender, 'sender'), region);
 }
 
+// ---- conversations: the pure parts (omni/conversation.h) ------------------------------
+
+/** The conversation statuses, by number: 'new', 'active', 'resolved', ... */
+const CONVERSATION_STATUSES = Object.freeze(native.conversationNames(false));
+/** The conversation events, by number: 'inbound_message', 'outbound_message', ... */
+const CONVERSATION_EVENTS = Object.freeze(native.conversationNames(true));
+
+/**
+ * The transition table: the status after `event` in `status` (names or numbers), e.g.
+ * conversationNextStatus('resolved', 'inbound_message') === 'reopened'. INVALID_TRANSITION
+ * when the table forbids it, INVALID_ARGUMENT for an unknown name.
+ */
+function conversationNextStatus(status, event) {
+  return native.conversationNextStatus(status, event);
+}
+
+/**
+ * Pure transition of a conversation document by an event document: {conversation,
+ * events}. nowMs (a number, BigInt or Date; default Date.now()) is the event's time
+ * when it has no "at".
+ */
+function conversationApply(conversation, event, nowMs = Date.now()) {
+  const doc = docJson(conversation, 'conversation');
+  return JSON.parse(native.conversationApply(doc, docJson(event, 'event'), timeArg(nowMs)));
+}
+
+/**
+ * A DynamoDB item ({name: AttributeValue}, e.g. a stream record's NewImage) -> plain JSON
+ * (S string, N number, B base64 string, BOOL, NULL, M, L, SS/NS/BS arrays). N keeps its
+ * digits in the JSON text ({raw: true} returns that text); JSON.parse rounds numbers
+ * beyond 2^53 to doubles.
+ */
+function dynamodbUnmarshall(item, { raw = false } = {}) {
+  const text = native.dynamodbUnmarshall(docJson(item, 'item'));
+  return raw ? text : JSON.parse(text);
+}
+
+/**
+ * A DynamoDB Streams event {Records: [...]} of the "conversations" and "messages" tables ->
+ * {events: [change events], records: [{eventID, status: 'success' | 'skipped' | 'failed',
+ * error?}]}. nowMs (default Date.now()) is the time of records without
+ * ApproximateCreationDateTime.
+ */
+function dynamodbStreamEvents(event, nowMs = Date.now()) {
+  return JSON.parse(native.dynamodbStreamEvents(docJson(event, 'event'), timeArg(nowMs)));
+}
+
 module.exports = {
   OmniError,
   Status,
@@ -1017,5 +1158,11 @@ module.exports = {
   phoneParse,
   phoneIdentityKey,
   identityNormalize,
+  CONVERSATION_STATUSES,
+  CONVERSATION_EVENTS,
+  conversationNextStatus,
+  conversationApply,
+  dynamodbUnmarshall,
+  dynamodbStreamEvents,
   addonPath: native.path,
 };

@@ -57,6 +57,7 @@ const cli_command cli_commands[] = {
     {"webhook", cmd_webhook, cmd_webhook_summary, cmd_webhook_usage},
     {"phone", cmd_phone, cmd_phone_summary, cmd_phone_usage},
     {"identity", cmd_identity, cmd_identity_summary, cmd_identity_usage},
+    {"conversation", cmd_conversation, cmd_conversation_summary, cmd_conversation_usage},
     {NULL, NULL, NULL, NULL},
 };
 

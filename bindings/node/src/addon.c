@@ -2563,28 +2563,112 @@ done:
     return result;
 }
 
-/* routingSet(engine, key, json) */
-static napi_value w_routing_set(napi_env env, napi_callback_info info)
+/* ---- generic JSON calls ------------------------------------------------------------ */
+
+/*
+ * Most engine functions take an engine, some strings and JSON documents and give a
+ * JSON document. json_call() parses such arguments as a spec says and calls an
+ * adapter with them. Spec letters, one per argument in order: 'E' engine handle,
+ * 'S' string (no NULs), 'J' JSON (string or bytes), 'O' JSON or null/undefined (NULL
+ * to the adapter), 'T' int64 time (a number or a BigInt).
+ */
+#define CALL_MAX 4
+
+typedef struct call_args {
+    omni_engine *e;
+    const char *str[CALL_MAX];  /* the 'S' arguments in order */
+    const char *json[CALL_MAX]; /* the 'J' / 'O' arguments in order (NULL: absent 'O') */
+    size_t len[CALL_MAX];
+    int64_t t;
+} call_args;
+
+/* Calls the library; leaves *out NULL when the function gives no document. */
+typedef int (*call_fn)(char **out, size_t *out_len, const call_args *a);
+
+typedef struct call_spec {
+    const char *args;            /* the spec letters */
+    const char *names[CALL_MAX]; /* the arguments' names, for error messages */
+    call_fn fn;
+} call_spec;
+
+/* fn(args per spec) -> JSON text, or undefined when fn gives no document */
+static napi_value json_call(napi_env env, napi_callback_info info, const call_spec *spec)
 {
     args a;
-    char *key = NULL;
-    bytes_arg json;
+    call_args c = {0};
+    char *strs[CALL_MAX] = {0};
+    bytes_arg bytes[CALL_MAX] = {{0}};
+    int ns = 0, nj = 0, ok = 0;
+    char *out = NULL;
+    size_t out_len = 0;
+    napi_value result = NULL;
     if (get_args(env, info, &a))
         return NULL;
-    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
-    if (!e || get_cstr(env, a.argv[1], &key, "recipientKey", 0))
-        return NULL;
-    if (get_bytes(env, a.argv[2], &json, "routing")) {
-        free(key);
-        return NULL;
+    for (int i = 0; i < CALL_MAX && spec->args[i]; i++) {
+        napi_value v = a.argv[i];
+        const char *what = spec->names[i];
+        int have = 1;
+        switch (spec->args[i]) {
+        case 'E':
+            if (!(c.e = live_ptr(env, v, KIND_ENGINE, NULL)))
+                goto done;
+            break;
+        case 'S':
+            if (get_cstr(env, v, &strs[ns], what, 0))
+                goto done;
+            c.str[ns] = strs[ns];
+            ns++;
+            break;
+        case 'J':
+        case 'O':
+            if (spec->args[i] == 'J' ? get_bytes(env, v, &bytes[nj], what)
+                                     : get_bytes_opt(env, v, &bytes[nj], &have, what))
+                goto done;
+            c.json[nj] = have ? bytes[nj].data : NULL;
+            c.len[nj] = have ? bytes[nj].len : 0;
+            nj++;
+            break;
+        case 'T':
+            if (get_i64(env, v, &c.t, what))
+                goto done;
+            break;
+        default:
+            throw_invalid(env, "internal: bad argument spec");
+            goto done;
+        }
     }
-    int rc = omni_routing_set(e, key, json.data, json.len);
-    bytes_free(&json);
-    free(key);
-    if (rc < 0)
-        return throw_status(env, rc);
-    return make_undefined(env);
+    ok = 1;
+done:
+    if (ok) {
+        int rc = spec->fn(&out, &out_len, &c);
+        if (rc < 0)
+            throw_status(env, rc);
+        else
+            result = out ? take_string(env, out, out_len) : make_undefined(env);
+    }
+    for (int i = 0; i < CALL_MAX; i++) {
+        free(strs[i]);
+        bytes_free(&bytes[i]);
+    }
+    return result;
 }
+
+/* Declares w_<name>, the wrapper of adapter <name> with spec letters and names. */
+#define JSON_CALL(name, letters, ...)                                                          \
+    static napi_value w_##name(napi_env env, napi_callback_info info)                          \
+    {                                                                                          \
+        static const call_spec spec = {letters, {__VA_ARGS__}, name};                          \
+        return json_call(env, info, &spec);                                                    \
+    }
+
+/* routingSet(engine, key, json) */
+static int routing_set(char **out, size_t *out_len, const call_args *a)
+{
+    (void)out;
+    (void)out_len;
+    return omni_routing_set(a->e, a->str[0], a->json[0], a->len[0]);
+}
+JSON_CALL(routing_set, "ESJ", NULL, "recipientKey", "routing")
 
 typedef int (*engine_get_fn)(char **out, size_t *out_len, omni_engine *e, const char *id);
 typedef int (*engine_del_fn)(omni_engine *e, const char *id);
@@ -2647,23 +2731,11 @@ static napi_value w_identity_unlink(napi_env env, napi_callback_info info)
 }
 
 /* customerPut(engine, json) -> JSON text */
-static napi_value w_customer_put(napi_env env, napi_callback_info info)
+static int customer_put(char **out, size_t *out_len, const call_args *a)
 {
-    args a;
-    bytes_arg json;
-    char *out = NULL;
-    size_t out_len = 0;
-    if (get_args(env, info, &a))
-        return NULL;
-    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
-    if (!e || get_bytes(env, a.argv[1], &json, "customer"))
-        return NULL;
-    int rc = omni_customer_put(&out, &out_len, e, json.data, json.len);
-    bytes_free(&json);
-    if (rc < 0)
-        return throw_status(env, rc);
-    return take_string(env, out, out_len);
+    return omni_customer_put(out, out_len, a->e, a->json[0], a->len[0]);
 }
+JSON_CALL(customer_put, "EJ", NULL, "customer")
 
 /* identityLink(engine, customerId, identifier) */
 static napi_value w_identity_link(napi_env env, napi_callback_info info)
@@ -2688,29 +2760,195 @@ static napi_value w_identity_link(napi_env env, napi_callback_info info)
 }
 
 /* identityLookup(engine, eventJson, optionsJson | null) -> JSON text */
-static napi_value w_identity_lookup(napi_env env, napi_callback_info info)
+static int identity_lookup(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_identity_lookup(out, out_len, a->e, a->json[0], a->len[0], a->json[1],
+                                a->len[1]);
+}
+JSON_CALL(identity_lookup, "EJO", NULL, "event", "options")
+
+/* ---- conversations (omni/conversation.h) ------------------------------------------------- */
+
+/* conversationStep(engine, eventJson, optionsJson | null) -> JSON text */
+static int conversation_step(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_conversation_step(out, out_len, a->e, a->json[0], a->len[0], a->json[1],
+                                  a->len[1]);
+}
+JSON_CALL(conversation_step, "EJO", NULL, "event", "options")
+
+/* conversationTransition(engine, conversationId, eventJson) -> JSON text */
+static int conversation_transition(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_conversation_transition(out, out_len, a->e, a->str[0], a->json[0], a->len[0]);
+}
+JSON_CALL(conversation_transition, "ESJ", NULL, "conversationId", "event")
+
+/* conversationHistory(engine, conversationId, queryJson | null) -> JSON text */
+static int conversation_history(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_conversation_history(out, out_len, a->e, a->str[0], a->json[0], a->len[0]);
+}
+JSON_CALL(conversation_history, "ESO", NULL, "conversationId", "query")
+
+/* conversationList(engine, customerId, queryJson | null) -> JSON text */
+static int conversation_list(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_conversation_list(out, out_len, a->e, a->str[0], a->json[0], a->len[0]);
+}
+JSON_CALL(conversation_list, "ESO", NULL, "customerId", "query")
+
+/* conversationDelivery(engine, updateJson) -> JSON text */
+static int conversation_delivery(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_conversation_delivery(out, out_len, a->e, a->json[0], a->len[0]);
+}
+JSON_CALL(conversation_delivery, "EJ", NULL, "update")
+
+/* conversationSettingsSet(engine, accountId, settingsJson) */
+static int conversation_settings_set(char **out, size_t *out_len, const call_args *a)
+{
+    (void)out;
+    (void)out_len;
+    return omni_conversation_settings_set(a->e, a->str[0], a->json[0], a->len[0]);
+}
+JSON_CALL(conversation_settings_set, "ESJ", NULL, "accountId", "settings")
+
+/* conversationApply(conversationJson, eventJson, nowMs) -> JSON text */
+static int conversation_apply(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_conversation_apply(out, out_len, a->json[0], a->len[0], a->json[1], a->len[1],
+                                   a->t);
+}
+JSON_CALL(conversation_apply, "JJT", "conversation", "event", "nowMs")
+
+/* dynamodbStreamEvents(eventJson, nowMs) -> JSON text */
+static int dynamodb_stream_events(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_dynamodb_stream_events(out, out_len, a->json[0], a->len[0], a->t);
+}
+JSON_CALL(dynamodb_stream_events, "JT", "event", "nowMs")
+
+/* conversationGet / conversationDelete / conversationSettingsGet(engine, id) -> JSON text */
+static napi_value w_conversation_get(napi_env env, napi_callback_info info)
+{
+    return engine_get(env, info, omni_conversation_get, "conversationId");
+}
+
+static napi_value w_conversation_delete(napi_env env, napi_callback_info info)
+{
+    return engine_get(env, info, omni_conversation_delete, "conversationId");
+}
+
+static napi_value w_conversation_settings_get(napi_env env, napi_callback_info info)
+{
+    return engine_get(env, info, omni_conversation_settings_get, "accountId");
+}
+
+/* dynamodbUnmarshall(itemJson) -> JSON text */
+static napi_value w_dynamodb_unmarshall(napi_env env, napi_callback_info info)
+{
+    return codec(env, info, omni_dynamodb_unmarshall, 0);
+}
+
+/* conversationWindow(engine, conversationId) -> {open, expiresAtMs} */
+static napi_value w_conversation_window(napi_env env, napi_callback_info info)
 {
     args a;
-    bytes_arg event, opts = {0};
-    int have_opts = 0;
-    char *out = NULL;
-    size_t out_len = 0;
+    char *id = NULL;
+    int open = 0;
+    int64_t expires = 0;
+    napi_value obj, v;
     if (get_args(env, info, &a))
         return NULL;
     omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
-    if (!e || get_bytes(env, a.argv[1], &event, "event"))
+    if (!e || get_cstr(env, a.argv[1], &id, "conversationId", 0))
         return NULL;
-    if (get_bytes_opt(env, a.argv[2], &opts, &have_opts, "options")) {
-        bytes_free(&event);
-        return NULL;
-    }
-    int rc = omni_identity_lookup(&out, &out_len, e, event.data, event.len,
-                                  have_opts ? opts.data : NULL, have_opts ? opts.len : 0);
-    bytes_free(&event);
-    bytes_free(&opts);
+    int rc = omni_conversation_window(e, id, &open, &expires);
+    free(id);
     if (rc < 0)
         return throw_status(env, rc);
-    return take_string(env, out, out_len);
+    NAPI_CALL(env, napi_create_object(env, &obj));
+    NAPI_CALL(env, napi_get_boolean(env, open != 0, &v));
+    NAPI_CALL(env, napi_set_named_property(env, obj, "open", v));
+    if (!(v = make_i64(env, expires)))
+        return NULL;
+    NAPI_CALL(env, napi_set_named_property(env, obj, "expiresAtMs", v));
+    return obj;
+}
+
+/* A status or event argument: its name, or its number. */
+static int get_conv_enum(napi_env env, napi_value v, int (*parse)(const char *, int *), int *out,
+                         const char *what)
+{
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok) {
+        throw_napi(env);
+        return -1;
+    }
+    if (t == napi_string) {
+        char *name = NULL;
+        if (get_cstr(env, v, &name, what, 0))
+            return -1;
+        int rc = parse(name, out);
+        free(name);
+        if (rc < 0) {
+            throw_status(env, rc);
+            return -1;
+        }
+        return 0;
+    }
+    int64_t n;
+    if (t != napi_number) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s must be a name or a number", what);
+        throw_type(env, msg);
+        return -1;
+    }
+    if (get_i64(env, v, &n, what))
+        return -1;
+    *out = n < INT32_MIN || n > INT32_MAX ? INT32_MIN : (int)n; /* the library rejects it */
+    return 0;
+}
+
+/* conversationNextStatus(status, event) -> the next status's name */
+static napi_value w_conversation_next_status(napi_env env, napi_callback_info info)
+{
+    args a;
+    int status, event, next = 0;
+    if (get_args(env, info, &a) ||
+        get_conv_enum(env, a.argv[0], omni_conversation_status_parse, &status, "status") ||
+        get_conv_enum(env, a.argv[1], omni_conversation_event_parse, &event, "event"))
+        return NULL;
+    int rc = omni_conversation_next_status(status, event, &next);
+    if (rc < 0)
+        return throw_status(env, rc);
+    const char *name = omni_conversation_status_name(next);
+    return make_string(env, name, strlen(name));
+}
+
+/* conversationNames(events) -> the status names (events false) or the event names, by
+ * number */
+static napi_value w_conversation_names(napi_env env, napi_callback_info info)
+{
+    args a;
+    bool events = false;
+    napi_value list, v;
+    const char *name;
+    if (get_args(env, info, &a))
+        return NULL;
+    NAPI_CALL(env, napi_get_value_bool(env, a.argv[0], &events));
+    NAPI_CALL(env, napi_create_array(env, &list));
+    for (uint32_t i = 0;; i++) {
+        name = events ? omni_conversation_event_name((int)i)
+                      : omni_conversation_status_name((int)i);
+        if (!name)
+            break;
+        if (!(v = make_string(env, name, strlen(name))))
+            return NULL;
+        NAPI_CALL(env, napi_set_element(env, list, i, v));
+    }
+    return list;
 }
 
 /* ---- module ----------------------------------------------------------------------- */
@@ -2797,6 +3035,21 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("identityLink", w_identity_link),
         FN("identityUnlink", w_identity_unlink),
         FN("identityLookup", w_identity_lookup),
+        FN("conversationStep", w_conversation_step),
+        FN("conversationGet", w_conversation_get),
+        FN("conversationTransition", w_conversation_transition),
+        FN("conversationHistory", w_conversation_history),
+        FN("conversationList", w_conversation_list),
+        FN("conversationDelivery", w_conversation_delivery),
+        FN("conversationDelete", w_conversation_delete),
+        FN("conversationWindow", w_conversation_window),
+        FN("conversationSettingsSet", w_conversation_settings_set),
+        FN("conversationSettingsGet", w_conversation_settings_get),
+        FN("conversationNextStatus", w_conversation_next_status),
+        FN("conversationNames", w_conversation_names),
+        FN("conversationApply", w_conversation_apply),
+        FN("dynamodbUnmarshall", w_dynamodb_unmarshall),
+        FN("dynamodbStreamEvents", w_dynamodb_stream_events),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

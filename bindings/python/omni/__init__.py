@@ -10,6 +10,12 @@ verifies and parses a carrier's webhook; ``omni.phone_to_e164``,
 ``omni.phone_parse``, ``omni.identity_normalize``; the engine's
 ``routing_*``, ``customer_*`` and ``identity_*`` methods (identity lookup).
 
+Conversations: the engine's ``conversation_*`` methods (step, get, transition,
+history, list, delivery, delete, window, settings); the pure
+``omni.conversation_next_status``, ``omni.conversation_apply`` and the DynamoDB
+Streams converter ``omni.dynamodb_unmarshall`` / ``omni.dynamodb_stream_events``;
+the names as ``omni.ConversationStatus`` / ``omni.ConversationEvent``.
+
 Every failing call raises :class:`OmniError` with ``status``, ``code``,
 ``message``, ``retryable`` and ``details`` taken from the library's last
 error. See README.md for an example.
@@ -27,6 +33,18 @@ from ._carrier import (
     phone_identity_key,
     phone_parse,
     phone_to_e164,
+)
+from ._conversation import (
+    CONVERSATION_EVENTS,
+    CONVERSATION_MAX_DOC,
+    CONVERSATION_STATUSES,
+    ConversationEvent,
+    ConversationStatus,
+    ServiceWindow,
+    conversation_apply,
+    conversation_next_status,
+    dynamodb_stream_events,
+    dynamodb_unmarshall,
 )
 from ._errors import OmniError, Status
 from ._functions import (
@@ -88,7 +106,12 @@ __all__ = [
     "ANY_VERSION",
     "BytesLike",
     "CARRIER_MESSAGE_NAMESPACE",
+    "CONVERSATION_EVENTS",
+    "CONVERSATION_MAX_DOC",
+    "CONVERSATION_STATUSES",
     "CREATE",
+    "ConversationEvent",
+    "ConversationStatus",
     "Data",
     "Engine",
     "HelperOptions",
@@ -104,6 +127,7 @@ __all__ = [
     "OmniError",
     "Record",
     "SafeString",
+    "ServiceWindow",
     "Status",
     "Store",
     "Template",
@@ -112,7 +136,11 @@ __all__ = [
     "base64_encode",
     "base64url_decode",
     "base64url_encode",
+    "conversation_apply",
+    "conversation_next_status",
     "ct_equal",
+    "dynamodb_stream_events",
+    "dynamodb_unmarshall",
     "form_decode",
     "form_encode",
     "format_currency",

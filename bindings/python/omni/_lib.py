@@ -307,6 +307,40 @@ PROTOTYPES: Dict[str, Tuple[Any, Sequence[Any]]] = {
         c_int,
         [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_char_p, c_size_t],
     ),
+    # conversation.h
+    "omni_conversation_next_status": (c_int, [c_int, c_int, POINTER(c_int)]),
+    "omni_conversation_status_name": (c_char_p, [c_int]),
+    "omni_conversation_event_name": (c_char_p, [c_int]),
+    "omni_conversation_status_parse": (c_int, [c_char_p, POINTER(c_int)]),
+    "omni_conversation_event_parse": (c_int, [c_char_p, POINTER(c_int)]),
+    "omni_conversation_apply": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_char_p, c_size_t, c_char_p, c_size_t, c_int64],
+    ),
+    "omni_conversation_step": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_char_p, c_size_t],
+    ),
+    "omni_conversation_get": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p]),
+    "omni_conversation_transition": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_char_p, c_size_t],
+    ),
+    "omni_conversation_history": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_char_p, c_size_t],
+    ),
+    "omni_conversation_list": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_char_p, c_size_t],
+    ),
+    "omni_conversation_delivery": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t]),
+    "omni_conversation_delete": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p]),
+    "omni_conversation_window": (c_int, [c_void_p, c_char_p, POINTER(c_int), _P_I64]),
+    "omni_conversation_settings_set": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t]),
+    "omni_conversation_settings_get": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p]),
+    "omni_dynamodb_unmarshall": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
+    "omni_dynamodb_stream_events": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t, c_int64]),
 }
 
 

@@ -16,6 +16,15 @@ import ctypes
 import time
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
+from ._conversation import (
+    ConversationStatus,
+    ServiceWindow,
+    TimeArg,
+    json_arg,
+    opt_json_arg,
+    query_arg,
+    time_arg,
+)
 from ._errors import OmniError, Status, call_out, check, closed_error, take
 from ._functions import from_json, to_bytes, to_cstr, to_json
 from ._lib import lib
@@ -272,6 +281,192 @@ class Engine:
                     o, n, handle, raw, len(raw), ropts, len(ropts) if ropts else 0
                 )
             )
+        )
+        return result
+
+    # ---- conversations (omni/conversation.h) ----
+
+    def conversation_step(
+        self,
+        event: Union[Mapping[str, Any], str, bytes],
+        options: Union[Mapping[str, Any], str, bytes, None] = None,
+    ) -> Dict[str, Any]:
+        """Records a message in the customer's conversation (seed 001's
+        workFlowBiDirectional), creating, continuing or reopening it. event: an
+        IdentityLookupResult or BiDirectionalEvent {"correlationId", "identity":
+        {"customerId"}, "routing": {"accountId", ...}, "enrichedMessage": {"id",
+        "carrier", "content", "contentType", ...}, "direction"?: "inbound" | "outbound",
+        "channel"?}. options: {"inactivityTimeoutMs", "dedupeWindowMs", "maxAttempts"}.
+        Returns the BiDirectionalResult {success, correlationId, duplicate, conversation,
+        messageState, routing, events, nextStep}; the same message again returns the
+        first result with "duplicate": True. SERVICE_WINDOW_CLOSED for outbound free
+        text on a WhatsApp conversation whose window is closed; VERSION_CONFLICT
+        (retryable) when concurrent writers exhaust maxAttempts."""
+        raw = json_arg(event, "event")
+        ropts = opt_json_arg(options, "options")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_conversation_step(
+                    o, n, handle, raw, len(raw), ropts, len(ropts) if ropts else 0
+                )
+            )
+        )
+        return result
+
+    def conversation_get(self, conversation_id: str) -> Dict[str, Any]:
+        """The conversation document {conversationId, customerId, accountId, channel,
+        status, assignedTo, participants, metadata, lastInboundAt, serviceWindow?,
+        createdAt, updatedAt}; NOT_FOUND when there is none."""
+        rid = to_cstr(conversation_id, "conversation_id")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_conversation_get(o, n, handle, rid))
+        )
+        return result
+
+    def conversation_transition(
+        self, conversation_id: str, event: Union[Mapping[str, Any], str, bytes]
+    ) -> Dict[str, Any]:
+        """Applies an event document {"event": "agent_assigned" | "escalate" | "resolve"
+        | ..., "agentId"?, "botId"?, "reason"?, "sentiment"?, "topics"?, "priority"?,
+        "inactivityTimeoutMs"?, "at"?} to a stored conversation (messages go through
+        conversation_step). Returns {"conversation", "events"}; INVALID_TRANSITION when
+        the table or a precondition forbids it."""
+        rid = to_cstr(conversation_id, "conversation_id")
+        raw = json_arg(event, "event")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_conversation_transition(o, n, handle, rid, raw, len(raw))
+            )
+        )
+        return result
+
+    def conversation_history(
+        self,
+        conversation_id: str,
+        query: Union[Mapping[str, Any], str, bytes, None] = None,
+        *,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        direction: Optional[str] = None,
+        content_type: Optional[str] = None,
+        since: Optional[TimeArg] = None,
+        until: Optional[TimeArg] = None,
+    ) -> Dict[str, Any]:
+        """One page {"items": [message records], "next": cursor|None} of a conversation's
+        messages in sequence order. Filter with keyword arguments (limit 1..1000,
+        default 50; cursor: the previous page's "next"; direction "inbound" |
+        "outbound"; content_type; since (inclusive) / until (exclusive): RFC 3339
+        text, Unix ms or a datetime, compared with createdAt), or pass the query
+        document itself as `query` ({"limit", "cursor", "direction", "contentType",
+        "since", "until"}) -- not both. A page may come back short, even empty, with
+        "next" set: keep going until "next" is None."""
+        rid = to_cstr(conversation_id, "conversation_id")
+        rq = query_arg(
+            query,
+            {
+                "limit": limit,
+                "cursor": cursor,
+                "direction": direction,
+                "contentType": content_type,
+                "since": None if since is None else time_arg(since, "since"),
+                "until": None if until is None else time_arg(until, "until"),
+            },
+        )
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_conversation_history(
+                    o, n, handle, rid, rq, len(rq) if rq else 0
+                )
+            )
+        )
+        return result
+
+    def conversation_list(
+        self,
+        customer_id: str,
+        query: Union[Mapping[str, Any], str, bytes, None] = None,
+        *,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        status: Union[str, int, None] = None,
+    ) -> Dict[str, Any]:
+        """One page {"items": [conversation documents], "next": cursor|None} of a
+        customer's conversations (every channel and account). Keyword arguments limit
+        (1..1000, default 50), cursor and status (a name or a ConversationStatus), or
+        the query document {"limit", "cursor", "status"} as `query` -- not both. An
+        unknown customer has an empty list."""
+        rid = to_cstr(customer_id, "customer_id")
+        if isinstance(status, ConversationStatus):
+            status = status.label
+        rq = query_arg(query, {"limit": limit, "cursor": cursor, "status": status})
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_conversation_list(
+                    o, n, handle, rid, rq, len(rq) if rq else 0
+                )
+            )
+        )
+        return result
+
+    def conversation_delivery(self, update: Union[Mapping[str, Any], str, bytes]) -> Dict[str, Any]:
+        """Applies a delivery status to a recorded message: {"conversationId",
+        "sequenceNumber", "status", "timestamp"?, "errorCode"?, "errorMessage"?} or a
+        status event of Inbound.handle {"carrier", "carrierMessageId", "status", ...}.
+        Statuses never move backwards (pending/processing < queued < sent < delivered <
+        read; failed/undelivered final). Returns {"changed": bool, "message": <record>,
+        "events": [...]}; NOT_FOUND when there is no such message."""
+        raw = json_arg(update, "update")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_conversation_delivery(o, n, handle, raw, len(raw)))
+        )
+        return result
+
+    def conversation_delete(self, conversation_id: str) -> Dict[str, Any]:
+        """Deletes a conversation, its messages and its index entry; returns {"events":
+        [conversation.deleted]}. NOT_FOUND when there is none."""
+        rid = to_cstr(conversation_id, "conversation_id")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_conversation_delete(o, n, handle, rid))
+        )
+        return result
+
+    def conversation_window(self, conversation_id: str) -> ServiceWindow:
+        """The WhatsApp customer service window at the engine's clock, as
+        ServiceWindow(open, expires_at_ms) (a named tuple: ``open, exp = ...``). Other
+        channels: (True, 0)."""
+        rid = to_cstr(conversation_id, "conversation_id")
+        is_open = ctypes.c_int(0)
+        expires = ctypes.c_int64(0)
+        check(
+            lib().omni_conversation_window(
+                self._handle_or_raise(), rid, ctypes.byref(is_open), ctypes.byref(expires)
+            )
+        )
+        return ServiceWindow(bool(is_open.value), int(expires.value))
+
+    def conversation_settings_set(
+        self, account_id: str, settings: Union[Mapping[str, Any], str, bytes]
+    ) -> None:
+        """Replaces an account's settings {"inactivityTimeoutMs": 1..2**40,
+        "dedupeWindowMs": 0..2**40} (both optional; other members are
+        INVALID_ARGUMENT); conversation_step's options override them."""
+        rid = to_cstr(account_id, "account_id")
+        raw = json_arg(settings, "settings")
+        check(lib().omni_conversation_settings_set(self._handle_or_raise(), rid, raw, len(raw)))
+
+    def conversation_settings_get(self, account_id: str) -> Dict[str, Any]:
+        """An account's stored settings; NOT_FOUND when none were set."""
+        rid = to_cstr(account_id, "account_id")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_conversation_settings_get(o, n, handle, rid))
         )
         return result
 

@@ -84,7 +84,7 @@ def test_engine_config_error_has_details() -> None:
 
 def test_every_public_function_has_a_prototype() -> None:
     # The functions of the headers these bindings cover (omni/common.h ... omni/uuid.h,
-    # omni/carrier.h, omni/identity.h; templates: test_template.py):
+    # omni/carrier.h, omni/identity.h, omni/conversation.h; templates: test_template.py):
     # each one is declared in omni._lib with argtypes/restype and exported by the library.
     import os
     import re
@@ -94,7 +94,7 @@ def test_every_public_function_has_a_prototype() -> None:
     include = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include", "omni")
     names = set()
     for header in ["common", "omni", "hooks", "store", "http", "encoding", "crypto",
-                   "datetime", "uuid", "carrier", "identity"]:
+                   "datetime", "uuid", "carrier", "identity", "conversation"]:
         with open(os.path.join(include, header + ".h"), encoding="utf-8") as f:
             text = f.read()
         names |= set(re.findall(r"OMNI_API[^;]*?\b(omni_[a-z0-9_]+)\s*\(", text))
