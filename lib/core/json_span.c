@@ -170,15 +170,15 @@ long omni__j_str(omni__jspan v, char *buf, size_t cap)
 /* 1 when the key span (with quotes) is `name` (len bytes). */
 int omni__j_key_is_n(omni__jspan key, const char *name, size_t len)
 {
-    if (key.n == len + 2 && memcmp(key.p + 1, name, len) == 0)
-        return 1;
-    if (!memchr(key.p, '\\', key.n))
+    if (key.n == len + 2)
+        return memcmp(key.p + 1, name, len) == 0;
+    /* only a longer key can spell the name with escapes */
+    if (key.n < len + 2 || !memchr(key.p, '\\', key.n))
         return 0;
     char buf[64];
     long k = omni__j_str(key, buf, sizeof(buf));
     return k == (long)len && memcmp(buf, name, len) == 0;
 }
-
 
 /* The first member `name` of an object span (cJSON's lookup order). */
 omni__jspan omni__j_get(omni__jspan obj, const char *name)
