@@ -307,8 +307,11 @@ OMNI_API int omni_conversation_window(omni_engine *engine, const char *conversat
                                       int *open, int64_t *expires_at_ms);
 
 /* An account's settings: {"inactivityTimeoutMs": 1..2^40, "dedupeWindowMs":
- * 0..2^40} (both optional; other members are OMNI_EINVAL). set replaces,
- * get returns the stored document (OMNI_ENOTFOUND when none). */
+ * 0..2^40} (both optional; other members are OMNI_EINVAL). set replaces
+ * (stored in one canonical form), get returns the stored document
+ * (OMNI_ENOTFOUND when none). An engine reuses the settings it read for up
+ * to one second, so a change made through another engine applies within a
+ * second; one made through the same engine at once. */
 OMNI_API int omni_conversation_settings_set(omni_engine *engine, const char *account_id,
                                             const char *settings_json, size_t len);
 OMNI_API int omni_conversation_settings_get(char **out, size_t *out_len, omni_engine *engine,

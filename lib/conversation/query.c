@@ -141,22 +141,12 @@ int omni_conversation_window(omni_engine *engine, const char *conversation_id, i
 /* ---- settings ------------------------------------------------------------ */
 
 /* The account's timeout and dedupe window (defaults when none is stored). */
-static int settings_of(omni_store *store, const char *account_id, int64_t now,
+static int settings_of(omni_engine *engine, const char *account_id, int64_t now,
                        int64_t *timeout_ms, int64_t *dedupe_ms)
 {
-    *timeout_ms = OMNI__CONV_DEFAULT_TIMEOUT_MS;
-    *dedupe_ms = 7LL * 24 * 60 * 60 * 1000;
-    omni__stored st;
-    int rc = omni__conv_load(store, OMNI__NS_SETTINGS, account_id, now, &st);
-    if (rc == OMNI_ENOTFOUND)
-        return OMNI_OK;
-    if (rc)
-        return rc;
-    int ht = 0, hd = 0;
-    rc = omni__conv_settings_read(st.text, st.len, timeout_ms, dedupe_ms, &ht, &hd, NULL,
-                                  "stored settings");
-    omni_free(st.text);
-    return rc ? omni__conv_corrupt(OMNI__NS_SETTINGS) : OMNI_OK;
+    int ht, hd;
+    return omni__conv_account_settings(engine, account_id, now, timeout_ms, dedupe_ms, &ht,
+                                       &hd);
 }
 
 int omni_conversation_settings_set(omni_engine *engine, const char *account_id,
@@ -193,6 +183,7 @@ int omni_conversation_settings_set(omni_engine *engine, const char *account_id,
         rc = omni__store_put_trusted(store, OMNI__NS_SETTINGS, account_id, b.data, b.len,
                                      OMNI_STORE_ANY_VERSION, 0, omni_engine_now_ms(engine), NULL);
     omni__buf_free(&b);
+    omni__conv_settings_forget(engine, account_id);
     return rc ? omni__conv_db_error(rc, "writing the settings") : OMNI_OK;
 }
 
@@ -247,7 +238,7 @@ int omni_conversation_transition(char **out, size_t *out_len, omni_engine *engin
             break;
         omni_store *store = store_of(engine);
         int64_t timeout, dedupe;
-        rc = settings_of(store, l.c->account_id, now, &timeout, &dedupe);
+        rc = settings_of(engine, l.c->account_id, now, &timeout, &dedupe);
         if (!rc)
             rc = omni__conv_flush_pending(engine, l.c, now, dedupe);
         if (!rc && ev.event == OMNI_CONVERSATION_INACTIVITY_TIMEOUT && !ev.timeout_ms)
@@ -714,7 +705,7 @@ int omni_conversation_delivery(char **out, size_t *out_len, omni_engine *engine,
             rc = load_by_id(engine, conv_id, &l);
             if (rc == OMNI_OK) {
                 int64_t timeout, dedupe;
-                rc = settings_of(store, l.c->account_id, now, &timeout, &dedupe);
+                rc = settings_of(engine, l.c->account_id, now, &timeout, &dedupe);
                 if (!rc)
                     rc = omni__conv_flush_pending(engine, l.c, now, dedupe);
                 loaded_free(&l);

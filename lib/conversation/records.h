@@ -62,6 +62,14 @@ int omni__conv_msg_read(omni__msg *m, omni__jspan rec);
 int omni__conv_flush_pending(omni_engine *engine, const omni__conv *c, int64_t now,
                              int64_t ref_ttl_ms);
 
+/* An account's settings (defaults where it has none), as this engine read
+ * them within the last second. */
+int omni__conv_account_settings(omni_engine *e, const char *account_id, int64_t now,
+                                int64_t *timeout_ms, int64_t *dedupe_ms, int *has_timeout,
+                                int *has_dedupe);
+/* Drops this engine's copy of an account's settings (after it wrote them). */
+void omni__conv_settings_forget(omni_engine *e, const char *account_id);
+
 /* Reads settings or options ({"inactivityTimeoutMs", "dedupeWindowMs"}, and
  * "maxAttempts" when attempts is not NULL) from validated text. */
 int omni__conv_settings_read(const char *json, size_t len, int64_t *timeout_ms,

@@ -530,24 +530,85 @@ static int read_options(step_opts *o, const char *json, size_t len)
     return rc;
 }
 
+/* How long an engine trusts the account settings it read (other engines'
+ * changes show within this time; its own at once). */
+#define SETTINGS_FRESH_NS INT64_C(1000000000)
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static size_t settings_slot(const char *account_id)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (const char *p = account_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+    return (size_t)(h % 32);
+}
+
+void omni__conv_settings_forget(omni_engine *e, const char *account_id)
+{
+    size_t i = settings_slot(account_id);
+    pthread_mutex_lock(&e->mu);
+    e->conv_settings[i].account[0] = '\0';
+    pthread_mutex_unlock(&e->mu);
+}
+
+int omni__conv_account_settings(omni_engine *e, const char *account_id, int64_t now,
+                                int64_t *timeout_ms, int64_t *dedupe_ms, int *has_timeout,
+                                int *has_dedupe)
+{
+    size_t i = settings_slot(account_id);
+    int64_t t_ns = mono_ns();
+    pthread_mutex_lock(&e->mu);
+    if (strcmp(e->conv_settings[i].account, account_id) == 0 &&
+        t_ns - e->conv_settings[i].read_at_ns < SETTINGS_FRESH_NS) {
+        *timeout_ms = e->conv_settings[i].timeout_ms;
+        *dedupe_ms = e->conv_settings[i].dedupe_ms;
+        *has_timeout = e->conv_settings[i].has_timeout;
+        *has_dedupe = e->conv_settings[i].has_dedupe;
+        pthread_mutex_unlock(&e->mu);
+        return OMNI_OK;
+    }
+    pthread_mutex_unlock(&e->mu);
+    *timeout_ms = OMNI__CONV_DEFAULT_TIMEOUT_MS;
+    *dedupe_ms = DEFAULT_DEDUPE_MS;
+    *has_timeout = *has_dedupe = 0;
+    omni__stored st;
+    int rc = omni__conv_load(omni_engine_store(e), OMNI__NS_SETTINGS, account_id, now, &st);
+    if (rc == OMNI_OK) {
+        rc = omni__conv_settings_read(st.text, st.len, timeout_ms, dedupe_ms, has_timeout,
+                                      has_dedupe, NULL, "stored settings");
+        omni_free(st.text);
+        if (rc)
+            return omni__conv_corrupt(OMNI__NS_SETTINGS);
+    } else if (rc != OMNI_ENOTFOUND) {
+        return rc;
+    }
+    pthread_mutex_lock(&e->mu);
+    OMNI__CONV_COPY(e->conv_settings[i].account, account_id);
+    e->conv_settings[i].read_at_ns = t_ns;
+    e->conv_settings[i].timeout_ms = *timeout_ms;
+    e->conv_settings[i].dedupe_ms = *dedupe_ms;
+    e->conv_settings[i].has_timeout = *has_timeout;
+    e->conv_settings[i].has_dedupe = *has_dedupe;
+    pthread_mutex_unlock(&e->mu);
+    return OMNI_OK;
+}
+
 /* Fills what the options left open from the account's settings. */
-static int account_settings(omni_store *store, const char *account_id, int64_t now,
-                            step_opts *o)
+static int account_settings(omni_engine *e, const char *account_id, int64_t now, step_opts *o)
 {
     if (o->has_timeout && o->has_dedupe)
         return OMNI_OK;
-    omni__stored st;
-    int rc = omni__conv_load(store, OMNI__NS_SETTINGS, account_id, now, &st);
-    if (rc == OMNI_ENOTFOUND)
-        return OMNI_OK;
+    int64_t t, d;
+    int ht, hd;
+    int rc = omni__conv_account_settings(e, account_id, now, &t, &d, &ht, &hd);
     if (rc)
         return rc;
-    int64_t t = 0, d = 0;
-    int ht = 0, hd = 0;
-    rc = omni__conv_settings_read(st.text, st.len, &t, &d, &ht, &hd, NULL, "stored settings");
-    omni_free(st.text);
-    if (rc)
-        return omni__conv_corrupt(OMNI__NS_SETTINGS);
     if (ht && !o->has_timeout)
         o->timeout_ms = t;
     if (hd && !o->has_dedupe)
@@ -690,7 +751,7 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
     if (rc)
         return rc;
     int64_t now = omni_engine_now_ms(engine);
-    rc = account_settings(store, in.account_id, now, &o);
+    rc = account_settings(engine, in.account_id, now, &o);
     if (rc)
         return rc;
 

@@ -30,6 +30,15 @@ struct omni_engine {
         uint64_t id_hash;
         int64_t seq;
     } conv_written[256];
+
+    /* accounts' conversation settings as last read, for a second
+     * (monotonic); guarded by mu */
+    struct {
+        char account[129]; /* "": empty slot */
+        int64_t read_at_ns;
+        int64_t timeout_ms, dedupe_ms;
+        int has_timeout, has_dedupe;
+    } conv_settings[32];
 };
 
 /* Checks a hook table's version field: OMNI_OK or OMNI_EVERSION. */

@@ -47,6 +47,7 @@ enum {
     ST_GET,
     ST_META,
     ST_WRITE,
+    ST_INSERT,
     ST_DELETE,
     ST_RECLAIM,
     ST_LIST,
@@ -64,6 +65,8 @@ static const char *const sq_sql[ST_COUNT] = {
                  "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(ns, key) DO UPDATE SET "
                  "value = excluded.value, version = excluded.version, "
                  "expires_at = excluded.expires_at",
+    [ST_INSERT] = "INSERT INTO records(ns, key, value, version, expires_at) "
+                  "VALUES(?1, ?2, ?3, 1, ?4)",
     [ST_DELETE] = "DELETE FROM records WHERE ns = ?1 AND key = ?2",
     [ST_RECLAIM] = "DELETE FROM records WHERE (ns, key) IN (SELECT ns, key FROM records "
                    "WHERE expires_at > 0 AND expires_at <= ?1 LIMIT " SQ_RECLAIM_ROWS ")",
@@ -318,10 +321,32 @@ int omni__store_sqlite_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
         rc = reclaim(s, now_ms);
     }
     for (size_t i = 0; i < n && rc == SQLITE_OK && !status; i++) {
+        bad = i;
+        if (ops[i].expected_version == OMNI_STORE_CREATE) {
+            /* a key never seen: one statement (a row that exists, expired
+             * or not, makes it fail; then the full check below) */
+            op = "put (insert)";
+            sqlite3_stmt *st = s->st[ST_INSERT];
+            rc = bind_key(st, ops[i].ns, ns_len[i], ops[i].key, key_len[i]);
+            if (rc == SQLITE_OK)
+                rc = bind_bytes(st, 3, ops[i].value, ops[i].value_len);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 4, ops[i].expires_at_ms);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc == SQLITE_DONE) {
+                ops[i].new_version = 1;
+                rc = SQLITE_OK;
+                continue;
+            }
+            if ((rc & 0xff) != SQLITE_CONSTRAINT)
+                break;
+            rc = SQLITE_OK;
+        }
         int exists = 0;
         int64_t exp = 0;
         uint64_t row_version = 0;
-        bad = i;
         op = "put (read)";
         rc = read_meta(s, ops[i].ns, ns_len[i], ops[i].key, key_len[i], &exists, &row_version,
                        &exp);
@@ -683,6 +708,7 @@ int omni__store_sqlite_open(omni_storage_hook *out, const char *rest)
     }
     if (!status && (rc = pragma_int(s->db, "PRAGMA synchronous = NORMAL", NULL)) != SQLITE_OK)
         status = sq_fail(rc, "open (synchronous)");
+
     for (int waited = 0; !status;) {
         status = setup_schema(s);
         if (status != OMNI_ESTORAGE || !omni_error_last_retryable() ||
