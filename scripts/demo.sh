@@ -2,8 +2,8 @@
 # `make demo`: what libomni does so far, through the real `omni` CLI. Until
 # the pipeline issue lands `omni demo`, this shows what exists: derived
 # identifiers, reproducible runs, JWTs, encodings, signed carrier webhooks,
-# phone numbers, templates and SMS segments. Exits non-zero when any
-# result differs from what it must be.
+# phone numbers, templates and SMS segments, conversations. Exits non-zero
+# when any result differs from what it must be.
 set -eu
 build="${1:-build}"
 omni="$build/examples/cli/omni"
@@ -96,6 +96,42 @@ printf '  %s\n' "$sms"
 check "rendered with Indian grouping" "Hi Asha, ₹1,23,456.50 is due 25 Nov." "$sms"
 check "Hindi text is UCS-2, one segment" '"encoding":"UCS-2","segments":1' \
       "$("$omni" sms-segments 'नमस्ते आशा, आपका ऑर्डर भेज दिया गया है' | grep -o '"encoding":"UCS-2","segments":1')"
+
+echo
+echo "Conversations: exactly once, over an SQLite file kept between runs"
+dir=$(mktemp -d)
+store="sqlite:$dir/conversations.db"
+msg() { # id content
+  printf '{"correlationId":"c-%s","identity":{"customerId":"cust-asha"},"routing":{"accountId":"acc-1"},"enrichedMessage":{"id":"%s","carrier":"whatsapp","channelType":"chat","content":"%s","contentType":"text"}}' "$1" "$1" "$2"
+}
+field() { sed "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/"; }
+r1=$(msg wamid.1 "Hi, where is my order?" | "$omni" --now 2026-11-22T09:30:00Z conversation step --store "$store")
+cid=$(echo "$r1" | sed 's/.*"conversationId":"\([^"]*\)".*/\1/')
+r2=$(msg wamid.2 "It was due yesterday" | "$omni" --now 2026-11-22T09:31:00Z conversation step --store "$store")
+again=$(msg wamid.1 "Hi, where is my order?" | "$omni" --now 2026-11-22T09:32:00Z conversation step --store "$store")
+printf '  conversation %s\n' "$cid"
+check "first message creates it (new, #1)" "new 1" \
+      "$(echo "$r1" | sed 's/.*"status":"\([a-z]*\)".*"sequenceNumber":\([0-9]*\).*/\1 \2/')"
+check "second continues it (active, #2)" "active 2" \
+      "$(echo "$r2" | sed 's/.*"status":"\([a-z]*\)".*"sequenceNumber":\([0-9]*\).*/\1 \2/')"
+check "redelivery answers the first result" '"duplicate":true #1' \
+      "$(echo "$again" | grep -o '"duplicate":true') #$(echo "$again" | field sequenceNumber)"
+echo '{"event":"agent_assigned","agentId":"agent-7"}' |
+  "$omni" --now 2026-11-22T09:33:00Z conversation transition --store "$store" "$cid" > /dev/null
+reply=$(printf '{"correlationId":"c-r","identity":{"customerId":"cust-asha"},"routing":{"accountId":"acc-1"},"enrichedMessage":{"id":"out-1","carrier":"whatsapp","channelType":"chat","content":"On its way!","contentType":"text"},"direction":"outbound"}' |
+        "$omni" --now 2026-11-22T09:34:00Z conversation step --store "$store")
+check "agent's reply inside the 24 h window (#3)" "3 agent-7" \
+      "$(echo "$reply" | field sequenceNumber) $(echo "$reply" | field assignedTo)"
+set +e
+late=$(printf '{"correlationId":"c-l","identity":{"customerId":"cust-asha"},"routing":{"accountId":"acc-1"},"enrichedMessage":{"id":"out-2","carrier":"whatsapp","channelType":"chat","content":"Any news?","contentType":"text"},"direction":"outbound"}' |
+       "$omni" --now 2026-11-23T10:00:00Z conversation step --store "$store" 2>&1)
+lcode=$?
+set -e
+check "free text a day later refused (exit 1)" "1 SERVICE_WINDOW_CLOSED" \
+      "$lcode $(echo "$late" | sed 's/.*"code":"\([A-Z_]*\)".*/\1/')"
+hist=$("$omni" conversation history --store "$store" "$cid" | grep -o '"sequenceNumber":[0-9]*' | tr '\n' ' ')
+check "history: dense sequence numbers" '"sequenceNumber":1 "sequenceNumber":2 "sequenceNumber":3 ' "$hist"
+rm -rf "$dir"
 
 echo
 if [ $fail -ne 0 ]; then
