@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 int cli_exit_code(int status)
 {
     switch (status) {
@@ -102,38 +104,54 @@ int cli_read_input(const char *path, size_t max, char **out, size_t *out_len)
     return CLI_OK;
 }
 
-int cli_engine(cli *c, omni_engine **out)
+int cli_engine_store(cli *c, const char *store_uri, omni_engine **out)
 {
     *out = c->engine;
     if (c->engine)
         return CLI_OK;
-    char config[256];
-    size_t n = 0;
-    n += (size_t)snprintf(config + n, sizeof(config) - n, "{");
+    cJSON *cfg = cJSON_CreateObject();
+    if (!cfg || (store_uri && !cJSON_AddStringToObject(cfg, "storage", store_uri))) {
+        cJSON_Delete(cfg);
+        return cli_fail(OMNI_ENOMEM);
+    }
     if (c->now) {
         /* Validate first so the error names the option. */
         int64_t ms;
-        if (omni_time_parse(&ms, c->now, strlen(c->now)) != OMNI_OK)
+        if (omni_time_parse(&ms, c->now, strlen(c->now)) != OMNI_OK) {
+            cJSON_Delete(cfg);
             return cli_fail(omni_error_last_status());
+        }
         char iso[OMNI_TIME_STRLEN];
         omni_time_format(iso, sizeof(iso), ms);
-        n += (size_t)snprintf(config + n, sizeof(config) - n, "\"clock\":{\"fixed\":\"%s\"}", iso);
+        cJSON *clock = cJSON_AddObjectToObject(cfg, "clock");
+        cJSON_AddStringToObject(clock, "fixed", iso);
     }
     if (c->seed) {
         char *end;
         errno = 0;
         unsigned long long seed = strtoull(c->seed, &end, 10);
-        if (errno || *end || c->seed[0] == '-' || !c->seed[0] || seed > 9007199254740991ull)
+        if (errno || *end || c->seed[0] == '-' || !c->seed[0] || seed > 9007199254740991ull) {
+            cJSON_Delete(cfg);
             return cli_usage_error("--seed must be an integer from 0 to 2^53-1");
-        n += (size_t)snprintf(config + n, sizeof(config) - n, "%s\"random\":{\"seed\":%llu}",
-                              c->now ? "," : "", seed);
+        }
+        cJSON *random = cJSON_AddObjectToObject(cfg, "random");
+        cJSON_AddNumberToObject(random, "seed", (double)seed);
     }
-    snprintf(config + n, sizeof(config) - n, "}");
-    int rc = omni_engine_new(&c->engine, config, strlen(config), NULL);
+    char *text = cJSON_PrintUnformatted(cfg);
+    cJSON_Delete(cfg);
+    if (!text)
+        return cli_fail(OMNI_ENOMEM);
+    int rc = omni_engine_new(&c->engine, text, strlen(text), NULL);
+    free(text);
     if (rc)
         return cli_fail(rc);
     *out = c->engine;
     return CLI_OK;
+}
+
+int cli_engine(cli *c, omni_engine **out)
+{
+    return cli_engine_store(c, NULL, out);
 }
 
 int cli_wants_help(int argc, char **argv)

@@ -52,6 +52,9 @@ int cli_read_input(const char *path, size_t max, char **out, size_t *out_len);
 /* The engine for this run (built once from --now / --seed). Returns 0, or
  * the exit code after printing an error. */
 int cli_engine(cli *c, omni_engine **out);
+/* The same over a store opened by URI (the engine's "storage"); NULL: the
+ * default store. */
+int cli_engine_store(cli *c, const char *store_uri, omni_engine **out);
 
 /* True when argv has -h or --help. */
 int cli_wants_help(int argc, char **argv);

@@ -52,55 +52,6 @@ const char cmd_conversation_usage[] =
     "--now pins the clock (message and event times, the service window) and\n"
     "--seed the random hook (conversation and message ids).\n";
 
-/* The engine over --store, with --now / --seed (set in c->engine, which
- * main frees). */
-static int engine_for(cli *c, const char *store, omni_engine **out)
-{
-    cJSON *cfg = cJSON_CreateObject();
-    if (!cfg || !cJSON_AddStringToObject(cfg, "storage", store)) {
-        cJSON_Delete(cfg);
-        return cli_fail(OMNI_ENOMEM);
-    }
-    if (c->now) {
-        int64_t ms;
-        if (omni_time_parse(&ms, c->now, strlen(c->now)) != OMNI_OK) {
-            cJSON_Delete(cfg);
-            return cli_fail(omni_error_last_status());
-        }
-        char iso[OMNI_TIME_STRLEN];
-        omni_time_format(iso, sizeof(iso), ms);
-        cJSON *clock = cJSON_AddObjectToObject(cfg, "clock");
-        if (!clock || !cJSON_AddStringToObject(clock, "fixed", iso)) {
-            cJSON_Delete(cfg);
-            return cli_fail(OMNI_ENOMEM);
-        }
-    }
-    if (c->seed) {
-        char *end;
-        errno = 0;
-        unsigned long long seed = strtoull(c->seed, &end, 10);
-        if (errno || *end || c->seed[0] == '-' || !c->seed[0] || seed > 9007199254740991ull) {
-            cJSON_Delete(cfg);
-            return cli_usage_error("--seed must be an integer from 0 to 2^53-1");
-        }
-        cJSON *random = cJSON_AddObjectToObject(cfg, "random");
-        if (!random || !cJSON_AddNumberToObject(random, "seed", (double)seed)) {
-            cJSON_Delete(cfg);
-            return cli_fail(OMNI_ENOMEM);
-        }
-    }
-    char *text = cJSON_PrintUnformatted(cfg);
-    cJSON_Delete(cfg);
-    if (!text)
-        return cli_fail(OMNI_ENOMEM);
-    int rc = omni_engine_new(&c->engine, text, strlen(text), NULL);
-    free(text);
-    if (rc)
-        return cli_fail(rc);
-    *out = c->engine;
-    return CLI_OK;
-}
-
 static int print_result(int rc, char *out, size_t len)
 {
     if (rc)
@@ -523,7 +474,7 @@ int cmd_conversation(cli *c, int argc, char **argv)
                                subs[k].max);
 
     omni_engine *e = NULL;
-    int rc = (subs[k].opts & O_STORE) ? engine_for(c, store ? store : "memory:", &e)
+    int rc = (subs[k].opts & O_STORE) ? cli_engine_store(c, store ? store : "memory:", &e)
                                       : cli_engine(c, &e);
     if (rc)
         return rc;

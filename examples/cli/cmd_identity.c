@@ -1,6 +1,5 @@
 /* omni identity: identity lookup, links, customers and routing through a
  * store (seed 001's workFlowIdentityLookup). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,49 +31,6 @@ const char cmd_identity_usage[] =
     "first, so that one run over the in-memory store can show a lookup.\n"
     "--now and --seed pin the clock (receivedAt, createdAt) and the random\n"
     "hook (generated customer ids).\n";
-
-/* The engine over --store, with --now / --seed (set in c->engine, which
- * main frees). */
-static int engine_for(cli *c, const char *store, omni_engine **out)
-{
-    cJSON *cfg = cJSON_CreateObject();
-    if (!cfg || !cJSON_AddStringToObject(cfg, "storage", store)) {
-        cJSON_Delete(cfg);
-        return cli_fail(OMNI_ENOMEM);
-    }
-    if (c->now) {
-        int64_t ms;
-        if (omni_time_parse(&ms, c->now, strlen(c->now)) != OMNI_OK) {
-            cJSON_Delete(cfg);
-            return cli_fail(omni_error_last_status());
-        }
-        char iso[OMNI_TIME_STRLEN];
-        omni_time_format(iso, sizeof(iso), ms);
-        cJSON *clock = cJSON_AddObjectToObject(cfg, "clock");
-        cJSON_AddStringToObject(clock, "fixed", iso);
-    }
-    if (c->seed) {
-        char *end;
-        errno = 0;
-        unsigned long long seed = strtoull(c->seed, &end, 10);
-        if (errno || *end || c->seed[0] == '-' || !c->seed[0] || seed > 9007199254740991ull) {
-            cJSON_Delete(cfg);
-            return cli_usage_error("--seed must be an integer from 0 to 2^53-1");
-        }
-        cJSON *random = cJSON_AddObjectToObject(cfg, "random");
-        cJSON_AddNumberToObject(random, "seed", (double)seed);
-    }
-    char *text = cJSON_PrintUnformatted(cfg);
-    cJSON_Delete(cfg);
-    if (!text)
-        return cli_fail(OMNI_ENOMEM);
-    int rc = omni_engine_new(&c->engine, text, strlen(text), NULL);
-    free(text);
-    if (rc)
-        return cli_fail(rc);
-    *out = c->engine;
-    return CLI_OK;
-}
 
 static int read_json_file(const char *path, cJSON **out)
 {
@@ -237,7 +193,7 @@ int cmd_identity(cli *c, int argc, char **argv)
         return cli_usage_error("--region and --no-brazil-ninth-digit are lookup options");
 
     omni_engine *e = NULL;
-    int rc = engine_for(c, store, &e);
+    int rc = cli_engine_store(c, store, &e);
     if (rc)
         return rc;
     if (setup && (rc = apply_setup(e, setup)))
