@@ -1,17 +1,21 @@
 /* The conversation step (seed 001's workFlowBiDirectional) over the
  * engine's store, exactly once:
  *
- * 1. read the conversation record of (customer, channel, account); it holds
- *    the latest message ("lastMessage") until that message's records exist;
- * 2. a message seen before (its reference record, or the pending latest
- *    message) answers with its first result;
- * 3. make sure the pending latest message is written out (the host that
- *    committed it may have died in between), then commit the new state and
- *    the new message as "lastMessage" with one compare-and-swap;
- * 4. write the reference record (the result) and the message record.
+ * 1. read the conversation record of (customer, channel, account);
+ * 2. a message seen before answers with its first result: found by its
+ *    reference record ("message_ref"), or, over a host's hook, as the
+ *    conversation's pending latest message;
+ * 3. commit the new state with one compare-and-swap of the conversation
+ *    record. The bundled stores write it, the reference record (create-only:
+ *    it is also the duplicate check) and the message record in one atomic
+ *    batch. Over a host's hook the conversation record carries the message
+ *    ("lastMessage") and the two records are written after the commit, by
+ *    this call or, when the writer died in between, by the next call that
+ *    touches the conversation (which writes out a pending message before
+ *    it replaces it).
  *
- * The compare-and-swap in step 3 is the only commit point, so a message is
- * recorded whole or not at all and sequence numbers stay dense. */
+ * The compare-and-swap is the only commit point, so a message is recorded
+ * whole or not at all and sequence numbers stay dense. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -776,7 +780,7 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
     omni__buf_reserve(&events, 1024);
     unsigned seed = (unsigned)now ^ (unsigned)(uintptr_t)&seed;
     omni__msg m;
-    int committed = 0;
+    int committed = 0, seen = 0;
     for (int attempt = 0; attempt < o.attempts && !committed; attempt++) {
         if (attempt)
             backoff(attempt, &seed);
@@ -791,17 +795,20 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
             found = 0, rc = OMNI_OK;
         if (rc)
             break;
-        /* seen before: its reference, or the pending message itself */
-        omni__stored ref;
-        rc = omni__conv_load(store, OMNI__NS_MESSAGE_REF, ref_key, now, &ref);
-        if (rc == OMNI_OK) {
-            rc = answer_from_ref(out, out_len, &ref);
-            omni_free(ref.text);
-            goto done;
+        /* seen before: its reference, or the pending message itself (an
+         * atomic batch finds the reference when it creates it, below) */
+        if (!batch || seen) {
+            omni__stored ref;
+            rc = omni__conv_load(store, OMNI__NS_MESSAGE_REF, ref_key, now, &ref);
+            if (rc == OMNI_OK) {
+                rc = answer_from_ref(out, out_len, &ref);
+                omni_free(ref.text);
+                goto done;
+            }
+            if (rc != OMNI_ENOTFOUND)
+                break;
+            rc = OMNI_OK;
         }
-        if (rc != OMNI_ENOTFOUND)
-            break;
-        rc = OMNI_OK;
         if (found && pending_is(c, &in, &m)) {
             omni__buf_reset(&core);
             result_core(&core, c, &m, msg_correlation(c->last_message), now, NULL, 0);
@@ -913,7 +920,13 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
                 {OMNI__NS_MESSAGE, mkey, rec.data, rec.len, OMNI_STORE_CREATE, 0, 0},
                 {OMNI__NS_CONVERSATION_ID, c->id, idx, (size_t)il, OMNI_STORE_CREATE, 0, 0},
             };
-            rc = omni__store_put_batch(store, ops, found ? 3 : 4, now, NULL);
+            size_t failed = 0;
+            rc = omni__store_put_batch(store, ops, found ? 3 : 4, now, &failed);
+            if (rc == OMNI_EEXISTS && failed == 1) {
+                seen = 1; /* the reference exists: this message was recorded */
+                rc = OMNI_ECONFLICT;
+                continue;
+            }
             if (rc == OMNI_ECONFLICT || rc == OMNI_EEXISTS || rc == OMNI_ENOTFOUND) {
                 rc = OMNI_ECONFLICT;
                 continue; /* another host committed first: read again */
