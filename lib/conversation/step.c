@@ -620,6 +620,81 @@ static int account_settings(omni_engine *e, const char *account_id, int64_t now,
     return OMNI_OK;
 }
 
+/* ---- per-thread scratch ---------------------------------------------------- */
+
+/* What a step needs besides its result: the conversation (a few KiB) and its
+ * builders, kept per thread between calls so a step does not allocate them
+ * again (a buffer that grew past SCRATCH_KEEP is released). */
+typedef struct step_scratch {
+    omni__conv conv;
+    omni_buf events, rec, doc, core, refdoc;
+    int in_use;
+} step_scratch;
+
+#define SCRATCH_KEEP (64u * 1024u)
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_release(step_scratch *s)
+{
+    omni__buf_free(&s->events);
+    omni__buf_free(&s->rec);
+    omni__buf_free(&s->doc);
+    omni__buf_free(&s->core);
+    omni__buf_free(&s->refdoc);
+    free(s);
+}
+
+static void scratch_destroy(void *p)
+{
+    scratch_release(p);
+}
+
+static void scratch_init(void)
+{
+    scratch_key_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+static step_scratch *scratch_take(void)
+{
+    pthread_once(&scratch_once, scratch_init);
+    step_scratch *s = scratch_key_ok ? pthread_getspecific(scratch_key) : NULL;
+    if (s && !s->in_use) {
+        s->in_use = 1;
+        return s;
+    }
+    /* the first step of this thread, or one called from inside another
+     * (a host hook that steps): its own */
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->in_use = 1;
+    if (scratch_key_ok && !pthread_getspecific(scratch_key) &&
+        pthread_setspecific(scratch_key, s) != 0)
+        s->in_use = 2; /* not kept: released when given back */
+    else if (scratch_key_ok && pthread_getspecific(scratch_key) != s)
+        s->in_use = 2;
+    return s;
+}
+
+static void scratch_give(step_scratch *s)
+{
+    if (s->in_use == 2) {
+        scratch_release(s);
+        return;
+    }
+    omni_buf *bufs[] = {&s->events, &s->rec, &s->doc, &s->core, &s->refdoc};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+        if (bufs[i]->cap > SCRATCH_KEEP)
+            omni__buf_free(bufs[i]);
+        else
+            omni__buf_reset(bufs[i]);
+    }
+    s->in_use = 0;
+}
+
 /* ---- the step ------------------------------------------------------------ */
 
 /* The answer: {"success","duplicate", <core members>, "events", "nextStep"}. */
@@ -765,11 +840,12 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
                        in.carrier, in.message_id);
     int is_template = strcmp(in.content_type, "template") == 0;
 
-    omni__conv *c = omni_malloc(sizeof(*c));
-    if (!c)
+    step_scratch *sc = scratch_take();
+    if (!sc)
         return omni__err(OMNI_ENOMEM, NULL);
-    omni_buf events = OMNI_BUF_INIT, rec = OMNI_BUF_INIT, doc = OMNI_BUF_INIT;
-    omni_buf core = OMNI_BUF_INIT, refdoc = OMNI_BUF_INIT;
+    omni__conv *c = &sc->conv;
+    omni_buf events = sc->events, rec = sc->rec, doc = sc->doc;
+    omni_buf core = sc->core, refdoc = sc->refdoc;
     omni__stored st = {NULL, 0, 0};
     int batch = omni__store_batch_supported(store);
     /* room for the usual sizes up front: no growing on the way */
@@ -986,11 +1062,11 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
     rc = answer(out, out_len, 0, core.data, core.len, &events);
 done:
     omni_free(st.text);
-    omni__buf_free(&events);
-    omni__buf_free(&rec);
-    omni__buf_free(&doc);
-    omni__buf_free(&core);
-    omni__buf_free(&refdoc);
-    omni_free(c);
+    sc->events = events;
+    sc->rec = rec;
+    sc->doc = doc;
+    sc->core = core;
+    sc->refdoc = refdoc;
+    scratch_give(sc);
     return rc;
 }

@@ -29,7 +29,7 @@
 
 #define MEM_MAX_LEVEL 24          /* skip list: p = 1/4, enough for 4^24 records */
 #define MEM_INITIAL_BUCKETS 64
-#define MEM_SWEEP_BUCKETS 2       /* buckets examined by every write */
+#define MEM_SWEEP_BUCKETS 1       /* buckets examined by every write */
 
 typedef struct mem_ns mem_ns;
 typedef struct mem_node mem_node;
