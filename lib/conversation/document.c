@@ -41,7 +41,14 @@ static int bad(const char *member)
 /* A string member into buf (1..cap-1 bytes); plain: also an id. */
 static int rd_str(omni__jspan v, char *buf, size_t cap, int plain, const char *name)
 {
-    long n = omni__j_is(v, '"') ? omni__j_str(v, buf, cap) : -1;
+    long n = -1;
+    if (omni__j_is(v, '"') && v.n >= 2 && v.n - 2 < cap && !memchr(v.p, '\\', v.n)) {
+        n = (long)(v.n - 2); /* no escapes: the bytes as they are */
+        memcpy(buf, v.p + 1, (size_t)n);
+        buf[n] = '\0';
+    } else if (omni__j_is(v, '"')) {
+        n = omni__j_str(v, buf, cap);
+    }
     if (n <= 0 || (plain && !omni__conv_plain_id(buf, (size_t)n)))
         return bad(name);
     return OMNI_OK;
@@ -69,32 +76,22 @@ static _Thread_local struct {
 
 static int rd_time(omni__jspan v, int64_t *out, int nullable, const char *name)
 {
-    char t[64];
     if (nullable && (!v.p || omni__j_is(v, 'n'))) {
         *out = 0;
         return OMNI_OK;
     }
-    if (omni__j_is(v, '"') && v.n >= 3 && v.n - 2 < OMNI_TIME_STRLEN) {
-        size_t n = v.n - 2;
-        for (size_t i = 0; i < TIME_CACHE; i++) {
-            if (time_cache[i].len == n && memcmp(time_cache[i].text, v.p + 1, n) == 0) {
-                *out = time_cache[i].ms;
-                return OMNI_OK;
-            }
-        }
-    }
-    long n = omni__j_is(v, '"') ? omni__j_str(v, t, sizeof(t)) : -1;
-    if (n <= 0 || omni_time_parse(out, t, (size_t)n) != OMNI_OK || *out <= 0)
+    if (!omni__j_is(v, '"') || v.n < 3)
         return bad(name);
-    /* remember it when it is written the way omni_time_format writes it */
-    char canon[OMNI_TIME_STRLEN];
-    if (omni_time_format(canon, sizeof(canon), *out) == OMNI_OK &&
-        strlen(canon) == (size_t)n && memcmp(canon, t, (size_t)n) == 0) {
-        size_t slot = (size_t)((uint64_t)*out % TIME_CACHE);
-        memcpy(time_cache[slot].text, canon, (size_t)n + 1);
-        time_cache[slot].len = (unsigned char)n;
-        time_cache[slot].ms = *out;
+    int rc;
+    if (!memchr(v.p, '\\', v.n)) { /* as written: parse in place */
+        rc = omni_time_parse(out, v.p + 1, v.n - 2);
+    } else {
+        char t[64];
+        long n = omni__j_str(v, t, sizeof(t));
+        rc = n > 0 ? omni_time_parse(out, t, (size_t)n) : OMNI_EINVAL;
     }
+    if (rc != OMNI_OK || *out <= 0)
+        return bad(name);
     return OMNI_OK;
 }
 
@@ -160,14 +157,135 @@ static int rd_participants(omni__conv *c, omni__jspan v)
     return OMNI_OK;
 }
 
-int omni__conv_read(omni__conv *c, const char *text, size_t len, int stored, int lazy)
+/* The members of a conversation document, as spans of its text. */
+typedef struct doc_spans {
+    omni__jspan conv_id, customer, account, bu, tenant, ch_type, ch_carrier, status, assigned,
+        parts, started, last_activity, count, sentiment, topics, priority, inbound, created,
+        updated, last;
+} doc_spans;
+
+/* ---- the canonical layout, read in one pass ---- */
+
+typedef struct cursor {
+    const char *p, *e;
+    int ok;
+} cursor;
+
+static void lit(cursor *k, const char *s, size_t n)
 {
-    omni__jspan root = omni__j_root(text, len);
-    if (!omni__j_is(root, '{'))
-        return omni__err(OMNI_EINVAL, "conversation: the document must be an object");
-    omni__jspan conv_id = {0}, customer = {0}, account = {0}, bu = {0}, tenant = {0};
-    omni__jspan channel = {0}, status = {0}, assigned = {0}, parts = {0}, meta = {0};
-    omni__jspan inbound = {0}, created = {0}, updated = {0}, last = {0};
+    if (k->ok && (size_t)(k->e - k->p) >= n && memcmp(k->p, s, n) == 0)
+        k->p += n;
+    else
+        k->ok = 0;
+}
+#define LIT(k, s) lit(k, s, sizeof(s) - 1)
+
+/* A string without escapes (span with its quotes). */
+static omni__jspan str_at(cursor *k)
+{
+    omni__jspan v = {NULL, 0};
+    if (!k->ok || k->p >= k->e || *k->p != '"') {
+        k->ok = 0;
+        return v;
+    }
+    const char *q = memchr(k->p + 1, '"', (size_t)(k->e - k->p - 1));
+    if (!q || memchr(k->p + 1, '\\', (size_t)(q - k->p - 1))) {
+        k->ok = 0;
+        return v;
+    }
+    v.p = k->p;
+    v.n = (size_t)(q + 1 - k->p);
+    k->p = q + 1;
+    return v;
+}
+
+/* Any value (span). */
+static omni__jspan value_at(cursor *k)
+{
+    omni__jspan v = {NULL, 0};
+    if (!k->ok || k->p >= k->e) {
+        k->ok = 0;
+        return v;
+    }
+    const char *q = omni__j_skip(k->p, k->e);
+    v.p = k->p;
+    v.n = (size_t)(q - k->p);
+    k->p = q;
+    if (v.n == 0)
+        k->ok = 0;
+    return v;
+}
+
+static omni__jspan str_or_null_at(cursor *k)
+{
+    if (k->ok && k->e - k->p >= 4 && memcmp(k->p, "null", 4) == 0) {
+        omni__jspan v = {k->p, 4};
+        k->p += 4;
+        return v;
+    }
+    return str_at(k);
+}
+
+/* 1 when the text is laid out exactly as omni__conv_write writes it
+ * (compact, members in its order, no escapes in short strings): the
+ * spans are then found without a general scan. */
+static int canonical_spans(const char *text, size_t len, doc_spans *d)
+{
+    cursor k = {text, text + len, 1};
+    memset(d, 0, sizeof(*d));
+    LIT(&k, "{\"conversationId\":");
+    d->conv_id = str_at(&k);
+    LIT(&k, ",\"channel\":{\"type\":");
+    d->ch_type = str_at(&k);
+    LIT(&k, ",\"carrier\":");
+    d->ch_carrier = str_at(&k);
+    LIT(&k, "},\"status\":");
+    d->status = str_at(&k);
+    LIT(&k, ",\"assignedTo\":");
+    d->assigned = str_or_null_at(&k);
+    LIT(&k, ",\"participants\":");
+    d->parts = value_at(&k);
+    LIT(&k, ",\"metadata\":{\"startedAt\":");
+    d->started = str_at(&k);
+    LIT(&k, ",\"lastActivityAt\":");
+    d->last_activity = str_at(&k);
+    LIT(&k, ",\"messageCount\":");
+    d->count = value_at(&k);
+    if (k.ok && k.e - k.p > 13 && memcmp(k.p, ",\"sentiment\":", 13) == 0) {
+        k.p += 13;
+        d->sentiment = str_at(&k);
+    }
+    LIT(&k, ",\"topics\":");
+    d->topics = value_at(&k);
+    LIT(&k, ",\"priority\":");
+    d->priority = str_at(&k);
+    LIT(&k, "},\"customerId\":");
+    d->customer = str_at(&k);
+    LIT(&k, ",\"accountId\":");
+    d->account = str_at(&k);
+    LIT(&k, ",\"businessUnitId\":");
+    d->bu = str_at(&k);
+    LIT(&k, ",\"tenantId\":");
+    d->tenant = str_at(&k);
+    LIT(&k, ",\"lastInboundAt\":");
+    d->inbound = str_or_null_at(&k);
+    LIT(&k, ",\"createdAt\":");
+    d->created = str_at(&k);
+    LIT(&k, ",\"updatedAt\":");
+    d->updated = str_at(&k);
+    if (k.ok && k.e - k.p > 15 && memcmp(k.p, ",\"lastMessage\":", 15) == 0) {
+        k.p += 15;
+        d->last = value_at(&k);
+    }
+    LIT(&k, "}");
+    return k.ok && k.p == k.e;
+}
+
+/* Any layout: the first member of each name (cJSON's lookup order). */
+static int general_spans(omni__jspan root, doc_spans *d)
+{
+    memset(d, 0, sizeof(*d));
+    omni__jspan channel = {0}, meta = {0};
     omni__jiter it;
     omni__jspan k, v;
     omni__j_obj(&it, root);
@@ -178,97 +296,118 @@ int omni__conv_read(omni__conv *c, const char *text, size_t len, int stored, int
     else if (!span.p && omni__j_key_is(k, name)) span = v;
         if (0) {
         }
-        M(conv_id, "conversationId")
-        M(customer, "customerId")
-        M(account, "accountId")
-        M(bu, "businessUnitId")
-        M(tenant, "tenantId")
+        M(d->conv_id, "conversationId")
+        M(d->customer, "customerId")
+        M(d->account, "accountId")
+        M(d->bu, "businessUnitId")
+        M(d->tenant, "tenantId")
         M(channel, "channel")
-        M(status, "status")
-        M(assigned, "assignedTo")
-        M(parts, "participants")
+        M(d->status, "status")
+        M(d->assigned, "assignedTo")
+        M(d->parts, "participants")
         M(meta, "metadata")
-        M(inbound, "lastInboundAt")
-        M(created, "createdAt")
-        M(updated, "updatedAt")
-        M(last, "lastMessage")
+        M(d->inbound, "lastInboundAt")
+        M(d->created, "createdAt")
+        M(d->updated, "updatedAt")
+        M(d->last, "lastMessage")
 #undef M
     }
-    int rc;
-    if ((rc = rd_str(conv_id, c->id, sizeof(c->id), 1, "conversationId")) ||
-        (rc = rd_str(customer, c->customer_id, sizeof(c->customer_id), 1, "customerId")) ||
-        (rc = rd_str(account, c->account_id, sizeof(c->account_id), 1, "accountId")) ||
-        (rc = rd_opt_str(bu, c->business_unit_id, sizeof(c->business_unit_id), 0,
-                         "businessUnitId")) ||
-        (rc = rd_opt_str(tenant, c->tenant_id, sizeof(c->tenant_id), 0, "tenantId")) ||
-        (rc = rd_opt_str(assigned, c->assigned_to, sizeof(c->assigned_to), 1, "assignedTo")))
-        return rc;
     if (!omni__j_is(channel, '{'))
         return bad("channel");
     static const char *const chn[] = {"type", "carrier"};
     omni__jspan cf[2];
     omni__j_fields(channel, chn, cf, 2);
-    if ((rc = rd_str(cf[0], c->channel, sizeof(c->channel), 0, "channel.type")) ||
-        (rc = rd_opt_str(cf[1], c->carrier, sizeof(c->carrier), 0, "channel.carrier")))
-        return rc;
-    c->status = omni__j_is(status, '"') && status.n >= 2
-                    ? omni__conv_status_from(status.p + 1, status.n - 2)
-                    : -1;
-    if (c->status < 0)
-        return bad("status");
-    c->part_raw = parts;
-    c->part_parsed = 0;
-    if (!omni__j_is(parts, '['))
-        return bad("participants");
-    if (!lazy && (rc = rd_participants(c, parts)))
-        return rc;
-    c->part_parsed = !lazy;
+    d->ch_type = cf[0];
+    d->ch_carrier = cf[1];
     if (!omni__j_is(meta, '{'))
         return bad("metadata");
     static const char *const mn[] = {"startedAt", "lastActivityAt", "messageCount",
                                      "sentiment", "topics",         "priority"};
     omni__jspan mf[6];
     omni__j_fields(meta, mn, mf, 6);
-    if ((rc = rd_time(mf[0], &c->started_at, 0, "metadata.startedAt")) ||
-        (rc = rd_time(mf[1], &c->last_activity_at, 0, "metadata.lastActivityAt")))
+    d->started = mf[0];
+    d->last_activity = mf[1];
+    d->count = mf[2];
+    d->sentiment = mf[3];
+    d->topics = mf[4];
+    d->priority = mf[5];
+    return OMNI_OK;
+}
+
+int omni__conv_read(omni__conv *c, const char *text, size_t len, int stored, int lazy)
+{
+    omni__jspan root = omni__j_root(text, len);
+    if (!omni__j_is(root, '{'))
+        return omni__err(OMNI_EINVAL, "conversation: the document must be an object");
+    doc_spans d;
+    if (!canonical_spans(root.p, root.n, &d)) {
+        int grc = general_spans(root, &d);
+        if (grc)
+            return grc;
+    }
+    int rc;
+    if ((rc = rd_str(d.conv_id, c->id, sizeof(c->id), 1, "conversationId")) ||
+        (rc = rd_str(d.customer, c->customer_id, sizeof(c->customer_id), 1, "customerId")) ||
+        (rc = rd_str(d.account, c->account_id, sizeof(c->account_id), 1, "accountId")) ||
+        (rc = rd_opt_str(d.bu, c->business_unit_id, sizeof(c->business_unit_id), 0,
+                         "businessUnitId")) ||
+        (rc = rd_opt_str(d.tenant, c->tenant_id, sizeof(c->tenant_id), 0, "tenantId")) ||
+        (rc = rd_opt_str(d.assigned, c->assigned_to, sizeof(c->assigned_to), 1, "assignedTo")))
         return rc;
-    char num[24];
-    long nl = mf[2].p && mf[2].n < sizeof(num) ? (long)mf[2].n : -1;
+    if ((rc = rd_str(d.ch_type, c->channel, sizeof(c->channel), 0, "channel.type")) ||
+        (rc = rd_opt_str(d.ch_carrier, c->carrier, sizeof(c->carrier), 0, "channel.carrier")))
+        return rc;
+    c->status = omni__j_is(d.status, '"') && d.status.n >= 2
+                    ? omni__conv_status_from(d.status.p + 1, d.status.n - 2)
+                    : -1;
+    if (c->status < 0)
+        return bad("status");
+    c->part_raw = d.parts;
+    c->part_parsed = 0;
+    if (!omni__j_is(d.parts, '['))
+        return bad("participants");
+    if (!lazy && (rc = rd_participants(c, d.parts)))
+        return rc;
+    c->part_parsed = !lazy;
+    if ((rc = rd_time(d.started, &c->started_at, 0, "metadata.startedAt")) ||
+        (rc = rd_time(d.last_activity, &c->last_activity_at, 0, "metadata.lastActivityAt")))
+        return rc;
     c->message_count = -1;
-    if (nl > 0) {
-        memcpy(num, mf[2].p, (size_t)nl);
-        num[nl] = '\0';
-        char *end;
-        long long mc = strtoll(num, &end, 10);
-        if (*end == '\0' && mc >= 0 && num[0] != '-')
+    if (d.count.p && d.count.n > 0 && d.count.n < 19) {
+        int64_t mc = 0;
+        size_t i = 0;
+        for (; i < d.count.n && d.count.p[i] >= '0' && d.count.p[i] <= '9'; i++)
+            mc = mc * 10 + (d.count.p[i] - '0');
+        if (i == d.count.n)
             c->message_count = mc;
     }
     if (c->message_count < 0)
         return bad("metadata.messageCount");
     c->sentiment = -1;
-    if (mf[3].p && !omni__j_is(mf[3], 'n') &&
-        (c->sentiment = rd_enum(mf[3], sentiments, COUNT(sentiments), "metadata.sentiment")) < 0)
+    if (d.sentiment.p && !omni__j_is(d.sentiment, 'n') &&
+        (c->sentiment = rd_enum(d.sentiment, sentiments, COUNT(sentiments),
+                                "metadata.sentiment")) < 0)
         return bad("metadata.sentiment");
     c->n_topics = 0;
-    c->topics_raw = mf[4];
-    c->topics_parsed = !mf[4].p || !lazy;
-    if (mf[4].p && !omni__j_is(mf[4], '['))
+    c->topics_raw = d.topics;
+    c->topics_parsed = !d.topics.p || !lazy;
+    if (d.topics.p && !omni__j_is(d.topics, '['))
         return bad("topics");
-    if (mf[4].p && !lazy && (rc = rd_topics(mf[4], c->topics, &c->n_topics)))
+    if (d.topics.p && !lazy && (rc = rd_topics(d.topics, c->topics, &c->n_topics)))
         return rc;
     c->priority = OMNI__PRIO_NORMAL;
-    if (mf[5].p &&
-        (c->priority = rd_enum(mf[5], priorities, COUNT(priorities), "metadata.priority")) < 0)
+    if (d.priority.p && (c->priority = rd_enum(d.priority, priorities, COUNT(priorities),
+                                               "metadata.priority")) < 0)
         return bad("metadata.priority");
-    if ((rc = rd_time(inbound, &c->last_inbound_at, 1, "lastInboundAt")) ||
-        (rc = rd_time(created, &c->created_at, 0, "createdAt")) ||
-        (rc = rd_time(updated, &c->updated_at, 0, "updatedAt")))
+    if ((rc = rd_time(d.inbound, &c->last_inbound_at, 1, "lastInboundAt")) ||
+        (rc = rd_time(d.created, &c->created_at, 0, "createdAt")) ||
+        (rc = rd_time(d.updated, &c->updated_at, 0, "updatedAt")))
         return rc;
     c->last_message = (omni__jspan){NULL, 0};
-    if (stored && last.p && !omni__j_is(last, 'n')) {
-        if (!omni__j_is(last, '{'))
+    if (stored && d.last.p && !omni__j_is(d.last, 'n')) {
+        if (!omni__j_is(d.last, '{'))
             return bad("lastMessage");
-        c->last_message = last;
+        c->last_message = d.last;
     }
     return OMNI_OK;
 }

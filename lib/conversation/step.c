@@ -143,11 +143,28 @@ int omni__conv_msg_read(omni__msg *m, omni__jspan rec)
     return OMNI_OK;
 }
 
+/* "a/b/c" into out (cap bytes; truncated to fit, always terminated). */
+static void join3(char *out, size_t cap, const char *a, const char *b, const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    size_t n = 0;
+    for (int i = 0; i < 3 && cap > 0; i++) {
+        size_t len = strlen(parts[i]);
+        if (i > 0 && n + 1 < cap)
+            out[n++] = '/';
+        if (len > cap - 1 - n)
+            len = cap - 1 - n;
+        memcpy(out + n, parts[i], len);
+        n += len;
+    }
+    if (cap > 0)
+        out[n] = '\0';
+}
+
 void omni__conv_ref_key(char *out, size_t cap, const char *direction, const char *carrier,
                         const char *carrier_message_id)
 {
-    snprintf(out, cap, "%s/%s/%s", direction[0] == 'o' ? "out" : "in", carrier,
-             carrier_message_id);
+    join3(out, cap, direction[0] == 'o' ? "out" : "in", carrier, carrier_message_id);
 }
 
 /* The result's members (no braces) for a message of a conversation, as
@@ -835,7 +852,7 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
         return rc;
 
     char slot[OMNI_STORE_MAX_KEY + 1], ref_key[OMNI_STORE_MAX_KEY + 1];
-    snprintf(slot, sizeof(slot), "%s/%s/%s", in.customer_id, in.channel, in.account_id);
+    join3(slot, sizeof(slot), in.customer_id, in.channel, in.account_id);
     omni__conv_ref_key(ref_key, sizeof(ref_key), in.outbound ? "outbound" : "inbound",
                        in.carrier, in.message_id);
     int is_template = strcmp(in.content_type, "template") == 0;

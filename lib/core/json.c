@@ -253,6 +253,16 @@ void omni__json_w_key(omni_buf *b, const char *key)
 void omni__json_w_strn(omni_buf *b, const char *s, size_t n)
 {
     w_sep(b);
+    /* the usual case: nothing to escape, room in the buffer */
+    if (!b->failed && !b->limit && n + 3 < b->cap - b->len && plain_run(s, n) == n) {
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        d[n + 2] = '\0';
+        b->len += n + 2;
+        return;
+    }
     omni__buf_putc(b, '"');
     omni__json_escape(b, s, n);
     omni__buf_putc(b, '"');
