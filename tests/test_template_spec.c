@@ -11,27 +11,11 @@
 
 #include <omni/omni.h>
 
+#include "test_files.h"
+
 #include "lib/core/buf.h"
 #include "lib/core/json.h"
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    omni_buf b = OMNI_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        omni__buf_append(&b, chunk, n);
-    fclose(f);
-    if (b.failed) {
-        omni__buf_free(&b);
-        return NULL;
-    }
-    *len = b.len;
-    return b.data;
-}
 
 static char *spec_path(const char *module)
 {
@@ -94,7 +78,7 @@ static char *run_one(const cJSON *test)
 static void run_module(const char *module, int expected_tests)
 {
     size_t len;
-    char *text = read_file(spec_path(module), &len);
+    char *text = test_read_file(spec_path(module), &len);
     cr_assert_not_null(text, "cannot read %s (set OMNI_SHARED_DIR)", spec_path(module));
     cJSON *root;
     cr_assert_eq(omni__json_parse(&root, text, len, 0, module), OMNI_OK);

@@ -102,6 +102,11 @@ const char *omni__pairs_get(const omni__pairs *p, const char *name);
  * eight bytes at a time. */
 int omni__utf8_valid(const char *s, size_t n, size_t *bad_offset);
 
+/* Decodes one well-formed UTF-8 sequence (RFC 3629) at s[0..n): returns its
+ * length (1..4) and the code point in *cp, or 0 when n is 0 or the bytes
+ * are not a well-formed sequence (*cp untouched). */
+size_t omni__utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* A static phrase saying why the sequence at s[off] is ill-formed
  * ("overlong encoding", "encoded surrogate (U+D800..U+DFFF)", ...), for
  * error messages; off is the offset omni__utf8_valid reported. */

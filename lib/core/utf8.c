@@ -123,3 +123,45 @@ int omni_utf8_validate(const char *text, size_t len, size_t *error_offset)
     return omni__err(OMNI_EENCODING, "invalid UTF-8 at byte offset %zu (byte 0x%02X): %s", off,
                      (unsigned)(unsigned char)text[off], omni__utf8_reason(text, len, off));
 }
+
+size_t omni__utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (n == 0)
+        return 0;
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t len;
+    uint32_t v;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, v = c & 0x0F;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, v = c & 0x07;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        unsigned b = s[i];
+        if (b < lo || b > hi)
+            return 0;
+        lo = 0x80, hi = 0xBF;
+        v = (v << 6) | (b & 0x3F);
+    }
+    *cp = v;
+    return len;
+}

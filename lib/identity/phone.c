@@ -16,6 +16,7 @@
 #include <omni/identity.h>
 
 #include "core/buf.h"
+#include "core/codec.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "identity_internal.h"
@@ -384,40 +385,6 @@ static int analyze(omni__phone *out, const char *d, size_t n, int plus, int intl
 
 /* ---- characters --------------------------------------------------------- */
 
-/* Decodes one UTF-8 code point; returns its length, 0 when malformed. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if ((c & 0xE0) == 0xC0) {
-        len = 2, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 /* The digit value of a code point (ASCII, full-width, Arabic-Indic,
  * Eastern Arabic-Indic), or -1. */
 static int digit_of(uint32_t cp)
@@ -488,7 +455,7 @@ static int collect(digits *out, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         uint32_t cp;
-        size_t k = utf8_next(u + i, n - i, &cp);
+        size_t k = omni__utf8_next(u + i, n - i, &cp);
         if (k == 0)
             return omni__err(OMNI_EIDENTIFIER, "phone number: not valid UTF-8");
         int dv = digit_of(cp);
@@ -521,7 +488,7 @@ static size_t number_part(const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         uint32_t cp;
-        size_t k = utf8_next(u + i, n - i, &cp);
+        size_t k = omni__utf8_next(u + i, n - i, &cp);
         if (k == 0 || !(digit_of(cp) >= 0 || is_plus(cp) || is_separator(cp)))
             break;
         i += k;

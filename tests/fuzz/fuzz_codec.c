@@ -15,13 +15,9 @@
 #include "lib/core/buf.h"
 #include "lib/core/codec.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-#define CHECK(cond)      \
-    do {                 \
-        if (!(cond))     \
-            abort();     \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void base64_round_trip(const uint8_t *data, size_t size, int url)
 {

@@ -16,13 +16,9 @@
 #include "lib/core/codec.h"
 #include "lib/core/json.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-#define CHECK(cond)      \
-    do {                 \
-        if (!(cond))     \
-            abort();     \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void decode_body(const char *body, size_t size)
 {
