@@ -48,6 +48,7 @@ enum {
     ST_META,
     ST_WRITE,
     ST_INSERT,
+    ST_SWAP,
     ST_DELETE,
     ST_RECLAIM,
     ST_LIST,
@@ -67,6 +68,9 @@ static const char *const sq_sql[ST_COUNT] = {
                  "expires_at = excluded.expires_at",
     [ST_INSERT] = "INSERT INTO records(ns, key, value, version, expires_at) "
                   "VALUES(?1, ?2, ?3, 1, ?4)",
+    [ST_SWAP] = "UPDATE records SET value = ?3, version = version + 1, expires_at = ?4 "
+                "WHERE ns = ?1 AND key = ?2 AND version = ?5 AND "
+                "(expires_at = 0 OR expires_at > ?6)",
     [ST_DELETE] = "DELETE FROM records WHERE ns = ?1 AND key = ?2",
     [ST_RECLAIM] = "DELETE FROM records WHERE (ns, key) IN (SELECT ns, key FROM records "
                    "WHERE expires_at > 0 AND expires_at <= ?1 LIMIT " SQ_RECLAIM_ROWS ")",
@@ -322,6 +326,34 @@ int omni__store_sqlite_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
     }
     for (size_t i = 0; i < n && rc == SQLITE_OK && !status; i++) {
         bad = i;
+        uint64_t want_v = ops[i].expected_version;
+        if (want_v != OMNI_STORE_CREATE && want_v != OMNI_STORE_ANY_VERSION &&
+            want_v < (uint64_t)INT64_MAX) {
+            /* compare-and-swap of a live record: one statement (when it
+             * changes nothing, the full check below says why) */
+            op = "put (swap)";
+            sqlite3_stmt *st = s->st[ST_SWAP];
+            rc = bind_key(st, ops[i].ns, ns_len[i], ops[i].key, key_len[i]);
+            if (rc == SQLITE_OK)
+                rc = bind_bytes(st, 3, ops[i].value, ops[i].value_len);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 4, ops[i].expires_at_ms);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 5, (sqlite3_int64)want_v);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 6, now_ms);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+            int changed = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
+            sqlite3_reset(st);
+            if (rc != SQLITE_DONE)
+                break;
+            rc = SQLITE_OK;
+            if (changed) {
+                ops[i].new_version = want_v + 1;
+                continue;
+            }
+        }
         if (ops[i].expected_version == OMNI_STORE_CREATE) {
             /* a key never seen: one statement (a row that exists, expired
              * or not, makes it fail; then the full check below) */
