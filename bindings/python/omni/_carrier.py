@@ -19,8 +19,9 @@ from __future__ import annotations
 import ctypes
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
-from ._errors import call_out, check, closed_error, invalid
+from ._errors import call_out, check, invalid
 from ._functions import from_json, to_bytes, to_cstr, to_json
+from ._handle import Handle
 from ._lib import lib
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,7 +129,7 @@ class _Webhook:
         self.close()
 
 
-class Inbound:
+class Inbound(Handle):
     """A compiled inbound configuration (omni_inbound_new); immutable and shareable
     between threads.
 
@@ -137,7 +138,8 @@ class Inbound:
     {"authToken"}, "whatsapp": {"appSecret", "verifyToken"}, ...}}``.
     """
 
-    _handle: Optional[int]
+    _kind = "inbound"
+    _free = "omni_inbound_free"
 
     def __init__(self, config: Union[Mapping[str, Any], str, bytes]) -> None:
         self._handle = None
@@ -150,15 +152,6 @@ class Inbound:
         handle = ctypes.c_void_p()
         check(lib().omni_inbound_new(ctypes.byref(handle), raw, len(raw), None))
         self._handle = handle.value
-
-    def _handle_or_raise(self) -> int:
-        if not self._handle:
-            raise closed_error("inbound")
-        return self._handle
-
-    @property
-    def closed(self) -> bool:
-        return not self._handle
 
     def verify(self, carrier: str, request: Request, engine: "Optional[Engine]" = None) -> None:
         """Verifies a request only (e.g. Meta's GET handshake); raises OmniError
@@ -183,27 +176,6 @@ class Inbound:
             )
         result: Dict[str, Any] = from_json(out)
         return result
-
-    def close(self) -> None:
-        """Releases the configuration. Idempotent."""
-        handle, self._handle = self._handle, None
-        if handle:
-            lib().omni_inbound_free(handle)
-
-    def __enter__(self) -> "Inbound":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __repr__(self) -> str:
-        return f"<omni.Inbound {'closed' if self.closed else 'open'}>"
 
 
 # ---- phone numbers and identifiers ------------------------------------------------------

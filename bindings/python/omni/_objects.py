@@ -25,8 +25,9 @@ from ._conversation import (
     query_arg,
     time_arg,
 )
-from ._errors import OmniError, Status, call_out, check, closed_error, take
+from ._errors import OmniError, Status, call_out, check, take
 from ._functions import from_json, to_bytes, to_cstr, to_json
+from ._handle import Handle
 from ._lib import lib
 
 __all__ = ["Engine", "Store", "Transport", "Record", "CREATE", "ANY_VERSION"]
@@ -58,7 +59,7 @@ def _u32(value: int, what: str) -> int:
     return int(value)
 
 
-class Engine:
+class Engine(Handle):
     """An engine: configuration plus hooks (omni_engine_new).
 
     ``config`` is a dict (serialized to JSON), a JSON string, or None for all
@@ -66,7 +67,8 @@ class Engine:
     "random": {"seed": 1}}`` for deterministic time and randomness.
     """
 
-    _handle: Optional[int]
+    _kind = "engine"
+    _free = "omni_engine_free"
 
     def __init__(self, config: Union[Mapping[str, Any], str, bytes, None] = None) -> None:
         self._handle = None
@@ -74,15 +76,6 @@ class Engine:
         handle = ctypes.c_void_p()
         check(lib().omni_engine_new(ctypes.byref(handle), raw, len(raw) if raw else 0, None))
         self._handle = handle.value
-
-    def _handle_or_raise(self) -> int:
-        if not self._handle:
-            raise closed_error("engine")
-        return self._handle
-
-    @property
-    def closed(self) -> bool:
-        return not self._handle
 
     def now_ms(self) -> int:
         """The engine's clock, Unix milliseconds."""
@@ -470,27 +463,6 @@ class Engine:
         )
         return result
 
-    def close(self) -> None:
-        """Releases the engine (and its store and transport). Idempotent."""
-        handle, self._handle = self._handle, None
-        if handle:
-            lib().omni_engine_free(handle)
-
-    def __enter__(self) -> "Engine":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: nothing sensible to do
-            pass
-
-    def __repr__(self) -> str:
-        return f"<omni.Engine {'closed' if self.closed else 'open'}>"
-
 
 class Record(NamedTuple):
     """A store record as get_record() returns it."""
@@ -500,7 +472,7 @@ class Record(NamedTuple):
     expires_at_ms: int
 
 
-class Store:
+class Store(Handle):
     """A key/value store with compare-and-swap (omni/store.h).
 
     Values are JSON documents: put() serializes any JSON-serializable value and
@@ -512,7 +484,9 @@ class Store:
     CREATE = CREATE
     ANY_VERSION = ANY_VERSION
 
-    _handle: Optional[int]
+    _kind = "store"
+    _free = "omni_store_free"
+    _owner: Optional[Engine]
 
     def __init__(self, handle: int, owner: Optional[Engine] = None) -> None:
         """Internal: use Store.open() or Engine.store."""
@@ -526,15 +500,6 @@ class Store:
         handle = ctypes.c_void_p()
         check(lib().omni_store_open(ctypes.byref(handle), raw))
         return cls(handle.value or 0)
-
-    def _handle_or_raise(self) -> int:
-        if not self._handle or (self._owner is not None and self._owner.closed):
-            raise closed_error("store")
-        return self._handle
-
-    @property
-    def closed(self) -> bool:
-        return not self._handle or (self._owner is not None and self._owner.closed)
 
     def _now(self, now_ms: Optional[int]) -> int:
         if now_ms is not None:
@@ -645,30 +610,8 @@ class Store:
         page: Dict[str, Any] = from_json(out)
         return page
 
-    def close(self) -> None:
-        """Releases an owned store; detaches a borrowed one. Idempotent."""
-        handle, self._handle = self._handle, None
-        if handle and self._owner is None:
-            lib().omni_store_free(handle)
-        self._owner = None
 
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __repr__(self) -> str:
-        return f"<omni.Store {'closed' if self.closed else 'open'}>"
-
-
-class Transport:
+class Transport(Handle):
     """Executes HTTP requests (omni/http.h), in the JSON form of requests/responses.
 
     A request is ``{"method", "url", "headers": {name: value} | [[name, value]],
@@ -677,7 +620,9 @@ class Transport:
     "bodyBase64"}``.
     """
 
-    _handle: Optional[int]
+    _kind = "transport"
+    _free = "omni_transport_free"
+    _owner: Optional[Engine]
 
     def __init__(self, handle: int, owner: Optional[Engine] = None) -> None:
         """Internal: use Transport.curl(), Transport.scripted() or Engine.transport."""
@@ -710,15 +655,6 @@ class Transport:
         handle = ctypes.c_void_p()
         check(lib().omni_transport_scripted_new(ctypes.byref(handle), raw, len(raw)))
         return cls(handle.value or 0)
-
-    def _handle_or_raise(self) -> int:
-        if not self._handle or (self._owner is not None and self._owner.closed):
-            raise closed_error("transport")
-        return self._handle
-
-    @property
-    def closed(self) -> bool:
-        return not self._handle or (self._owner is not None and self._owner.closed)
 
     def send(self, request: Mapping[str, Any]) -> Dict[str, Any]:
         """Executes one request; an HTTP error status is a response, not an exception."""
@@ -754,24 +690,3 @@ class Transport:
         )
         return result
 
-    def close(self) -> None:
-        """Releases an owned transport; detaches a borrowed one. Idempotent."""
-        handle, self._handle = self._handle, None
-        if handle and self._owner is None:
-            lib().omni_transport_free(handle)
-        self._owner = None
-
-    def __enter__(self) -> "Transport":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __repr__(self) -> str:
-        return f"<omni.Transport {'closed' if self.closed else 'open'}>"
