@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/core/error.h"
+#include "store_internal.h"
 
 void omni__list_begin(omni__list_batch *b, size_t limit)
 {
@@ -101,4 +102,31 @@ int omni__store_conflict(uint64_t expected, uint64_t found)
 {
     return omni__err(OMNI_ECONFLICT, "store: version conflict (expected %llu, found %llu)",
                      (unsigned long long)expected, (unsigned long long)found);
+}
+
+int omni__store_refused(int status, uint64_t expected, uint64_t found)
+{
+    switch (status) {
+    case OMNI_EEXISTS:
+        return omni__err(status, "store: a record with this key exists (version %llu)",
+                         (unsigned long long)found);
+    case OMNI_ENOTFOUND: return omni__store_not_found();
+    case OMNI_ECONFLICT: return omni__store_conflict(expected, found);
+    case OMNI_ESTORAGE:
+        return omni__err_retry(status, 0, "store: the record's version cannot grow further");
+    default: return status;
+    }
+}
+
+int omni__store_put_one(omni__store_batch_fn batch, void *ctx, const char *ns, const char *key,
+                        const char *value, size_t value_len, uint64_t expected_version,
+                        int64_t expires_at_ms, int64_t now_ms, uint64_t *new_version)
+{
+    if (!new_version)
+        return omni__err(OMNI_EINVAL, "store put: NULL new_version");
+    omni__store_op op = {ns, key, value, value_len, expected_version, expires_at_ms, 0};
+    int rc = batch(ctx, &op, 1, now_ms, NULL);
+    if (!rc)
+        *new_version = op.new_version;
+    return rc;
 }

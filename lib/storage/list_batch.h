@@ -1,7 +1,8 @@
 /* Internal: what the bundled storage backends share — batched listing
  * (records are copied out under the backend's lock in batches, and handed
  * to the caller's callback without the lock, so a callback may call back
- * into the store) and the standard not-found / conflict errors. */
+ * into the store), the standard errors of a refused write, and put as a
+ * batch of one. */
 #ifndef OMNI_STORAGE_LIST_BATCH_H
 #define OMNI_STORAGE_LIST_BATCH_H
 
@@ -50,5 +51,18 @@ int omni__list_finish(omni__list_batch *b, int status, char **next_key);
 /* The errors every backend reports the same way. */
 int omni__store_not_found(void);
 int omni__store_conflict(uint64_t expected, uint64_t found);
+/* A write a backend refused (status OMNI_EEXISTS, OMNI_ENOTFOUND,
+ * OMNI_ECONFLICT, or OMNI_ESTORAGE: the version cannot grow) as its
+ * standard error; `found` is the live record's version (0: none). OMNI_OK
+ * and other statuses are returned as they are. */
+int omni__store_refused(int status, uint64_t expected, uint64_t found);
+
+/* A backend's put as its atomic batch of one (the hook's put callback). */
+struct omni__store_op;
+typedef int (*omni__store_batch_fn)(void *ctx, struct omni__store_op *ops, size_t n,
+                                     int64_t now_ms, size_t *failed);
+int omni__store_put_one(omni__store_batch_fn batch, void *ctx, const char *ns, const char *key,
+                        const char *value, size_t value_len, uint64_t expected_version,
+                        int64_t expires_at_ms, int64_t now_ms, uint64_t *new_version);
 
 #endif

@@ -546,29 +546,19 @@ int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
         free(copy[i]);
     if (failed)
         *failed = bad;
-    switch (rc) {
-    case OMNI_OK: return OMNI_OK;
-    case OMNI_EEXISTS:
-        return omni__err(rc, "store: a record with this key exists (version %llu)",
-                         (unsigned long long)found);
-    case OMNI_ENOTFOUND: return omni__store_not_found();
-    case OMNI_ECONFLICT: return omni__store_conflict(ops[bad].expected_version, found);
-    case OMNI_ESTORAGE:
-        return omni__err_retry(rc, 0, "store: the record's version cannot grow further");
-    case OMNI_EINVAL: return omni__err(rc, "store: a batch names the same key twice");
-    default: return omni__err(rc, NULL);
-    }
+    if (rc == OMNI_EINVAL)
+        return omni__err(rc, "store: a batch names the same key twice");
+    if (rc == OMNI_ENOMEM)
+        return omni__err(rc, NULL);
+    return omni__store_refused(rc, ops[bad].expected_version, found);
 }
 
 static int mem_put(void *ctx, const char *ns, const char *key, const char *value, size_t value_len,
                    uint64_t expected_version, int64_t expires_at_ms, int64_t now_ms,
                    uint64_t *new_version)
 {
-    omni__store_op op = {ns, key, value, value_len, expected_version, expires_at_ms, 0};
-    int rc = omni__store_memory_batch(ctx, &op, 1, now_ms, NULL);
-    if (!rc)
-        *new_version = op.new_version;
-    return rc;
+    return omni__store_put_one(omni__store_memory_batch, ctx, ns, key, value, value_len,
+                               expected_version, expires_at_ms, now_ms, new_version);
 }
 
 static int mem_del(void *ctx, const char *ns, const char *key, uint64_t expected_version,

@@ -427,36 +427,17 @@ int omni__store_sqlite_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
     pthread_mutex_unlock(&s->mu);
     if (failed)
         *failed = bad;
-    switch (status) {
-    case OMNI_OK:
-        return OMNI_OK;
-    case OMNI_EEXISTS:
-        return omni__err(status, "store: a record with this key exists (version %llu)",
-                         (unsigned long long)found);
-    case OMNI_ENOTFOUND:
-        return omni__store_not_found();
-    case OMNI_ECONFLICT:
-        return omni__store_conflict(ops[bad].expected_version, found);
-    case OMNI_ESTORAGE:
-        if (rc == SQLITE_OK)
-            return omni__err_retry(status, 0, "store: the record's version cannot grow further");
-        return status;
-    default:
-        return status;
-    }
+    if (rc != SQLITE_OK)
+        return status; /* a failure: sq_fail set the error */
+    return omni__store_refused(status, ops[bad].expected_version, found);
 }
 
 static int sq_put(void *ctx, const char *ns, const char *key, const char *value, size_t value_len,
                   uint64_t expected_version, int64_t expires_at_ms, int64_t now_ms,
                   uint64_t *new_version)
 {
-    if (!new_version)
-        return omni__err(OMNI_EINVAL, "sqlite store: NULL new_version");
-    omni__store_op op = {ns, key, value, value_len, expected_version, expires_at_ms, 0};
-    int rc = omni__store_sqlite_batch(ctx, &op, 1, now_ms, NULL);
-    if (!rc)
-        *new_version = op.new_version;
-    return rc;
+    return omni__store_put_one(omni__store_sqlite_batch, ctx, ns, key, value, value_len,
+                               expected_version, expires_at_ms, now_ms, new_version);
 }
 
 static int sq_del(void *ctx, const char *ns, const char *key, uint64_t expected_version,
