@@ -127,6 +127,11 @@ int omni__conv_event_read(omni__conv_event *ev, const char *text, size_t len, in
  * events. On error c is unchanged. */
 int omni__conv_apply(omni__conv *c, const omni__conv_event *ev, omni_buf *events);
 
+/* A change event's envelope: {"source": "omni.workflow", "detailType":
+ * type, "detail": { ... }}; begin leaves "detail" open, end closes both. */
+void omni__conv_ev_begin(omni_buf *b, const char *type);
+void omni__conv_ev_end(omni_buf *b);
+
 /* Change-event writers (array elements into b). */
 void omni__conv_ev_created(omni_buf *b, const omni__conv *c);
 void omni__conv_ev_status(omni_buf *b, const char *conversation_id, int from, int to,

@@ -555,7 +555,7 @@ void omni__conv_write(omni_buf *b, const omni__conv *c, unsigned what, int64_t n
 
 /* ---- change events ------------------------------------------------------- */
 
-static void ev_begin(omni_buf *b, const char *type)
+void omni__conv_ev_begin(omni_buf *b, const char *type)
 {
     omni__json_w_obj_begin(b);
     omni__json_w_keyl(b, "source");
@@ -566,7 +566,7 @@ static void ev_begin(omni_buf *b, const char *type)
     omni__json_w_obj_begin(b);
 }
 
-static void ev_end(omni_buf *b)
+void omni__conv_ev_end(omni_buf *b)
 {
     omni__json_w_obj_end(b);
     omni__json_w_obj_end(b);
@@ -574,7 +574,7 @@ static void ev_end(omni_buf *b)
 
 void omni__conv_ev_created(omni_buf *b, const omni__conv *c)
 {
-    ev_begin(b, "conversation.created");
+    omni__conv_ev_begin(b, "conversation.created");
     omni__json_w_keyl(b, "conversationId");
     omni__json_w_str(b, c->id);
     omni__json_w_keyl(b, "customerId");
@@ -586,12 +586,12 @@ void omni__conv_ev_created(omni_buf *b, const omni__conv *c)
     omni__json_w_keyl(b, "status");
     omni__json_w_str(b, omni_conversation_status_name(c->status));
     omni__conv_w_time(b, "createdAt", c->created_at, 0);
-    ev_end(b);
+    omni__conv_ev_end(b);
 }
 
 void omni__conv_ev_status(omni_buf *b, const char *conversation_id, int from, int to, int64_t at)
 {
-    ev_begin(b, "conversation.status_changed");
+    omni__conv_ev_begin(b, "conversation.status_changed");
     omni__json_w_keyl(b, "conversationId");
     omni__json_w_str(b, conversation_id);
     omni__json_w_keyl(b, "previousStatus");
@@ -599,34 +599,34 @@ void omni__conv_ev_status(omni_buf *b, const char *conversation_id, int from, in
     omni__json_w_keyl(b, "newStatus");
     omni__json_w_str(b, omni_conversation_status_name(to));
     omni__conv_w_time(b, "changedAt", at, 0);
-    ev_end(b);
+    omni__conv_ev_end(b);
 }
 
 void omni__conv_ev_assigned(omni_buf *b, const char *conversation_id, const char *from,
                             const char *to, int64_t at)
 {
-    ev_begin(b, "conversation.assigned");
+    omni__conv_ev_begin(b, "conversation.assigned");
     omni__json_w_keyl(b, "conversationId");
     omni__json_w_str(b, conversation_id);
     w_opt_str(b, "previousAssignee", from);
     w_opt_str(b, "newAssignee", to);
     omni__conv_w_time(b, "assignedAt", at, 0);
-    ev_end(b);
+    omni__conv_ev_end(b);
 }
 
 void omni__conv_ev_deleted(omni_buf *b, const char *conversation_id, int64_t at)
 {
-    ev_begin(b, "conversation.deleted");
+    omni__conv_ev_begin(b, "conversation.deleted");
     omni__json_w_keyl(b, "conversationId");
     omni__json_w_str(b, conversation_id);
     omni__conv_w_time(b, "deletedAt", at, 0);
-    ev_end(b);
+    omni__conv_ev_end(b);
 }
 
 void omni__conv_ev_message(omni_buf *b, const char *message_id, const char *conversation_id,
                            int64_t seq, const char *direction, int64_t at)
 {
-    ev_begin(b, "message.created");
+    omni__conv_ev_begin(b, "message.created");
     omni__json_w_keyl(b, "messageId");
     omni__json_w_str(b, message_id);
     omni__json_w_keyl(b, "conversationId");
@@ -636,13 +636,13 @@ void omni__conv_ev_message(omni_buf *b, const char *message_id, const char *conv
     omni__json_w_keyl(b, "direction");
     omni__json_w_str(b, direction);
     omni__conv_w_time(b, "createdAt", at, 0);
-    ev_end(b);
+    omni__conv_ev_end(b);
 }
 
 void omni__conv_ev_delivery(omni_buf *b, const char *message_id, const char *conversation_id,
                             const char *from, const char *to, int64_t at)
 {
-    ev_begin(b, "message.delivery_updated");
+    omni__conv_ev_begin(b, "message.delivery_updated");
     omni__json_w_keyl(b, "messageId");
     omni__json_w_str(b, message_id);
     omni__json_w_keyl(b, "conversationId");
@@ -652,7 +652,7 @@ void omni__conv_ev_delivery(omni_buf *b, const char *message_id, const char *con
     omni__json_w_keyl(b, "newStatus");
     omni__json_w_str(b, to);
     omni__conv_w_time(b, "updatedAt", at, 0);
-    ev_end(b);
+    omni__conv_ev_end(b);
 }
 
 /* ---- events -------------------------------------------------------------- */

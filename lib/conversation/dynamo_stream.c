@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "conversation_internal.h"
 #include "core/json.h"
 
 #define ITEM_MAX_BYTES (4u * 1024u * 1024u)
@@ -779,13 +780,7 @@ static void w_attr(omni_buf *b, const char *key, const cJSON *av)
 
 static void ev_begin(omni_buf *b, rec_view *r, const char *type)
 {
-    omni__json_w_obj_begin(b);
-    omni__json_w_key(b, "source");
-    omni__json_w_str(b, "omni.workflow");
-    omni__json_w_key(b, "detailType");
-    omni__json_w_str(b, type);
-    omni__json_w_key(b, "detail");
-    omni__json_w_obj_begin(b);
+    omni__conv_ev_begin(b, type);
     r->events++;
 }
 
@@ -795,8 +790,7 @@ static void ev_end(omni_buf *b, const char *time_key, const char *at)
         omni__json_w_key(b, time_key);
         omni__json_w_str(b, at);
     }
-    omni__json_w_obj_end(b);
-    omni__json_w_obj_end(b);
+    omni__conv_ev_end(b);
 }
 
 /* 1 when the attribute differs between the images, 0, or -1 (no memory). */
