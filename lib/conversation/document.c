@@ -66,7 +66,8 @@ static int rd_opt_str(omni__jspan v, char *buf, size_t cap, int plain, const cha
 }
 
 /* Documents repeat a handful of times (now, startedAt, joinedAt, ...):
- * a small per-thread cache saves parsing and formatting them again. */
+ * a small per-thread cache of formatted times saves formatting them again
+ * (omni__conv_w_time). */
 #define TIME_CACHE 8
 static _Thread_local struct {
     int64_t ms;
@@ -372,16 +373,7 @@ int omni__conv_read(omni__conv *c, const char *text, size_t len, int stored, int
     if ((rc = rd_time(d.started, &c->started_at, 0, "metadata.startedAt")) ||
         (rc = rd_time(d.last_activity, &c->last_activity_at, 0, "metadata.lastActivityAt")))
         return rc;
-    c->message_count = -1;
-    if (d.count.p && d.count.n > 0 && d.count.n < 19) {
-        int64_t mc = 0;
-        size_t i = 0;
-        for (; i < d.count.n && d.count.p[i] >= '0' && d.count.p[i] <= '9'; i++)
-            mc = mc * 10 + (d.count.p[i] - '0');
-        if (i == d.count.n)
-            c->message_count = mc;
-    }
-    if (c->message_count < 0)
+    if (!omni__j_uint(d.count, &c->message_count))
         return bad("metadata.messageCount");
     c->sentiment = -1;
     if (d.sentiment.p && !omni__j_is(d.sentiment, 'n') &&
@@ -708,14 +700,8 @@ int omni__conv_event_read(omni__conv_event *ev, const char *text, size_t len, in
                 return ev_bad("topics");
             ev->has_topics = 1;
         } else if (omni__j_key_is(k, "inactivityTimeoutMs")) {
-            char num[24];
-            char *end;
-            if (v.n == 0 || v.n >= sizeof(num) || !(v.p[0] >= '0' && v.p[0] <= '9'))
-                return ev_bad("inactivityTimeoutMs");
-            memcpy(num, v.p, v.n);
-            num[v.n] = '\0';
-            long long t = strtoll(num, &end, 10);
-            if (*end != '\0' || t < 1 || t > OMNI__CONV_MAX_MS)
+            int64_t t;
+            if (!omni__j_uint(v, &t) || t < 1 || t > OMNI__CONV_MAX_MS)
                 return ev_bad("inactivityTimeoutMs");
             ev->timeout_ms = t;
         } else if (omni__j_key_is(k, "reason")) {

@@ -314,15 +314,10 @@ static int read_query(page_query *q, const char *json, size_t len, int history)
         if (omni__j_is(v, 'n'))
             continue;
         if (omni__j_key_is(k, "limit")) {
-            char num[16];
-            char *end;
-            if (v.n == 0 || v.n >= sizeof(num) || !(v.p[0] >= '1' && v.p[0] <= '9'))
+            int64_t limit;
+            if (!omni__j_uint(v, &limit) || limit < 1 || limit > PAGE_MAX)
                 return omni__err(OMNI_EINVAL, "query: limit must be 1..%d", PAGE_MAX);
-            memcpy(num, v.p, v.n);
-            num[v.n] = '\0';
-            q->limit = strtol(num, &end, 10);
-            if (*end || q->limit < 1 || q->limit > PAGE_MAX)
-                return omni__err(OMNI_EINVAL, "query: limit must be 1..%d", PAGE_MAX);
+            q->limit = (long)limit;
         } else if (omni__j_key_is(k, "cursor")) {
             if (omni__j_str(v, q->cursor, sizeof(q->cursor)) < 0)
                 return omni__err(OMNI_EINVAL, "query: cursor must be a string from \"next\"");
@@ -595,18 +590,11 @@ static int read_delivery(delivery_in *d, const char *json, size_t len, int64_t n
     d->error_code = omni__j_is(f[6], 'n') ? (omni__jspan){NULL, 0} : f[6];
     d->error_message = omni__j_is(f[7], 'n') ? (omni__jspan){NULL, 0} : f[7];
     if (f[0].p) {
-        char num[24];
-        char *end;
         if (omni__j_str(f[0], d->conversation_id, sizeof(d->conversation_id)) <= 0 ||
-            !omni__conv_plain_id(d->conversation_id, strlen(d->conversation_id)) || !f[1].p ||
-            f[1].n >= sizeof(num) || !(f[1].p[0] >= '1' && f[1].p[0] <= '9'))
+            !omni__conv_plain_id(d->conversation_id, strlen(d->conversation_id)) ||
+            !omni__j_uint(f[1], &d->seq) || d->seq < 1)
             return omni__err(OMNI_EINVAL, "delivery update: conversationId needs a "
                                           "sequenceNumber >= 1");
-        memcpy(num, f[1].p, f[1].n);
-        num[f[1].n] = '\0';
-        d->seq = strtoll(num, &end, 10);
-        if (*end || d->seq < 1)
-            return omni__err(OMNI_EINVAL, "delivery update: sequenceNumber must be >= 1");
         return OMNI_OK;
     }
     if (omni__j_str(f[2], d->carrier, sizeof(d->carrier)) <= 0 || strchr(d->carrier, '/') ||
@@ -664,9 +652,10 @@ static int key_by_carrier_id(omni_store *store, const delivery_in *d, int64_t no
         omni__jspan root = omni__j_root(ref.text, ref.len);
         omni__jspan seq = omni__j_get(root, "sequenceNumber");
         long n = omni__j_get_str(root, "conversationId", conv_id, conv_cap);
-        long long s = seq.p && seq.n < 20 ? strtoll(seq.p, NULL, 10) : 0;
+        int64_t s = 0;
+        int got = omni__j_uint(seq, &s);
         omni_free(ref.text);
-        if (n <= 0 || s < 1)
+        if (n <= 0 || !got || s < 1)
             return omni__conv_corrupt(OMNI__NS_MESSAGE_REF);
         omni__conv_message_key(key, cap, conv_id, s);
         return OMNI_OK;

@@ -117,16 +117,8 @@ int omni__conv_msg_read(omni__msg *m, omni__jspan rec)
                                         "deliveryStatus",   "conversationId", "createdAt"};
     omni__jspan f[8];
     omni__j_fields(rec, names, f, 8);
-    char num[24];
-    m->seq = 0;
-    if (f[1].p && f[1].n < sizeof(num) && f[1].p[0] >= '1' && f[1].p[0] <= '9') {
-        memcpy(num, f[1].p, f[1].n);
-        num[f[1].n] = '\0';
-        char *end;
-        long long v = strtoll(num, &end, 10);
-        if (*end == '\0')
-            m->seq = v;
-    }
+    if (!omni__j_uint(f[1], &m->seq))
+        m->seq = 0;
     if (omni__j_str(f[0], m->message_id, sizeof(m->message_id)) <= 0 || m->seq <= 0 ||
         omni__j_str(f[2], m->direction, sizeof(m->direction)) <= 0 ||
         omni__j_str(f[3], m->carrier, sizeof(m->carrier)) <= 0 ||
@@ -281,13 +273,14 @@ static omni__jspan msg_correlation(omni__jspan rec)
     return omni__j_is(v, '"') ? v : (omni__jspan){NULL, 0};
 }
 
-/* FNV-1a of a conversation id (the written-out cache's key). */
+/* FNV-1a of an id: the key of the engine's small caches. Never 0 (0 marks
+ * an empty slot). */
 static uint64_t id_hash(const char *id)
 {
     uint64_t h = UINT64_C(1469598103934665603);
     for (; *id; id++)
         h = (h ^ (unsigned char)*id) * UINT64_C(1099511628211);
-    return h | 1; /* never 0: 0 marks an empty slot */
+    return h | 1;
 }
 
 /* 1 when this engine wrote out message seq of the conversation itself. */
@@ -491,14 +484,8 @@ static int opt_int(omni__jspan obj, const char *name, int64_t min, int64_t max, 
     omni__jspan v = omni__j_get(obj, name);
     if (!v.p)
         return 0;
-    char num[24];
-    if (v.n == 0 || v.n >= sizeof(num) || !(v.p[0] >= '0' && v.p[0] <= '9'))
-        return -1;
-    memcpy(num, v.p, v.n);
-    num[v.n] = '\0';
-    char *end;
-    long long x = strtoll(num, &end, 10);
-    if (*end != '\0' || x < min || x > max)
+    int64_t x;
+    if (!omni__j_uint(v, &x) || x < min || x > max)
         return -1;
     *out = x;
     return 1;
@@ -564,10 +551,7 @@ static int64_t mono_ns(void)
 
 static size_t settings_slot(const char *account_id)
 {
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (const char *p = account_id; *p; p++)
-        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
-    return (size_t)(h % 32);
+    return (size_t)((id_hash(account_id) >> 1) % 32);
 }
 
 void omni__conv_settings_forget(omni_engine *e, const char *account_id)

@@ -240,3 +240,17 @@ int omni__j_get_str(omni__jspan obj, const char *name, char *buf, size_t cap)
         return -1;
     return 1;
 }
+
+int omni__j_uint(omni__jspan v, int64_t *out)
+{
+    if (!v.p || v.n == 0 || v.n > 18)
+        return 0;
+    int64_t x = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9')
+            return 0;
+        x = x * 10 + (v.p[i] - '0');
+    }
+    *out = x;
+    return 1;
+}

@@ -8,6 +8,7 @@
 #define OMNI_CORE_JSON_SPAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct omni__jspan {
     const char *p; /* NULL: absent */
@@ -51,6 +52,10 @@ omni__jspan omni__j_root(const char *text, size_t len);
 /* One pass over an object: out[i] receives the first member names[i]
  * (absent: {NULL, 0}); at most 8 names. */
 void omni__j_fields(omni__jspan obj, const char *const *names, omni__jspan *out, size_t count);
+/* A JSON integer of at most 18 digits, no sign, fraction or exponent (a
+ * count, a limit, milliseconds): 1 with *out, else 0. */
+int omni__j_uint(omni__jspan v, int64_t *out);
+
 /* A string member copied into buf; 0 when absent or null; -1 on a wrong
  * type or a value that does not fit. */
 int omni__j_get_str(omni__jspan obj, const char *name, char *buf, size_t cap);
