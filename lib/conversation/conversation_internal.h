@@ -92,6 +92,10 @@ int omni__conv_status_from(const char *s, size_t n);
 int omni__conv_event_from(const char *s, size_t n);
 int omni__conv_name_index(const char *const *names, int count, const char *s, size_t n);
 
+/* An RFC 3339 string span as Unix ms: OMNI_OK, or OMNI_EINVAL when it is
+ * not a string or not a time. */
+int omni__conv_span_time(omni__jspan v, int64_t *out);
+
 /* 1 when s (n bytes) is 1..OMNI__CONV_ID_MAX of [A-Za-z0-9._:@+-]. */
 int omni__conv_plain_id(const char *s, size_t n);
 

@@ -81,19 +81,20 @@ static int rd_time(omni__jspan v, int64_t *out, int nullable, const char *name)
         *out = 0;
         return OMNI_OK;
     }
-    if (!omni__j_is(v, '"') || v.n < 3)
-        return bad(name);
-    int rc;
-    if (!memchr(v.p, '\\', v.n)) { /* as written: parse in place */
-        rc = omni_time_parse(out, v.p + 1, v.n - 2);
-    } else {
-        char t[64];
-        long n = omni__j_str(v, t, sizeof(t));
-        rc = n > 0 ? omni_time_parse(out, t, (size_t)n) : OMNI_EINVAL;
-    }
-    if (rc != OMNI_OK || *out <= 0)
+    if (omni__conv_span_time(v, out) != OMNI_OK || *out <= 0)
         return bad(name);
     return OMNI_OK;
+}
+
+int omni__conv_span_time(omni__jspan v, int64_t *out)
+{
+    if (!omni__j_is(v, '"') || v.n < 3)
+        return OMNI_EINVAL;
+    if (!memchr(v.p, '\\', v.n)) /* as written: parse in place */
+        return omni_time_parse(out, v.p + 1, v.n - 2) == OMNI_OK ? OMNI_OK : OMNI_EINVAL;
+    char t[64];
+    long n = omni__j_str(v, t, sizeof(t));
+    return n > 0 && omni_time_parse(out, t, (size_t)n) == OMNI_OK ? OMNI_OK : OMNI_EINVAL;
 }
 
 static int rd_enum(omni__jspan v, const char *const *names, int count, const char *name)

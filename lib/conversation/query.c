@@ -310,7 +310,6 @@ static int read_query(page_query *q, const char *json, size_t len, int history)
     omni__jspan k, v;
     omni__j_obj(&it, root);
     while (omni__j_next(&it, &k, &v)) {
-        char s[OMNI_STORE_MAX_KEY + 1];
         if (omni__j_is(v, 'n'))
             continue;
         if (omni__j_key_is(k, "limit")) {
@@ -330,8 +329,7 @@ static int read_query(page_query *q, const char *json, size_t len, int history)
                 return omni__err(OMNI_EINVAL, "query: contentType must be a short string");
         } else if (history && (omni__j_key_is(k, "since") || omni__j_key_is(k, "until"))) {
             int64_t *t = omni__j_key_is(k, "since") ? &q->since : &q->until;
-            long n = omni__j_str(v, s, 64);
-            if (n <= 0 || omni_time_parse(t, s, (size_t)n) != OMNI_OK)
+            if (omni__conv_span_time(v, t) != OMNI_OK)
                 return omni__err(OMNI_EINVAL, "query: since and until must be RFC 3339 times");
         } else if (!history && omni__j_key_is(k, "status")) {
             q->status = omni__j_is(v, '"') && v.n >= 2 ? omni__conv_status_from(v.p + 1, v.n - 2)
@@ -373,8 +371,7 @@ static int message_matches(const page_query *q, omni__jspan rec)
         return 0;
     if (q->since || q->until) {
         int64_t t;
-        long n = omni__j_str(f[2], s, sizeof(s));
-        if (n <= 0 || omni_time_parse(&t, s, (size_t)n) != OMNI_OK)
+        if (omni__conv_span_time(f[2], &t) != OMNI_OK)
             return 0;
         if ((q->since && t < q->since) || (q->until && t >= q->until))
             return 0;
@@ -576,12 +573,8 @@ static int read_delivery(delivery_in *d, const char *json, size_t len, int64_t n
         return omni__err(OMNI_EINVAL, "delivery update: status must be pending, processing, "
                                       "queued, sent, delivered, read, failed or undelivered");
     d->at = now;
-    if (f[5].p && !omni__j_is(f[5], 'n')) {
-        char t[64];
-        long n = omni__j_str(f[5], t, sizeof(t));
-        if (n <= 0 || omni_time_parse(&d->at, t, (size_t)n) != OMNI_OK)
-            return omni__err(OMNI_EINVAL, "delivery update: timestamp must be RFC 3339");
-    }
+    if (f[5].p && !omni__j_is(f[5], 'n') && omni__conv_span_time(f[5], &d->at) != OMNI_OK)
+        return omni__err(OMNI_EINVAL, "delivery update: timestamp must be RFC 3339");
     if (f[6].p && !omni__j_is(f[6], 'n') && !omni__j_is(f[6], '"') &&
         !(f[6].p[0] == '-' || (f[6].p[0] >= '0' && f[6].p[0] <= '9')))
         return omni__err(OMNI_EINVAL, "delivery update: errorCode must be a string or number");

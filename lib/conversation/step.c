@@ -126,9 +126,7 @@ int omni__conv_msg_read(omni__msg *m, omni__jspan rec)
         omni__j_str(f[5], m->delivery_status, sizeof(m->delivery_status)) <= 0 ||
         omni__j_str(f[6], m->conversation_id, sizeof(m->conversation_id)) <= 0)
         return OMNI_EINVAL;
-    char t[64];
-    long tl = omni__j_str(f[7], t, sizeof(t));
-    if (tl <= 0 || omni_time_parse(&m->created_at, t, (size_t)tl) != OMNI_OK)
+    if (omni__conv_span_time(f[7], &m->created_at) != OMNI_OK)
         return OMNI_EINVAL;
     if (strcmp(m->direction, "inbound") != 0 && strcmp(m->direction, "outbound") != 0)
         return OMNI_EINVAL;
