@@ -71,3 +71,24 @@ void bench_run(const bench_opts *o, const char *name, bench_fn fn, void *ctx,
     printf("%s}\n", o->smoke ? ",\"smoke\":true" : "");
     fflush(stdout);
 }
+
+int bench_args(bench_opts *o, int argc, char **argv, const char *prog, const char *flag,
+               int *flag_set)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--smoke") == 0) {
+            o->smoke = 1;
+        } else if (flag && strcmp(argv[i], flag) == 0) {
+            *flag_set = 1;
+        } else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
+            o->filter = argv[++i];
+        } else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc) {
+            o->batches = atoi(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: %s [--smoke] [--filter NAME] [--batches N]%s%s%s\n", prog,
+                    flag ? " [" : "", flag ? flag : "", flag ? "]" : "");
+            return 2;
+        }
+    }
+    return 0;
+}

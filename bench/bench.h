@@ -26,6 +26,12 @@ double bench_measure(const bench_opts *o, bench_fn fn, void *ctx);
 void bench_run(const bench_opts *o, const char *name, bench_fn fn, void *ctx,
                const char *peer_name, bench_fn peer_fn, void *peer_ctx);
 
+/* Reads the options every benchmark takes: --smoke, --filter NAME,
+ * --batches N, and `flag` (may be NULL; *flag_set becomes 1 when given).
+ * Returns 0, or 2 after printing the usage of `prog` to stderr. */
+int bench_args(bench_opts *o, int argc, char **argv, const char *prog, const char *flag,
+               int *flag_set);
+
 /* Keeps the optimizer from deleting work. */
 void bench_sink(const void *p);
 

@@ -333,19 +333,8 @@ static omni_engine *engine_over(const char *uri, omni_store **store)
 int main(int argc, char **argv)
 {
     bench_opts o = {0, 50.0, 7, NULL};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--smoke") == 0)
-            o.smoke = 1;
-        else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
-            o.filter = argv[++i];
-        else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc)
-            o.batches = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: omni-bench-conversation [--smoke] [--filter NAME] "
-                            "[--batches N]\n");
-            return 2;
-        }
-    }
+    if (bench_args(&o, argc, argv, "omni-bench-conversation", NULL, NULL))
+        return 2;
     int status = 0;
 
     /* memory */

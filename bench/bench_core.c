@@ -203,18 +203,8 @@ static void b_store_put(void *ctx, size_t n)
 int main(int argc, char **argv)
 {
     bench_opts o = {0, 50.0, 7, NULL};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--smoke") == 0)
-            o.smoke = 1;
-        else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
-            o.filter = argv[++i];
-        else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc)
-            o.batches = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: omni-bench [--smoke] [--filter NAME] [--batches N]\n");
-            return 2;
-        }
-    }
+    if (bench_args(&o, argc, argv, "omni-bench", NULL, NULL))
+        return 2;
     for (size_t i = 0; i < sizeof(payload); i++)
         payload[i] = (uint8_t)(i * 131 + 7);
 

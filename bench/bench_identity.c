@@ -96,19 +96,8 @@ static int setup(omni_engine *e)
 int main(int argc, char **argv)
 {
     bench_opts o = {0, 50.0, 7, NULL};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--smoke") == 0)
-            o.smoke = 1;
-        else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
-            o.filter = argv[++i];
-        else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc)
-            o.batches = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: omni-bench-identity [--smoke] [--filter NAME] "
-                            "[--batches N]\n");
-            return 2;
-        }
-    }
+    if (bench_args(&o, argc, argv, "omni-bench-identity", NULL, NULL))
+        return 2;
     omni_engine *e = NULL;
     if (omni_engine_new(&e, NULL, 0, NULL) != OMNI_OK || setup(e) != 0) {
         fprintf(stderr, "omni-bench-identity: setup failed: %s\n", omni_error_last_message());

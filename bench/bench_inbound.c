@@ -119,19 +119,8 @@ static void b_verify(void *p, size_t n)
 int main(int argc, char **argv)
 {
     bench_opts o = {0, 50.0, 7, NULL};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--smoke") == 0)
-            o.smoke = 1;
-        else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
-            o.filter = argv[++i];
-        else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc)
-            o.batches = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: omni-bench-inbound [--smoke] [--filter NAME] "
-                            "[--batches N]\n");
-            return 2;
-        }
-    }
+    if (bench_args(&o, argc, argv, "omni-bench-inbound", NULL, NULL))
+        return 2;
     omni_inbound *in;
     if (omni_inbound_new(&in, config, sizeof(config) - 1, NULL)) {
         fprintf(stderr, "inbound: %s\n", omni_error_last_message());

@@ -281,21 +281,8 @@ int main(int argc, char **argv)
 {
     bench_opts o = {0, 200.0, 7, NULL};
     int no_peer = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--smoke") == 0)
-            o.smoke = 1;
-        else if (strcmp(argv[i], "--no-peer") == 0)
-            no_peer = 1;
-        else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
-            o.filter = argv[++i];
-        else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc)
-            o.batches = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: omni-bench-template [--smoke] [--filter NAME] [--batches N] "
-                            "[--no-peer]\n");
-            return 2;
-        }
-    }
+    if (bench_args(&o, argc, argv, "omni-bench-template", "--no-peer", &no_peer))
+        return 2;
     const char *data_path = getenv("OMNI_BENCH_DATA");
     char def[4096];
     if (!data_path || !*data_path) {
