@@ -276,20 +276,28 @@ static sizes ns_size(omni_store *store, const char *ns, int64_t now)
     return s;
 }
 
+/* An engine over a store opened by URI (*store is the caller's to free). */
+static omni_engine *engine_over(const char *uri, omni_store **store)
+{
+    omni_storage_hook h;
+    omni_hooks hooks = OMNI_HOOKS_INIT;
+    omni_engine *e = NULL;
+    if (omni_store_open(store, uri) != OMNI_OK || omni_store_get_hook(*store, &h) != OMNI_OK)
+        return NULL;
+    hooks.storage = &h;
+    if (omni_engine_new(&e, NULL, 0, &hooks) != OMNI_OK)
+        return NULL;
+    return e;
+}
+
 /* Steps `per` messages for each of `customers` customers over a fresh
  * memory store, then reports the key + value bytes per conversation (its
  * record and id index) and per message (its record and reference). */
 static void report_sizes(int customers, int per)
 {
     omni_store *store = NULL;
-    omni_engine *e = NULL;
-    omni_storage_hook h;
-    omni_hooks hooks = OMNI_HOOKS_INIT;
-    if (omni_store_open(&store, "memory:") != OMNI_OK ||
-        omni_store_get_hook(store, &h) != OMNI_OK)
-        return;
-    hooks.storage = &h;
-    if (omni_engine_new(&e, NULL, 0, &hooks) != OMNI_OK) {
+    omni_engine *e = engine_over("memory:", &store);
+    if (!e) {
         omni_store_free(store);
         return;
     }
@@ -316,19 +324,6 @@ static void report_sizes(int customers, int per)
 }
 
 /* ---- main -------------------------------------------------------------- */
-
-static omni_engine *engine_over(const char *uri, omni_store **store)
-{
-    omni_storage_hook h;
-    omni_hooks hooks = OMNI_HOOKS_INIT;
-    omni_engine *e = NULL;
-    if (omni_store_open(store, uri) != OMNI_OK || omni_store_get_hook(*store, &h) != OMNI_OK)
-        return NULL;
-    hooks.storage = &h;
-    if (omni_engine_new(&e, NULL, 0, &hooks) != OMNI_OK)
-        return NULL;
-    return e;
-}
 
 int main(int argc, char **argv)
 {
