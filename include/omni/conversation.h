@@ -3,6 +3,11 @@
  * message recording, history, delivery status and change events (seed 001's
  * workFlowBiDirectional and dynamoStream).
  *
+ * Ownership: every `char **out` receives a NUL-terminated JSON document
+ * allocated by the library, released by the caller with omni_free();
+ * `out_len` (may be NULL) receives its length without the NUL. On error
+ * *out is NULL. Inputs are borrowed for the duration of the call.
+ *
  * Thread-safety: the pure functions (status table, omni_conversation_apply,
  * the DynamoDB Streams converter) are thread-safe. The store-backed ones are
  * as thread-safe as the engine's store (the bundled ones are): every write is
