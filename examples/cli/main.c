@@ -58,6 +58,7 @@ const cli_command cli_commands[] = {
     {"phone", cmd_phone, cmd_phone_summary, cmd_phone_usage},
     {"identity", cmd_identity, cmd_identity_summary, cmd_identity_usage},
     {"conversation", cmd_conversation, cmd_conversation_summary, cmd_conversation_usage},
+    {"aws", cmd_aws, cmd_aws_summary, cmd_aws_usage},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -29,6 +29,7 @@
 #include "carrier.h"
 #include "identity.h"
 #include "conversation.h"
+#include "aws.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -492,6 +492,13 @@ int omni__http_request_clone(omni_http_request **out, const omni_http_request *s
     return OMNI_OK;
 }
 
+void omni__http_request_truncate_headers(omni_http_request *request, size_t count)
+{
+    hlist *h = &request->headers;
+    while (h->count > count)
+        free(h->items[--h->count].name);
+}
+
 /* ---- responses ---------------------------------------------------------- */
 
 int omni_http_response_new(omni_http_response **out)

@@ -29,6 +29,10 @@ size_t omni__http_url_bad_byte(const char *url, size_t n);
 /* A deep copy of a request. OMNI_OK or OMNI_ENOMEM (last error set). */
 int omni__http_request_clone(omni_http_request **out, const omni_http_request *request);
 
+/* Removes the request's headers after the first `count` (no-op when it has
+ * fewer): undoes appends, e.g. when signing fails half-way. Never fails. */
+void omni__http_request_truncate_headers(omni_http_request *request, size_t count);
+
 /* Replaces dst's status, headers and body with src's (copied). On error
  * dst is unchanged. OMNI_OK or OMNI_ENOMEM. */
 int omni__http_response_copy(omni_http_response *dst, const omni_http_response *src);
