@@ -294,13 +294,13 @@ void omni__json_w_int(omni_buf *b, int64_t v)
 
 void omni__json_w_num(omni_buf *b, double v)
 {
+    if (v == floor(v) && fabs(v) < OMNI__2P53) {
+        omni__json_w_int(b, (int64_t)v); /* -0.0 prints "0", as before */
+        return;
+    }
     w_sep(b);
     if (!isfinite(v)) {
         omni__buf_append(b, "null", 4);
-        return;
-    }
-    if (v == floor(v) && fabs(v) < OMNI__2P53) {
-        omni__buf_printf(b, "%lld", (long long)v);
         return;
     }
     char tmp[32];

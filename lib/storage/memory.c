@@ -1,14 +1,16 @@
 /* The "memory:" storage backend: an in-process, thread-safe key/value store.
  *
- * Records live in one hash table keyed by (namespace, key) with a keyed
- * SipHash-1-3, for point operations; each namespace that has been listed
+ * Records live in one open-addressing hash table keyed by (namespace, key)
+ * with a keyed SipHash-1-3, for point operations: each slot holds the
+ * record's hash and expiry beside the pointer, so a probe, a miss and a
+ * sweep touch only the slot array, never the records they pass over; each namespace that has been listed
  * also keeps its records in a skip list ordered bytewise by key, for prefix
  * listings in O(log n + k). The skip list is built by the first listing of
  * a namespace (O(n) once), so namespaces nobody lists (references,
  * indexes) cost no ordering on writes.
  *
  * Expiry: a record whose expiry is <= now_ms is invisible. Writers sweep a
- * few hash buckets per call: an expired record loses its value and leaves the
+ * few slots per call: an expired record loses its value and leaves the
  * skip list, but stays in the hash table as a tombstone carrying its version
  * for OMNI__STORE_MEMORY_GRACE_MS, so a put over it continues the version
  * (and a stale compare-and-swap cannot succeed). Later sweeps free it.
@@ -28,16 +30,14 @@
 #include "store_internal.h"
 
 #define MEM_MAX_LEVEL 24          /* skip list: p = 1/4, enough for 4^24 records */
-#define MEM_INITIAL_BUCKETS 64
-#define MEM_SWEEP_BUCKETS 1       /* buckets examined by every write */
+#define MEM_INITIAL_SLOTS 64      /* power of two; the table is at most half full */
+#define MEM_SWEEP_SLOTS 2         /* slots examined by every write */
 
 typedef struct mem_ns mem_ns;
 typedef struct mem_node mem_node;
 
 struct mem_node {
-    mem_node *hnext; /* hash chain */
     mem_ns *ns;
-    uint64_t hash;
     uint64_t version;
     int64_t expires_at_ms; /* 0: never */
     char *value;           /* NUL-terminated copy; NULL: tombstone, not in the skip list */
@@ -59,12 +59,20 @@ struct mem_ns {
     char name[OMNI_STORE_MAX_NS + 1];
 };
 
+/* A slot of the record table (linear probing, backward-shift deletion);
+ * node NULL: empty. expires_at_ms mirrors the record's, for the sweep. */
+typedef struct mem_slot {
+    uint64_t hash;
+    mem_node *node;
+    int64_t expires_at_ms;
+} mem_slot;
+
 typedef struct mem_store {
     pthread_rwlock_t lock;
     uint64_t k0, k1; /* hash key, random per store */
-    mem_node **buckets;
-    size_t nbuckets; /* power of two */
-    size_t count;    /* records and tombstones */
+    mem_slot *slots;
+    size_t nslots; /* power of two */
+    size_t count;  /* records and tombstones */
     mem_ns **ns_buckets;
     size_t ns_nbuckets; /* power of two */
     size_t ns_count;
@@ -295,34 +303,71 @@ static int expired(const mem_node *n, int64_t now_ms)
     return n->expires_at_ms != 0 && n->expires_at_ms <= now_ms;
 }
 
+/* The slot of (ns, key) with hash h, or (size_t)-1. */
+static size_t lookup_slot(const mem_store *m, const char *ns, size_t ns_len, const char *key,
+                          size_t key_len, uint64_t h)
+{
+    size_t mask = m->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const mem_slot *sl = &m->slots[i];
+        if (!sl->node)
+            return (size_t)-1;
+        const mem_node *n = sl->node;
+        if (sl->hash == h && n->key_len == key_len && n->ns->name_len == ns_len &&
+            memcmp(n->key, key, key_len) == 0 && memcmp(n->ns->name, ns, ns_len) == 0)
+            return i;
+    }
+}
+
 static mem_node *lookup(const mem_store *m, const char *ns, size_t ns_len, const char *key,
                         size_t key_len, uint64_t h)
 {
-    for (mem_node *n = m->buckets[h & (m->nbuckets - 1)]; n; n = n->hnext)
-        if (n->hash == h && n->key_len == key_len && n->ns->name_len == ns_len &&
-            memcmp(n->key, key, key_len) == 0 && memcmp(n->ns->name, ns, ns_len) == 0)
-            return n;
-    return NULL;
+    size_t i = lookup_slot(m, ns, ns_len, key, key_len, h);
+    return i == (size_t)-1 ? NULL : m->slots[i].node;
 }
 
+/* Places a slot into a table with room (the key is not in it). */
+static void slot_place(mem_slot *slots, size_t nslots, mem_slot sl)
+{
+    size_t mask = nslots - 1, i = sl.hash & mask;
+    while (slots[i].node)
+        i = (i + 1) & mask;
+    slots[i] = sl;
+}
+
+/* Doubles the table; keeps it as it is when memory is short (the caller
+ * then only probes longer: it grows before the table is full). */
 static void grow(mem_store *m)
 {
-    size_t n = m->nbuckets * 2;
-    mem_node **nb = calloc(n, sizeof(*nb));
-    if (!nb)
-        return; /* stays correct, only slower */
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        mem_node *x = m->buckets[i];
-        while (x) {
-            mem_node *next = x->hnext;
-            x->hnext = nb[x->hash & (n - 1)];
-            nb[x->hash & (n - 1)] = x;
-            x = next;
+    size_t n = m->nslots * 2;
+    mem_slot *ns = calloc(n, sizeof(*ns));
+    if (!ns)
+        return;
+    for (size_t i = 0; i < m->nslots; i++)
+        if (m->slots[i].node)
+            slot_place(ns, n, m->slots[i]);
+    free(m->slots);
+    m->slots = ns;
+    m->nslots = n;
+}
+
+/* Empties slot i, moving later members of its probe run back so that
+ * every record stays reachable from its home slot. */
+static void slot_remove(mem_store *m, size_t i)
+{
+    size_t mask = m->nslots - 1;
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        mem_slot *sj = &m->slots[j];
+        if (!sj->node)
+            break;
+        size_t home = sj->hash & mask;
+        /* sj may move to i when i lies cyclically in [home, j) */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            m->slots[i] = *sj;
+            i = j;
         }
     }
-    free(m->buckets);
-    m->buckets = nb;
-    m->nbuckets = n;
+    m->slots[i].node = NULL;
 }
 
 /* Turns an expired record into a tombstone: value freed, out of the list. */
@@ -351,21 +396,20 @@ static int grace_over(const mem_node *n, int64_t now_ms)
            (uint64_t)now_ms - (uint64_t)n->expires_at_ms >= (uint64_t)OMNI__STORE_MEMORY_GRACE_MS;
 }
 
-/* Reclaims expired records in the next few buckets (write lock held). */
+/* Reclaims expired records in the next few slots (write lock held). */
 static void sweep(mem_store *m, int64_t now_ms)
 {
-    for (int i = 0; i < MEM_SWEEP_BUCKETS; i++) {
-        mem_node **pp = &m->buckets[m->sweep++ & (m->nbuckets - 1)];
-        while (*pp) {
-            mem_node *n = *pp;
-            if (n->value && expired(n, now_ms))
-                bury(n);
-            if (!n->value && grace_over(n, now_ms)) {
-                *pp = n->hnext;
-                drop(m, n);
-                continue;
-            }
-            pp = &n->hnext;
+    for (int k = 0; k < MEM_SWEEP_SLOTS; k++) {
+        size_t i = m->sweep++ & (m->nslots - 1);
+        mem_slot *sl = &m->slots[i];
+        if (!sl->node || sl->expires_at_ms == 0 || sl->expires_at_ms > now_ms)
+            continue;
+        mem_node *n = sl->node;
+        if (n->value)
+            bury(n);
+        if (grace_over(n, now_ms)) {
+            slot_remove(m, i);
+            drop(m, n);
         }
     }
 }
@@ -431,6 +475,7 @@ int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
     uint64_t h[OMNI__STORE_MAX_BATCH];
     char *copy[OMNI__STORE_MAX_BATCH] = {0};
     mem_node *node[OMNI__STORE_MAX_BATCH] = {0}, *fresh[OMNI__STORE_MAX_BATCH] = {0};
+    size_t at[OMNI__STORE_MAX_BATCH];
     mem_ns *space[OMNI__STORE_MAX_BATCH] = {0};
     int rc = OMNI_OK;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -460,7 +505,8 @@ int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
     sweep(m, now_ms);
     /* 1: conditions (a key named twice in one batch sees the state before it) */
     for (size_t i = 0; i < n && !rc; i++) {
-        mem_node *x = lookup(m, ops[i].ns, ns_len[i], ops[i].key, key_len[i], h[i]);
+        at[i] = lookup_slot(m, ops[i].ns, ns_len[i], ops[i].key, key_len[i], h[i]);
+        mem_node *x = at[i] == (size_t)-1 ? NULL : m->slots[at[i]].node;
         int live = x && x->value && !expired(x, now_ms);
         found = live ? x->version : 0;
         uint64_t want = ops[i].expected_version;
@@ -483,6 +529,7 @@ int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
         bad = i;
     }
     /* 2: memory for new records */
+    size_t adding = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         if (node[i])
             continue;
@@ -497,6 +544,24 @@ int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
         }
         fresh[i]->level = level;
         space[i]->refs++; /* held by the new record from here on */
+        adding++;
+    }
+    /* room in the table for the new records (at most half full); growing
+     * moves slots, so the batch's existing records are found again */
+    if (!rc && (m->count + adding) * 2 > m->nslots) {
+        size_t before = m->nslots;
+        while ((m->count + adding) * 2 > m->nslots) {
+            size_t was = m->nslots;
+            grow(m);
+            if (m->nslots == was)
+                break;
+        }
+        if (m->count + adding >= m->nslots)
+            rc = OMNI_ENOMEM; /* could not grow and no free slot left */
+        else if (m->nslots != before)
+            for (size_t i = 0; i < n; i++)
+                if (node[i])
+                    at[i] = lookup_slot(m, ops[i].ns, ns_len[i], ops[i].key, key_len[i], h[i]);
     }
     /* 3: apply (cannot fail) */
     for (size_t i = 0; i < n && !rc; i++) {
@@ -508,12 +573,12 @@ int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
             x->value = copy[i];
             x->value_len = ops[i].value_len;
             x->expires_at_ms = ops[i].expires_at_ms;
+            m->slots[at[i]].expires_at_ms = x->expires_at_ms;
             ops[i].new_version = ++x->version;
         } else {
             x = fresh[i];
             fresh[i] = NULL;
             x->ns = space[i];
-            x->hash = h[i];
             x->version = ops[i].new_version = 1;
             x->expires_at_ms = ops[i].expires_at_ms;
             x->value = copy[i];
@@ -521,11 +586,9 @@ int omni__store_memory_batch(void *ctx, omni__store_op *ops, size_t n, int64_t n
             x->key_len = key_len[i];
             x->key = (char *)&x->fwd[x->level];
             memcpy(x->key, ops[i].key, key_len[i] + 1);
-            x->hnext = m->buckets[h[i] & (m->nbuckets - 1)];
-            m->buckets[h[i] & (m->nbuckets - 1)] = x;
             sl_insert(x->ns, x);
-            if (++m->count > m->nbuckets)
-                grow(m);
+            m->count++;
+            slot_place(m->slots, m->nslots, (mem_slot){h[i], x, x->expires_at_ms});
         }
         copy[i] = NULL;
     }
@@ -573,10 +636,8 @@ static int mem_del(void *ctx, const char *ns, const char *key, uint64_t expected
     uint64_t found = 0;
     pthread_rwlock_wrlock(&m->lock);
     sweep(m, now_ms);
-    mem_node *n = lookup(m, ns, ns_len, key, key_len, h);
-    mem_node **pp = &m->buckets[h & (m->nbuckets - 1)];
-    while (n && *pp != n)
-        pp = &(*pp)->hnext;
+    size_t at = lookup_slot(m, ns, ns_len, key, key_len, h);
+    mem_node *n = at == (size_t)-1 ? NULL : m->slots[at].node;
     if (!n || !n->value) {
         rc = OMNI_ENOTFOUND;
     } else if (expired(n, now_ms)) {
@@ -586,7 +647,7 @@ static int mem_del(void *ctx, const char *ns, const char *key, uint64_t expected
         found = n->version;
         rc = OMNI_ECONFLICT;
     } else {
-        *pp = n->hnext;
+        slot_remove(m, at);
         drop(m, n);
     }
     pthread_rwlock_unlock(&m->lock);
@@ -608,10 +669,11 @@ static int has_prefix(const mem_node *n, const char *prefix, size_t prefix_len)
 static void sl_build(mem_store *m, mem_ns *s)
 {
     s->indexed = 1;
-    for (size_t i = 0; i < m->nbuckets; i++)
-        for (mem_node *n = m->buckets[i]; n; n = n->hnext)
-            if (n->ns == s && n->value)
-                sl_insert(s, n);
+    for (size_t i = 0; i < m->nslots; i++) {
+        mem_node *n = m->slots[i].node;
+        if (n && n->ns == s && n->value)
+            sl_insert(s, n);
+    }
 }
 
 static int mem_list(void *ctx, const char *ns, const char *prefix, const char *after_key,
@@ -675,13 +737,11 @@ static void mem_close(void *ctx)
     mem_store *m = ctx;
     if (!m)
         return;
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        mem_node *n = m->buckets[i];
-        while (n) {
-            mem_node *next = n->hnext;
+    for (size_t i = 0; i < m->nslots; i++) {
+        mem_node *n = m->slots[i].node;
+        if (n) {
             free(n->value);
             free(n);
-            n = next;
         }
     }
     for (size_t i = 0; i < m->ns_nbuckets; i++) {
@@ -692,7 +752,7 @@ static void mem_close(void *ctx)
             s = next;
         }
     }
-    free(m->buckets);
+    free(m->slots);
     free(m->ns_buckets);
     pthread_rwlock_destroy(&m->lock);
     free(m);
@@ -712,9 +772,9 @@ int omni__store_memory_open(omni_storage_hook *out, const char *rest)
     m->k0 = keys[0];
     m->k1 = keys[1];
     m->rng = (keys[0] ^ keys[1]) | 1;
-    m->nbuckets = MEM_INITIAL_BUCKETS;
+    m->nslots = MEM_INITIAL_SLOTS;
     m->ns_nbuckets = 8;
-    m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+    m->slots = calloc(m->nslots, sizeof(*m->slots));
     m->ns_buckets = calloc(m->ns_nbuckets, sizeof(*m->ns_buckets));
     pthread_rwlockattr_t attr;
     int lock_rc = pthread_rwlockattr_init(&attr);
@@ -727,8 +787,8 @@ int omni__store_memory_open(omni_storage_hook *out, const char *rest)
         lock_rc = pthread_rwlock_init(&m->lock, &attr);
         pthread_rwlockattr_destroy(&attr);
     }
-    if (lock_rc || !m->buckets || !m->ns_buckets) {
-        free(m->buckets);
+    if (lock_rc || !m->slots || !m->ns_buckets) {
+        free(m->slots);
         free(m->ns_buckets);
         if (!lock_rc)
             pthread_rwlock_destroy(&m->lock);
