@@ -60,6 +60,8 @@ bench: build
 	$(BUILD)/bench/omni-bench-inbound
 	$(BUILD)/bench/omni-bench-identity
 	$(BUILD)/bench/omni-bench-conversation
+	$(BUILD)/bench/omni-bench-rules
+	$(BUILD)/bench/omni-bench-preroute
 
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
@@ -67,6 +69,8 @@ bench-smoke:
 	$(BUILD)/bench/omni-bench-inbound --smoke
 	$(BUILD)/bench/omni-bench-identity --smoke
 	$(BUILD)/bench/omni-bench-conversation --smoke
+	$(BUILD)/bench/omni-bench-rules --smoke
+	$(BUILD)/bench/omni-bench-preroute --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.

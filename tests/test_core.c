@@ -633,12 +633,52 @@ Test(engine, bad_hook_tables_are_refused)
     clock.version = 0;
     cr_assert_eq(new_engine(&e, NULL, &hooks), OMNI_EVERSION);
     hooks.clock = NULL;
-    hooks.version = 2;
+    hooks.version = OMNI_HOOKS_VERSION + 1;
     cr_assert_eq(new_engine(&e, NULL, &hooks), OMNI_EVERSION);
     omni_random_hook rnd = OMNI_RANDOM_HOOK_INIT;
     hooks.version = 1;
     hooks.random = &rnd;
     cr_assert_eq(new_engine(&e, NULL, &hooks), OMNI_EINVAL, "fill missing");
+}
+
+static int no_analysis(void *ctx, const char *req, size_t req_len, const char *builtin,
+                       size_t builtin_len, char **out, size_t *out_len)
+{
+    (void)ctx, (void)req, (void)req_len, (void)builtin, (void)builtin_len;
+    *out = NULL;
+    *out_len = 0;
+    return OMNI_OK;
+}
+
+/* Version 2 of omni_hooks appended the analyzer; a version-1 table is read
+ * without it, and omni_hooks_init(1) writes only the version-1 fields. */
+Test(engine, analyzer_hook_needs_hooks_version_2)
+{
+    omni_analyzer_hook an = OMNI_ANALYZER_HOOK_INIT;
+    omni_hooks hooks = OMNI_HOOKS_INIT;
+    omni_engine *e;
+    hooks.analyzer = &an;
+    cr_assert_eq(new_engine(&e, NULL, &hooks), OMNI_EINVAL, "analyze missing");
+    an.analyze = no_analysis;
+    an.version = 2;
+    cr_assert_eq(new_engine(&e, NULL, &hooks), OMNI_EVERSION);
+    an.version = OMNI_ANALYZER_HOOK_VERSION;
+    cr_assert_eq(new_engine(&e, NULL, &hooks), OMNI_OK);
+    omni_engine_free(e);
+    an.analyze = NULL; /* ignored in a version-1 table */
+    hooks.version = 1;
+    cr_assert_eq(new_engine(&e, NULL, &hooks), OMNI_OK);
+    omni_engine_free(e);
+
+    unsigned char raw[sizeof(omni_hooks)];
+    memset(raw, 0xAB, sizeof(raw));
+    cr_assert_eq(omni_hooks_init((omni_hooks *)(void *)raw, 1), OMNI_OK);
+    cr_assert_eq(raw[sizeof(raw) - 1], 0xAB, "version 1 must not write the analyzer field");
+    cr_assert_eq(omni_hooks_init((omni_hooks *)(void *)raw, 2), OMNI_OK);
+    cr_assert_null(((omni_hooks *)(void *)raw)->analyzer);
+    cr_assert_eq(omni_analyzer_hook_init(&an, 2), OMNI_EVERSION);
+    cr_assert_eq(omni_analyzer_hook_init(&an, 1), OMNI_OK);
+    cr_assert_null(an.analyze);
 }
 
 Test(engine, log_level_from_config)

@@ -866,3 +866,136 @@ Test(regex_differential, python_re_corpus)
     cr_assert_lt(matches, total - total / 4);
     cr_assert_eq(failed, 0, "%d of %d cases disagree with Python's re", failed, total);
 }
+
+/* ---- omni__regex_find: leftmost-longest spans ---------------------------- */
+
+/* Expects the match of `pat` in `text` from `from` to be [s, e), or none
+ * (s == -1). */
+static void expect_find(const char *pat, const char *text, size_t from, long s, long e)
+{
+    omni__regex *re = NULL;
+    cr_assert_eq(omni__regex_compile(&re, pat, strlen(pat), 0), OMNI_OK, "%s: %s", pat,
+                 omni_error_last_message());
+    size_t ms = 999, me = 999;
+    int r = omni__regex_find(re, text, strlen(text), from, &ms, &me);
+    if (s < 0) {
+        cr_assert_eq(r, 0, "/%s/ in \"%s\" from %zu: expected no match, got [%zu,%zu)", pat,
+                     text, from, ms, me);
+        cr_assert(ms == 999 && me == 999);
+    } else {
+        cr_assert_eq(r, 1, "/%s/ in \"%s\": expected a match", pat, text);
+        cr_assert(ms == (size_t)s && me == (size_t)e,
+                  "/%s/ in \"%s\" from %zu: expected [%ld,%ld), got [%zu,%zu)", pat, text, from,
+                  s, e, ms, me);
+    }
+    /* find agrees with search on whether there is a match (from 0) */
+    if (from == 0)
+        cr_assert_eq(omni__regex_search(re, text, strlen(text)), s >= 0);
+    omni__regex_free(re);
+}
+
+Test(regex_find, leftmost_longest)
+{
+    expect_find("abc", "xxabcxx", 0, 2, 5);
+    expect_find("a+", "baaab", 0, 1, 4);
+    expect_find("a+?", "baaab", 0, 1, 4);       /* lazy does not change the span */
+    expect_find("a|ab|abc", "xabcd", 0, 1, 4);  /* longest alternative */
+    expect_find("abcd|bc", "abcd", 0, 0, 4);    /* leftmost beats the earlier end */
+    expect_find("bc|abcd", "abce", 0, 1, 3);    /* the longer one dies: the later start */
+    expect_find("x*", "abc", 0, 0, 0);          /* empty match at the start */
+    expect_find("b*", "abbb", 1, 1, 4);
+    expect_find("\\d{3}-\\d{4}", "call 555-0100 or 555-0199", 0, 5, 13);
+    expect_find("\\d{3}-\\d{4}", "call 555-0100 or 555-0199", 13, 17, 25);
+    expect_find("\\d{3}-\\d{4}", "call 555-0100", 6, -1, -1);
+    expect_find("nothing", "abc", 0, -1, -1);
+    expect_find("(?i)order", "My ORDER is", 0, 3, 8);
+    expect_find("é+", "caféé!", 0, 3, 7); /* code points, byte offsets */
+    expect_find("a.*b", "a1b2b3", 0, 0, 5);
+    /* skipping ahead to a possible first byte keeps to whole characters */
+    expect_find("[^a]", "aé", 0, 1, 3);
+    expect_find("é", "aêxé", 0, 4, 6);
+    expect_find("\\x{A9}", "é\xc2\xa9", 0, 2, 4); /* U+00A9, not the tail of é */
+    expect_find("[\\x{80}-\\x{10FFFF}]x", "aa\xa9x", 0, -1, -1);
+    expect_find("[^a]x", "aa\xa9x", 0, 2, 4); /* an invalid byte is a unit of its own */
+    expect_find("\\bab", "xx ab", 0, 3, 5);
+    expect_find("\\bab", "xxab", 0, -1, -1);
+}
+
+Test(regex_find, anchors_and_boundaries_with_from)
+{
+    expect_find("^ab", "abab", 0, 0, 2);
+    expect_find("^ab", "abab", 1, -1, -1); /* ^ only at offset 0 */
+    expect_find("ab$", "abab", 1, 2, 4);
+    expect_find("\\bAB-\\d{6}\\b", "xAB-123456 AB-654321", 0, 11, 20);
+    expect_find("\\bcd", "abcd cd", 2, 5, 7); /* the byte before `from` counts for \b */
+    expect_find("\\Bcd", "abcd", 2, 2, 4);
+    expect_find("$", "abc", 0, 3, 3);
+    expect_find("", "", 0, 0, 0);
+}
+
+Test(regex_find, argument_errors_and_big_programs)
+{
+    omni__regex *re = NULL;
+    size_t s = 0, e = 0;
+    cr_assert_eq(omni__regex_compile(&re, "a", 1, 0), OMNI_OK);
+    cr_assert_eq(omni__regex_find(NULL, "a", 1, 0, &s, &e), OMNI_EINVAL);
+    cr_assert_eq(omni__regex_find(re, NULL, 1, 0, &s, &e), OMNI_EINVAL);
+    cr_assert_eq(omni__regex_find(re, "a", 1, 0, NULL, &e), OMNI_EINVAL);
+    cr_assert_eq(omni__regex_find(re, "a", 1, 0, &s, NULL), OMNI_EINVAL);
+    cr_assert_eq(omni__regex_find(re, "a", 1, 2, &s, &e), OMNI_EINVAL);
+    cr_assert_eq(omni__regex_find(re, NULL, 0, 0, &s, &e), 0);
+    omni__regex_free(re);
+    /* a program over the stack scratch size (256 instructions) */
+    cr_assert_eq(omni__regex_compile(&re, "x[a-c]{300}y", 12, 0), OMNI_OK);
+    cr_assert_gt(omni__regex_program_size(re), 256);
+    char text[400];
+    memset(text, 'b', sizeof(text));
+    memcpy(text, "zzx", 3);
+    text[303] = 'y';
+    cr_assert_eq(omni__regex_find(re, text, 310, 0, &s, &e), 1);
+    cr_assert(s == 2 && e == 304);
+    omni__regex_free(re);
+}
+
+/* Every find agrees with brute force over all spans for small cases:
+ * the leftmost start that has a match, then the longest end. */
+Test(regex_find, brute_force_agreement)
+{
+    static const char *const pats[] = {"a*b", "(a|ab)(c|bcd)", "a?a?a", "b+|ab", "\\ba\\w*",
+                                       "(?:ab)*c?", "x|y|xy", "[ab]{2,3}"};
+    static const char *const texts[] = {"aab", "abcd", "aaa", "xyab", "ba abab", "cabc", "xy",
+                                        "abbaab", ""};
+    for (size_t p = 0; p < sizeof(pats) / sizeof(pats[0]); p++) {
+        omni__regex *re = NULL, *full = NULL;
+        char anchored[64];
+        snprintf(anchored, sizeof(anchored), "^(?:%s)$", pats[p]);
+        cr_assert_eq(omni__regex_compile(&re, pats[p], strlen(pats[p]), 0), OMNI_OK);
+        cr_assert_eq(omni__regex_compile(&full, anchored, strlen(anchored), 0), OMNI_OK);
+        for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+            const char *x = texts[t];
+            size_t n = strlen(x);
+            long bs = -1, be = -1;
+            for (size_t i = 0; i <= n && bs < 0; i++)
+                for (size_t j = i; j <= n; j++) {
+                    /* \b needs the context: only test patterns without it here */
+                    if (strstr(pats[p], "\\b"))
+                        break;
+                    if (omni__regex_search(full, x + i, j - i) == 1) {
+                        bs = (long)i;
+                        be = (long)j;
+                    }
+                }
+            if (strstr(pats[p], "\\b"))
+                continue;
+            size_t s = 0, e = 0;
+            int r = omni__regex_find(re, x, n, 0, &s, &e);
+            cr_assert_eq(r, bs >= 0, "/%s/ \"%s\"", pats[p], x);
+            if (r == 1)
+                cr_assert(s == (size_t)bs && e == (size_t)be,
+                          "/%s/ \"%s\": got [%zu,%zu), brute force [%ld,%ld)", pats[p], x, s, e,
+                          bs, be);
+        }
+        omni__regex_free(re);
+        omni__regex_free(full);
+    }
+}

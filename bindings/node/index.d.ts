@@ -207,7 +207,7 @@ export interface EngineConfig {
 
 /** An engine: configuration plus hooks. */
 export class Engine {
-  constructor(config?: EngineConfig | string | null);
+  constructor(config?: EngineConfig | string | null, options?: EngineOptions);
   readonly closed: boolean;
   /** The engine's clock, Unix milliseconds. */
   nowMs(): number;
@@ -289,6 +289,15 @@ export class Engine {
    * SERVICE_WINDOW_CLOSED: outbound free text on a WhatsApp conversation whose 24-hour
    * window is closed. VERSION_CONFLICT (retryable) after maxAttempts lost races.
    */
+  /** The opt-out record of (account, customer). */
+  optoutGet(accountId: string, customerId: string): OptOutRecord;
+  /** Sets the opt-out status by hand; returns whether it changed. */
+  optoutSet(
+    accountId: string,
+    customerId: string,
+    optedOut: boolean,
+    options?: { keyword?: string | null; channel?: string | null },
+  ): boolean;
   conversationStep(
     event: BiDirectionalEvent | IdentityLookupResult | string | Uint8Array,
     options?: ConversationStepOptions | string | null,
@@ -1077,3 +1086,166 @@ export function dynamodbStreamEvents(
   event: { Records: DynamoStreamRecord[] } | string | Uint8Array,
   nowMs?: TimeArg,
 ): DynamoStreamResult;
+
+// ---- pre-routing (omni/rules.h, omni/analyze.h, omni/preroute.h) ----
+
+/** A host content analyzer: the members it returns replace the built-in result's. */
+export type AnalyzerFn = (
+  request: AnalyzeRequest,
+  builtin: ContentAnalysis,
+) => Partial<ContentAnalysis> | Record<string, unknown> | null | undefined;
+
+export interface EngineOptions {
+  analyzer?: AnalyzerFn | null;
+}
+
+export interface OptOutRecord {
+  accountId: string;
+  customerId: string;
+  status: 'opted_out' | 'opted_in';
+  keyword?: string;
+  channel?: string;
+  updatedAt?: string;
+}
+
+/** A seed RoutingRule condition, or a group of them. */
+export type RuleCondition =
+  | { field: string; operator: string; value?: unknown; ignoreCase?: boolean }
+  | { all: RuleCondition[] }
+  | { any: RuleCondition[] }
+  | { not: RuleCondition };
+
+export interface RuleAction {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface RoutingRule {
+  id: string;
+  name?: string;
+  priority?: number;
+  enabled?: boolean;
+  conditions: RuleCondition[] | RuleCondition;
+  actions: RuleAction[];
+}
+
+/** A json-rules-engine rule. */
+export interface JsonRulesEngineRule {
+  name?: string;
+  priority?: number;
+  conditions: Record<string, unknown>;
+  event: { type: string; params?: Record<string, unknown> };
+}
+
+export interface RoutingDestination {
+  type: 'agent' | 'queue' | 'bot' | 'external';
+  id: string;
+  name: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface RulesResult {
+  matched: string[];
+  actions: Array<RuleAction & { ruleId: string }>;
+  destination: RoutingDestination;
+  tags: string[];
+  priority: 'low' | 'normal' | 'high' | 'urgent' | null;
+  block: boolean;
+  escalate: boolean;
+  autoRespond: { ruleId: string; templateId: string } | null;
+  stoppedBy: string | null;
+  explain?: Array<{ ruleId: string; conditions: Array<Record<string, unknown>> }>;
+}
+
+export class Rules {
+  constructor(
+    rules: Array<RoutingRule | JsonRulesEngineRule> | { rules: unknown[] } | string | Uint8Array,
+    options?: { timeZone?: string; format?: 'auto' | 'routing' | 'json-rules-engine' },
+  );
+  readonly closed: boolean;
+  readonly ids: string[];
+  eval(
+    facts: Record<string, unknown> | string | Uint8Array | Data,
+    options?: { now?: TimeArg | Date | string | null; explain?: boolean },
+  ): RulesResult;
+  match(
+    facts: Record<string, unknown> | string | Uint8Array | Data,
+    options?: { now?: TimeArg | Date | string | null },
+  ): string[];
+  close(): void;
+}
+
+export interface AnalyzeRequest {
+  content: string;
+  contentType?: 'text' | 'media' | 'location' | 'contact';
+  language?: string;
+  sender?: string;
+}
+
+export interface ContentEntity {
+  type: string;
+  value: string;
+  normalized?: string;
+  start: number;
+  end: number;
+}
+
+export interface ContentAnalysis {
+  spam: boolean;
+  spamScore: number;
+  spamReasons: string[];
+  sentiment: 'positive' | 'neutral' | 'negative';
+  sentimentScore: number;
+  intent: string[];
+  entities: ContentEntity[];
+  language: string;
+  languageConfidence: number;
+}
+
+export class Analyzer {
+  constructor(config?: Record<string, unknown> | string | null);
+  readonly closed: boolean;
+  analyze(
+    input: string | Uint8Array | AnalyzeRequest,
+    options?: { language?: string | null; sender?: string | null },
+  ): ContentAnalysis;
+  close(): void;
+}
+
+/** The built-in content analysis with the default configuration. */
+export function analyze(
+  input: string | Uint8Array | AnalyzeRequest,
+  options?: { language?: string | null; sender?: string | null },
+): ContentAnalysis;
+
+export interface PreRouteResult {
+  success: boolean;
+  correlationId: string;
+  routingDecision: {
+    action: 'route' | 'auto_respond' | 'block' | 'escalate' | 'queue';
+    destination: RoutingDestination;
+    priority: number;
+    priorityLevel: 'low' | 'normal' | 'high' | 'urgent';
+    tags: string[];
+  };
+  autoResponse?: {
+    enabled: boolean;
+    responseType: 'greeting' | 'away' | 'acknowledgment' | 'custom' | 'opt_out' | 'opt_in' | 'help';
+    templateId?: string;
+    language?: string;
+    content: string;
+  };
+  contentAnalysis: ContentAnalysis;
+  matchedRules: string[];
+  optOut?: { status: 'opted_out' | 'opted_in'; changed: boolean };
+  transformedMessage: Record<string, unknown>;
+  nextStep: 'publishOutbound' | 'pushNotification' | 'terminate';
+  nextSteps: Array<'publishOutbound' | 'pushNotification'>;
+}
+
+export class PreRoute {
+  constructor(config: Record<string, unknown> | string | Uint8Array);
+  readonly closed: boolean;
+  run(engine: Engine, event: Record<string, unknown> | string | Uint8Array): PreRouteResult;
+  close(): void;
+}

@@ -331,10 +331,23 @@ class Engine {
   /**
    * @param config an object (serialized to JSON), a JSON string, or undefined for
    *   defaults; e.g. {clock: {fixed: '2026-01-01T00:00:00Z'}, random: {seed: 1}}.
+   * @param options {analyzer: (request, builtin) => object | null}: a host content
+   *   analyzer called by preroute after the built-in one; the members it returns
+   *   replace the built-in result's (null keeps it). A throw fails the run with
+   *   HOOK_FAILED.
    */
-  constructor(config) {
+  constructor(config, options = {}) {
     const json = config === undefined || config === null ? null : toJson(config, 'config');
-    this[kHandle] = native.engineNew(json);
+    const { analyzer } = options ?? {};
+    let hook = null;
+    if (analyzer !== undefined && analyzer !== null) {
+      if (typeof analyzer !== 'function') throw new TypeError('analyzer must be a function');
+      hook = (request, builtin) => {
+        const r = analyzer(JSON.parse(request), JSON.parse(builtin));
+        return r === undefined || r === null ? null : JSON.stringify(r);
+      };
+    }
+    this[kHandle] = native.engineNew(json, hook);
   }
 
   get closed() {
@@ -476,6 +489,16 @@ class Engine {
    * maxAttempts}. SERVICE_WINDOW_CLOSED for outbound free text on a WhatsApp
    * conversation whose 24-hour window is closed.
    */
+  /** The opt-out record of (account, customer): {accountId, customerId, status, ...}. */
+  optoutGet(accountId, customerId) {
+    return JSON.parse(native.optoutGet(this[kHandle], accountId, customerId));
+  }
+
+  /** Sets the opt-out status by hand; returns whether it changed. */
+  optoutSet(accountId, customerId, optedOut, { keyword = null, channel = null } = {}) {
+    return native.optoutSet(this[kHandle], accountId, customerId, !!optedOut, keyword, channel);
+  }
+
   conversationStep(event, options = null) {
     const opts = optJson(options, 'options');
     return JSON.parse(native.conversationStep(this[kHandle], docJson(event, 'event'), opts));
@@ -874,6 +897,131 @@ class Template {
 }
 defineDispose(Template);
 
+// ---- pre-routing: rules, content analysis, workFlowPreRoute ------------------------------
+
+function factsArg(facts) {
+  if (facts instanceof Data) return facts[kHandle];
+  return docJson(facts, 'facts');
+}
+
+function nowArg(now) {
+  if (now === undefined || now === null) return null;
+  if (typeof now === 'string') return timeParse(now);
+  if (now instanceof Date) return now.getTime();
+  return now;
+}
+
+/**
+ * A compiled rule set (seed RoutingRule objects and/or json-rules-engine rules):
+ * immutable, evaluated many times. options: {timeZone, format: 'auto' | 'routing' |
+ * 'json-rules-engine'}. A bad document throws INVALID_CONFIG whose details.errors lists
+ * every problem with its ruleId and JSON path.
+ */
+class Rules {
+  constructor(rules, options = {}) {
+    const { timeZone, format } = options ?? {};
+    const opts = {};
+    if (timeZone !== undefined && timeZone !== null) opts.timeZone = timeZone;
+    if (format !== undefined && format !== null) opts.format = format;
+    const src = typeof rules === 'string' || isBytes(rules) ? rules : toJson(rules, 'rules');
+    this[kHandle] = native.rulesCompile(src, Object.keys(opts).length ? JSON.stringify(opts) : null);
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  /** The rule ids in document order. */
+  get ids() {
+    return native.rulesIds(this[kHandle]);
+  }
+
+  /**
+   * {matched, actions, destination, tags, priority, block, escalate, autoRespond,
+   * stoppedBy[, explain]} for one facts object (an object, JSON text or a Data).
+   * options: {now: ms | Date | RFC 3339 (time.* facts), explain: boolean}.
+   */
+  eval(facts, { now = null, explain = false } = {}) {
+    return JSON.parse(native.rulesEval(this[kHandle], factsArg(facts), nowArg(now), !!explain));
+  }
+
+  /** Only the ids of the matching rules, in match order. */
+  match(facts, { now = null } = {}) {
+    return native.rulesMatch(this[kHandle], factsArg(facts), nowArg(now));
+  }
+
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Rules);
+
+/** The built-in content analyzer with a configuration (undefined: the defaults). */
+class Analyzer {
+  constructor(config) {
+    const json = config === undefined || config === null ? null : toJson(config, 'config');
+    this[kHandle] = native.analyzerCompile(json);
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  /**
+   * Analyzes a text (options {language, sender}) or a request object {content,
+   * contentType, language, sender}: {spam, spamScore, spamReasons, sentiment,
+   * sentimentScore, intent, entities, language, languageConfidence}.
+   */
+  analyze(input, options = {}) {
+    return analyzeWith(this[kHandle], input, options);
+  }
+
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Analyzer);
+
+function analyzeWith(handle, input, { language = null, sender = null } = {}) {
+  if (typeof input === 'string' || isBytes(input)) {
+    return JSON.parse(native.analyzeText(handle, input, language, sender));
+  }
+  if (language !== null || sender !== null) {
+    throw invalidArgument('language and sender go inside the request object');
+  }
+  return JSON.parse(native.analyze(handle, toJson(input, 'request')));
+}
+
+/** The built-in content analysis with the default configuration. */
+function analyze(input, options = {}) {
+  return analyzeWith(null, input, options);
+}
+
+/**
+ * A compiled pre-route configuration (accounts, rules, business hours, auto-responses,
+ * opt-out keywords, templates; see omni/preroute.h). run(engine, event) pre-routes one
+ * PreRouteEvent and returns the PreRouteResult.
+ */
+class PreRoute {
+  constructor(config) {
+    const src = typeof config === 'string' || isBytes(config) ? config : toJson(config, 'config');
+    this[kHandle] = native.prerouteCompile(src);
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  run(engine, event) {
+    return JSON.parse(native.prerouteRun(engineHandle(engine), this[kHandle], docJson(event, 'event')));
+  }
+
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(PreRoute);
+
 // ---- channel: SMS, validation, formatting ---------------------------------------------------
 
 /** {encoding: 'GSM-7' | 'UCS-2', segments, units, parts: [...]} of an SMS body. */
@@ -1164,5 +1312,9 @@ module.exports = {
   conversationApply,
   dynamodbUnmarshall,
   dynamodbStreamEvents,
+  Rules,
+  Analyzer,
+  PreRoute,
+  analyze,
   addonPath: native.path,
 };

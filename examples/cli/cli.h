@@ -81,11 +81,17 @@ int cmd_template(cli *c, int argc, char **argv);
 int cmd_phone(cli *c, int argc, char **argv);
 int cmd_identity(cli *c, int argc, char **argv);
 int cmd_conversation(cli *c, int argc, char **argv);
+int cmd_rules(cli *c, int argc, char **argv);
+int cmd_analyze(cli *c, int argc, char **argv);
+int cmd_preroute(cli *c, int argc, char **argv);
 int cmd_aws(cli *c, int argc, char **argv);
 int cmd_webhook(cli *c, int argc, char **argv);
 extern const char cmd_phone_summary[], cmd_phone_usage[];
 extern const char cmd_identity_summary[], cmd_identity_usage[];
 extern const char cmd_conversation_summary[], cmd_conversation_usage[];
+extern const char cmd_rules_summary[], cmd_rules_usage[];
+extern const char cmd_analyze_summary[], cmd_analyze_usage[];
+extern const char cmd_preroute_summary[], cmd_preroute_usage[];
 extern const char cmd_aws_summary[], cmd_aws_usage[];
 extern const char cmd_webhook_summary[], cmd_webhook_usage[];
 

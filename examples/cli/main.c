@@ -58,6 +58,9 @@ const cli_command cli_commands[] = {
     {"phone", cmd_phone, cmd_phone_summary, cmd_phone_usage},
     {"identity", cmd_identity, cmd_identity_summary, cmd_identity_usage},
     {"conversation", cmd_conversation, cmd_conversation_summary, cmd_conversation_usage},
+    {"rules", cmd_rules, cmd_rules_summary, cmd_rules_usage},
+    {"analyze", cmd_analyze, cmd_analyze_summary, cmd_analyze_usage},
+    {"preroute", cmd_preroute, cmd_preroute_summary, cmd_preroute_usage},
     {"aws", cmd_aws, cmd_aws_summary, cmd_aws_usage},
     {NULL, NULL, NULL, NULL},
 };

@@ -212,7 +212,9 @@ OMNI_API int omni_transport_hook_init(omni_transport_hook *hook, unsigned versio
 
 /* ---- all hooks of an engine ------------------------------------------- */
 
-#define OMNI_HOOKS_VERSION 1u
+#define OMNI_HOOKS_VERSION 2u
+
+typedef struct omni_analyzer_hook omni_analyzer_hook; /* omni/analyze.h */
 
 /* Pointers may be NULL: the engine then uses its configured default
  * (storage and transport from the configuration, system clock, OS random,
@@ -227,9 +229,11 @@ typedef struct omni_hooks {
     const omni_random_hook *random;
     const omni_log_hook *log;
     const omni_metrics_hook *metrics;
+    /* version 2 */
+    const omni_analyzer_hook *analyzer; /* content analysis (omni_preroute_run) */
 } omni_hooks;
 
-#define OMNI_HOOKS_INIT {OMNI_HOOKS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+#define OMNI_HOOKS_INIT {OMNI_HOOKS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 OMNI_API int omni_hooks_init(omni_hooks *hooks, unsigned version);
 
 #ifdef __cplusplus

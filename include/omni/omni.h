@@ -29,6 +29,9 @@
 #include "carrier.h"
 #include "identity.h"
 #include "conversation.h"
+#include "rules.h"
+#include "analyze.h"
+#include "preroute.h"
 #include "aws.h"
 
 #ifdef __cplusplus

@@ -318,6 +318,14 @@ static int copy_hooks(omni_engine *e, const omni_hooks *h)
             return rc;
         e->metrics = *h->metrics;
     }
+    if (h->version >= 2 && h->analyzer) {
+        if ((rc = omni__hook_version_check(h->analyzer->version, OMNI_ANALYZER_HOOK_VERSION,
+                                           "analyzer")))
+            return rc;
+        if (!h->analyzer->analyze)
+            return omni__err(OMNI_EINVAL, "analyzer hook: analyze is NULL");
+        e->analyzer = *h->analyzer;
+    }
     return OMNI_OK;
 }
 
@@ -345,6 +353,7 @@ int omni_engine_new(omni_engine **out, const char *config_json, size_t config_le
     e->random = (omni_random_hook)OMNI_RANDOM_HOOK_INIT;
     e->log = (omni_log_hook)OMNI_LOG_HOOK_INIT;
     e->metrics = (omni_metrics_hook)OMNI_METRICS_HOOK_INIT;
+    e->analyzer = (omni_analyzer_hook)OMNI_ANALYZER_HOOK_INIT;
 
     int rc = OMNI_OK;
     cJSON *root = NULL;

@@ -11,6 +11,7 @@ struct omni_engine {
     omni_random_hook random;
     omni_log_hook log;
     omni_metrics_hook metrics;
+    omni_analyzer_hook analyzer; /* analyze NULL: none */
     omni_store *store;         /* owned */
     omni_transport *transport; /* owned; NULL: sending unsupported */
 

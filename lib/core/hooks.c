@@ -1,4 +1,5 @@
 /* Hook table initialisation and version checks. */
+#include <stddef.h>
 #include <string.h>
 
 #include <omni/omni.h>
@@ -41,4 +42,21 @@ OMNI__HOOK_INIT_FN(omni_storage_hook_init, omni_storage_hook, OMNI_STORAGE_HOOK_
                    OMNI_STORAGE_HOOK_VERSION, "storage")
 OMNI__HOOK_INIT_FN(omni_transport_hook_init, omni_transport_hook, OMNI_TRANSPORT_HOOK_INIT,
                    OMNI_TRANSPORT_HOOK_VERSION, "transport")
-OMNI__HOOK_INIT_FN(omni_hooks_init, omni_hooks, OMNI_HOOKS_INIT, OMNI_HOOKS_VERSION, "hooks")
+OMNI__HOOK_INIT_FN(omni_analyzer_hook_init, omni_analyzer_hook, OMNI_ANALYZER_HOOK_INIT,
+                   OMNI_ANALYZER_HOOK_VERSION, "analyzer")
+
+/* omni_hooks grew in version 2 (analyzer): a caller built against version 1
+ * has the shorter table, so only that many bytes are written. */
+int omni_hooks_init(omni_hooks *hooks, unsigned version)
+{
+    if (!hooks)
+        return omni__err(OMNI_EINVAL, "hooks hook table is NULL");
+    int rc = omni__hook_version_check(version, OMNI_HOOKS_VERSION, "hooks");
+    if (rc)
+        return rc;
+    omni_hooks tmpl = OMNI_HOOKS_INIT;
+    tmpl.version = version;
+    size_t size = version >= 2 ? sizeof(tmpl) : offsetof(omni_hooks, analyzer);
+    memcpy(hooks, &tmpl, size);
+    return OMNI_OK;
+}

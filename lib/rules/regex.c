@@ -46,6 +46,10 @@ struct omni__regex {
     rx_range *ranges;
     uint32_t nranges;
     int anchored; /* every match starts at offset 0 */
+    /* omni__regex_find: the first bytes a match can start with (a
+     * superset), unless first_all (an empty match is possible) */
+    int first_all;
+    unsigned char first[32];
 };
 
 /* ---- UTF-8 ------------------------------------------------------------------- */
@@ -1017,6 +1021,75 @@ static int rx_anchored(const rx_node *N, int32_t i)
     }
 }
 
+static void rx_first_mark(omni__regex *re, unsigned lo, unsigned hi)
+{
+    for (unsigned b = lo; b <= hi; b++)
+        re->first[b >> 3] |= (unsigned char)(1u << (b & 7));
+}
+
+/* Fills re->first: the lead bytes of the units the instructions reachable
+ * from pc 0 without consuming text can consume (assertions taken as true, so
+ * a superset); first_all when MATCH is reachable that way. 0: no memory. */
+static int rx_first_bytes(omni__regex *re)
+{
+    memset(re->first, 0, sizeof(re->first));
+    re->first_all = 0;
+    unsigned char *seen = calloc(re->n, 1);
+    uint32_t *stack = malloc((re->n + 1) * sizeof(uint32_t));
+    if (!seen || !stack) {
+        free(seen);
+        free(stack);
+        return 0;
+    }
+    size_t sp = 0;
+    stack[sp++] = 0;
+    while (sp) {
+        uint32_t pc = stack[--sp];
+        if (seen[pc])
+            continue;
+        seen[pc] = 1;
+        const rx_inst *in = &re->prog[pc];
+        switch (in->op) {
+        case OP_JMP:
+            stack[sp++] = in->x;
+            break;
+        case OP_SPLIT:
+            stack[sp++] = in->y;
+            stack[sp++] = in->x;
+            break;
+        case OP_ASSERT:
+            stack[sp++] = pc + 1;
+            break;
+        case OP_MATCH:
+        case OP_ANY:
+            re->first_all = 1;
+            break;
+        case OP_CHAR: {
+            uint32_t x = in->x;
+            unsigned b = x < 0x80     ? x
+                         : x >= RX_BAD ? x - RX_BAD
+                         : x < 0x800   ? 0xC0 | (x >> 6)
+                         : x < 0x10000 ? 0xE0 | (x >> 12)
+                                       : 0xF0 | (x >> 18);
+            rx_first_mark(re, b, b);
+            break;
+        }
+        default: /* OP_CLASS */
+            for (uint32_t k = 0; k < in->y; k++) {
+                const rx_range *r = &re->ranges[in->x + k];
+                if (r->lo < 0x80)
+                    rx_first_mark(re, r->lo, r->hi < 0x7F ? r->hi : 0x7F);
+                if (r->hi >= 0x80)
+                    rx_first_mark(re, 0x80, 0xFF);
+            }
+            break;
+        }
+    }
+    free(seen);
+    free(stack);
+    return 1;
+}
+
 int omni__regex_compile(omni__regex **out, const char *pattern, size_t len, unsigned flags)
 {
     if (out)
@@ -1088,6 +1161,10 @@ int omni__regex_compile(omni__regex **out, const char *pattern, size_t len, unsi
     }
     re->n = E.n;
     re->anchored = rx_anchored(P.nodes, root);
+    if (!rx_first_bytes(re)) {
+        rx_fail(&P, OMNI_ENOMEM, NULL);
+        goto done;
+    }
 
 done:
     free(P.nodes);
@@ -1136,49 +1213,17 @@ static int rx_in_class(const rx_range *r, uint32_t n, uint32_t u)
     return 0;
 }
 
+static int rx_closure(const omni__regex *re, rx_set *set, uint32_t *stack, uint32_t *start,
+                      uint32_t pc0, uint32_t st, int at_start, int at_end, uint32_t prev,
+                      uint32_t next);
+
 /* Adds pc0 and everything reachable from it without consuming text to the
  * set, at a position between units `prev` and `next` (RX_NONE at the ends).
  * Returns 1 when MATCH is reachable. `stack` holds at least re->n + 1 pcs. */
 static int rx_add(const omni__regex *re, rx_set *set, uint32_t *stack, uint32_t pc0,
                   int at_start, int at_end, uint32_t prev, uint32_t next)
 {
-    size_t sp = 0;
-    stack[sp++] = pc0;
-    while (sp) {
-        uint32_t pc = stack[--sp];
-        uint32_t k = set->sparse[pc];
-        if (k < set->n && set->dense[k] == pc)
-            continue;
-        set->sparse[pc] = set->n;
-        set->dense[set->n++] = pc;
-        const rx_inst *in = &re->prog[pc];
-        switch (in->op) {
-        case OP_JMP:
-            stack[sp++] = in->x;
-            break;
-        case OP_SPLIT:
-            stack[sp++] = in->y;
-            stack[sp++] = in->x;
-            break;
-        case OP_ASSERT: {
-            int ok;
-            if (in->x == AS_BOL)
-                ok = at_start;
-            else if (in->x == AS_EOL)
-                ok = at_end;
-            else
-                ok = (rx_isword(prev) != rx_isword(next)) == (in->x == AS_WORDB);
-            if (ok)
-                stack[sp++] = pc + 1;
-            break;
-        }
-        case OP_MATCH:
-            return 1;
-        default:
-            break;
-        }
-    }
-    return 0;
+    return rx_closure(re, set, stack, NULL, pc0, 0, at_start, at_end, prev, next);
 }
 
 int omni__regex_search(const omni__regex *re, const char *text, size_t len)
@@ -1256,4 +1301,176 @@ int omni__regex_search(const omni__regex *re, const char *text, size_t len)
     if (mem != local)
         free(mem);
     return found;
+}
+
+/* ---- finding the leftmost-longest match ------------------------------------------------------ */
+
+/* The closure of rx_add. With `start` (rx_find), every thread carries the
+ * text offset where its match started (start[pc] = st); a pc already in the
+ * set keeps its thread (the threads are added in order of their start
+ * offsets, so the earlier start wins, and two threads at one pc have the
+ * same future), and MATCH records the match while the closure goes on.
+ * Without it (rx_add), the first MATCH reached ends the closure. Returns 1
+ * when MATCH is reachable. */
+static int rx_closure(const omni__regex *re, rx_set *set, uint32_t *stack, uint32_t *start,
+                      uint32_t pc0, uint32_t st, int at_start, int at_end, uint32_t prev,
+                      uint32_t next)
+{
+    size_t sp = 0;
+    int matched = 0;
+    stack[sp++] = pc0;
+    while (sp) {
+        uint32_t pc = stack[--sp];
+        uint32_t k = set->sparse[pc];
+        if (k < set->n && set->dense[k] == pc)
+            continue;
+        set->sparse[pc] = set->n;
+        set->dense[set->n++] = pc;
+        if (start)
+            start[pc] = st;
+        const rx_inst *in = &re->prog[pc];
+        switch (in->op) {
+        case OP_JMP:
+            stack[sp++] = in->x;
+            break;
+        case OP_SPLIT:
+            stack[sp++] = in->y;
+            stack[sp++] = in->x;
+            break;
+        case OP_ASSERT: {
+            int ok;
+            if (in->x == AS_BOL)
+                ok = at_start;
+            else if (in->x == AS_EOL)
+                ok = at_end;
+            else
+                ok = (rx_isword(prev) != rx_isword(next)) == (in->x == AS_WORDB);
+            if (ok)
+                stack[sp++] = pc + 1;
+            break;
+        }
+        case OP_MATCH:
+            if (!start)
+                return 1;
+            matched = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    return matched;
+}
+
+int omni__regex_find(const omni__regex *re, const char *text, size_t len, size_t from,
+                     size_t *match_start, size_t *match_end)
+{
+    if (!re)
+        return omni__err(OMNI_EINVAL, "omni__regex_find: regex is NULL");
+    if (!text && len > 0)
+        return omni__err(OMNI_EINVAL, "omni__regex_find: text is NULL");
+    if (!match_start || !match_end)
+        return omni__err(OMNI_EINVAL, "omni__regex_find: NULL span pointer");
+    if (from > len)
+        return omni__err(OMNI_EINVAL, "omni__regex_find: from %zu is past the text (%zu bytes)",
+                         from, len);
+    if (len >= RX_NONE)
+        return omni__err(OMNI_ETOOLARGE, "omni__regex_find: text over 4 GiB");
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    uint32_t n = re->n;
+    uint32_t local[7 * RX_STACK_PROG + 1];
+    uint32_t *mem = local;
+    size_t words = 7 * (size_t)n + 1;
+    if (n > RX_STACK_PROG) {
+        mem = malloc(words * sizeof(uint32_t));
+        if (!mem)
+            return omni__err(OMNI_ENOMEM, NULL);
+    }
+    memset(mem, 0, words * sizeof(uint32_t));
+    rx_set a = {mem, mem + n, 0}, b = {mem + 2 * (size_t)n, mem + 3 * (size_t)n, 0};
+    uint32_t *sa = mem + 4 * (size_t)n, *sb = mem + 5 * (size_t)n;
+    uint32_t *stack = mem + 6 * (size_t)n;
+    rx_set *cl = &a, *nl = &b;
+    uint32_t *cst = sa, *nst = sb;
+
+    /* best match so far: start RX_NONE = none */
+    uint32_t best_s = RX_NONE, best_e = 0;
+    size_t pos = from, clen = 0;
+    /* Only word-ness of the unit before `from` matters (\b); word units are
+     * ASCII, so one byte tells. */
+    uint32_t prev = from == 0 ? RX_NONE : s[from - 1] < 0x80 ? s[from - 1] : RX_BAD;
+    uint32_t cur = RX_NONE;
+    if (pos < len)
+        clen = rx_decode(s, len, pos, &cur);
+    for (;;) {
+        if (cl->n == 0 && best_s == RX_NONE && !re->anchored && !re->first_all && pos < len &&
+            !(re->first[s[pos] >> 3] & (1u << (s[pos] & 7)))) {
+            /* no thread alive and no match can start here: skip ahead */
+            do { /* unit by unit: never into the middle of a sequence */
+                uint32_t u;
+                pos += s[pos] < 0x80 ? 1 : rx_decode(s, len, pos, &u);
+            } while (pos < len && !(re->first[s[pos] >> 3] & (1u << (s[pos] & 7))));
+            if (pos >= len)
+                break;
+            prev = s[pos - 1] < 0x80 ? s[pos - 1] : RX_BAD;
+            clen = rx_decode(s, len, pos, &cur);
+        }
+        if (best_s == RX_NONE && (!re->anchored || pos == 0) &&
+            rx_closure(re, cl, stack, cst, 0, (uint32_t)pos, pos == 0, pos == len, prev, cur)) {
+            best_s = (uint32_t)pos;
+            best_e = (uint32_t)pos;
+        }
+        if (cl->n == 0 && (best_s != RX_NONE || re->anchored || pos >= len))
+            break;
+        if (pos >= len)
+            break;
+        size_t next = pos + clen, nlen = 0;
+        uint32_t ncur = RX_NONE;
+        if (next < len)
+            nlen = rx_decode(s, len, next, &ncur);
+        nl->n = 0;
+        for (uint32_t k = 0; k < cl->n; k++) {
+            uint32_t pc = cl->dense[k];
+            uint32_t st = cst[pc];
+            if (best_s != RX_NONE && st > best_s)
+                continue; /* a match starts earlier: this thread cannot win */
+            const rx_inst *in = &re->prog[pc];
+            int ok;
+            switch (in->op) {
+            case OP_CHAR:
+                ok = cur == in->x;
+                break;
+            case OP_ANY:
+                ok = cur != '\n';
+                break;
+            case OP_CLASS:
+                ok = rx_in_class(re->ranges + in->x, in->y, cur);
+                break;
+            default:
+                continue;
+            }
+            if (ok && rx_closure(re, nl, stack, nst, pc + 1, st, 0, next == len, cur, ncur)) {
+                if (best_s == RX_NONE || st < best_s || (st == best_s && next > best_e)) {
+                    best_s = st;
+                    best_e = (uint32_t)next;
+                }
+            }
+        }
+        rx_set *t = cl;
+        cl = nl;
+        nl = t;
+        uint32_t *ts = cst;
+        cst = nst;
+        nst = ts;
+        prev = cur;
+        cur = ncur;
+        clen = nlen;
+        pos = next;
+    }
+    if (mem != local)
+        free(mem);
+    if (best_s == RX_NONE)
+        return 0;
+    *match_start = best_s;
+    *match_end = best_e;
+    return 1;
 }

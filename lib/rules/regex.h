@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /*
- * The engine answers one question: does `pattern` match somewhere in `text`?
- * There are no capture groups and no match positions. A pattern is parsed,
+ * The engine answers two questions: does `pattern` match somewhere in
+ * `text` (omni__regex_search), and where is the leftmost-longest match
+ * (omni__regex_find)? There are no capture groups. A pattern is parsed,
  * compiled to a Thompson NFA program and run as a simulation that keeps the
  * set of live program states per text position, so a search takes
  * O(len(text) x program size) time and O(program size) memory whatever the
@@ -131,6 +132,24 @@ int omni__regex_compile(omni__regex **out, const char *pattern, size_t len, unsi
  * and never fail) cannot be allocated.
  */
 int omni__regex_search(const omni__regex *re, const char *text, size_t len);
+
+/*
+ * Finds the leftmost-longest match at or after byte offset `from` of
+ * text[0..len): among the matches that start at the smallest offset, the
+ * longest (POSIX semantics: lazy quantifiers and the order of alternatives
+ * do not change the span). Returns 1 with [*start, *end) set, 0 when there
+ * is no match (the spans are left alone). `from` should be 0 or a unit
+ * boundary (the end of an earlier match); ^ still matches only at offset
+ * 0, and \b / \B at `from` look at the byte before it. A match may be
+ * empty (*start == *end): to find the next one, a caller moves on by at
+ * least one unit. Time O((len - from) x program size), no recursion.
+ * Errors (last error set): OMNI_EINVAL (NULL regex, NULL text with len > 0,
+ * NULL start or end, from > len), OMNI_ETOOLARGE (len of 4 GiB or more),
+ * OMNI_ENOMEM (scratch of 7 x 4 bytes per instruction; programs of at most
+ * 256 instructions use the stack and never fail).
+ */
+int omni__regex_find(const omni__regex *re, const char *text, size_t len, size_t from,
+                     size_t *start, size_t *end);
 
 /* Number of instructions of the compiled program (for tests and limits). */
 size_t omni__regex_program_size(const omni__regex *re);

@@ -467,11 +467,14 @@ enum {
     KIND_TEMPLATE = 4,
     KIND_DATA = 5,
     KIND_INBOUND = 6,
-    KIND_LAST = KIND_INBOUND
+    KIND_RULES = 7,
+    KIND_ANALYZER = 8,
+    KIND_PREROUTE = 9,
+    KIND_LAST = KIND_PREROUTE
 };
 
-static const char *kind_names[] = {"",         "engine", "store",  "transport",
-                                   "template", "data",   "inbound"};
+static const char *kind_names[] = {"",        "engine",  "store",    "transport", "template",
+                                   "data",    "inbound", "rules",    "analyzer",  "preroute"};
 
 static const napi_type_tag kind_tags[] = {
     {0, 0},
@@ -481,6 +484,9 @@ static const napi_type_tag kind_tags[] = {
     {0x6f6d6e6974706c31ull, 0x7b2d9e4c1a6f3805ull}, /* template */
     {0x6f6d6e6964617461ull, 0x3f8a1c6e9d2b5047ull}, /* data */
     {0x6f6d6e69696e6264ull, 0x4d7e2a9c1b5f3086ull}, /* inbound */
+    {0x6f6d6e6972756c65ull, 0x1c7f3a5e9b2d4068ull}, /* rules */
+    {0x6f6d6e69616e6c7aull, 0x6a2e8d1f4c9b3057ull}, /* analyzer */
+    {0x6f6d6e6970726572ull, 0x3b9f6c2a7e1d5084ull}, /* preroute */
 };
 
 static void tmpl_native_free(void *p);
@@ -516,6 +522,9 @@ static void kind_free(int kind, void *p)
     case KIND_TEMPLATE: tmpl_native_free(p); break;
     case KIND_DATA: omni_data_free(p); break;
     case KIND_INBOUND: omni_inbound_free(p); break;
+    case KIND_RULES: omni_rules_free(p); break;
+    case KIND_ANALYZER: omni_analyzer_free(p); break;
+    case KIND_PREROUTE: omni_preroute_free(p); break;
     default: break;
     }
 }
@@ -1052,7 +1061,14 @@ static napi_value w_uuid_format(napi_env env, napi_callback_info info)
 
 /* ---- engine ---------------------------------------------------------------------- */
 
-/* engineNew(configJson | null) -> engine handle */
+typedef struct analyzer_ctx analyzer_ctx;
+static int analyzer_ctx_new(napi_env env, napi_value fn, analyzer_ctx **out);
+static void analyzer_ctx_finalize(napi_env env, void *data, void *hint);
+static int js_analyzer(void *ctx, const char *request, size_t request_len, const char *builtin,
+                       size_t builtin_len, char **out, size_t *out_len);
+
+/* engineNew(configJson | null, analyzer(requestJson, builtinJson) -> json | null | undefined)
+ * -> engine handle */
 static napi_value w_engine_new(napi_env env, napi_callback_info info)
 {
     args a;
@@ -1066,11 +1082,34 @@ static napi_value w_engine_new(napi_env env, napi_callback_info info)
             return NULL;
         have = 1;
     }
-    int rc = omni_engine_new(&engine, have ? cfg.data : NULL, have ? cfg.len : 0, NULL);
+    analyzer_ctx *actx = NULL;
+    omni_analyzer_hook ahook = OMNI_ANALYZER_HOOK_INIT;
+    omni_hooks hooks = OMNI_HOOKS_INIT;
+    if (!is_nullish(env, a.argv[1])) {
+        if (analyzer_ctx_new(env, a.argv[1], &actx)) {
+            bytes_free(&cfg);
+            return NULL;
+        }
+        ahook.ctx = actx;
+        ahook.analyze = js_analyzer;
+        hooks.analyzer = &ahook;
+    }
+    int rc = omni_engine_new(&engine, have ? cfg.data : NULL, have ? cfg.len : 0,
+                             actx ? &hooks : NULL);
     bytes_free(&cfg);
-    if (rc < 0)
+    if (rc < 0) {
+        analyzer_ctx_finalize(env, actx, NULL);
         return throw_status(env, rc);
-    return new_handle(env, KIND_ENGINE, engine, NULL, NULL);
+    }
+    napi_value obj = new_handle(env, KIND_ENGINE, engine, NULL, NULL);
+    if (obj && actx && napi_add_finalizer(env, obj, actx, analyzer_ctx_finalize, NULL, NULL) !=
+                           napi_ok) {
+        analyzer_ctx_finalize(env, actx, NULL); /* cannot happen with a fresh object */
+        return throw_napi(env);
+    }
+    if (!obj)
+        analyzer_ctx_finalize(env, actx, NULL);
+    return obj;
 }
 
 static napi_value w_engine_now_ms(napi_env env, napi_callback_info info)
@@ -2953,6 +2992,359 @@ static napi_value w_conversation_names(napi_env env, napi_callback_info info)
 
 /* ---- module ----------------------------------------------------------------------- */
 
+/* ---- pre-routing (omni/rules.h, omni/analyze.h, omni/preroute.h) ----------------------- */
+
+/* The analyzer hook of an engine made with a JavaScript analyzer: the function
+ * (index.js wraps the user's one: JSON text in, JSON text or null out) and the
+ * env it lives in. Hooks are only called synchronously on the JS thread. */
+struct analyzer_ctx {
+    napi_env env;
+    napi_ref fn;
+};
+
+static int analyzer_ctx_new(napi_env env, napi_value fn, analyzer_ctx **out)
+{
+    napi_valuetype t;
+    *out = NULL;
+    if (napi_typeof(env, fn, &t) != napi_ok || t != napi_function) {
+        throw_type(env, "analyzer must be a function");
+        return -1;
+    }
+    analyzer_ctx *c = calloc(1, sizeof(*c));
+    if (!c) {
+        throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+        return -1;
+    }
+    c->env = env;
+    if (napi_create_reference(env, fn, 1, &c->fn) != napi_ok) {
+        free(c);
+        throw_napi(env);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+static void analyzer_ctx_finalize(napi_env env, void *data, void *hint)
+{
+    (void)hint;
+    analyzer_ctx *c = data;
+    if (!c)
+        return;
+    if (c->fn)
+        napi_delete_reference(env, c->fn);
+    free(c);
+}
+
+static int js_analyzer_call(napi_env env, analyzer_ctx *c, const char *request,
+                            size_t request_len, const char *builtin, size_t builtin_len,
+                            char **out, size_t *out_len)
+{
+    napi_value fn, argv[2], undef, result, exc;
+    napi_valuetype t;
+    char text[400], msg[480];
+    size_t n = 0;
+    napi_get_undefined(env, &undef);
+    if (napi_get_reference_value(env, c->fn, &fn) != napi_ok || !fn ||
+        napi_create_string_utf8(env, request, request_len, &argv[0]) != napi_ok ||
+        napi_create_string_utf8(env, builtin, builtin_len, &argv[1]) != napi_ok)
+        return omni_error_set(OMNI_EHOOK, "analyzer hook: cannot call the JavaScript function",
+                              0);
+    if (napi_call_function(env, undef, fn, 2, argv, &result) != napi_ok) {
+        if (take_exception(env, &exc)) {
+            exception_text(env, exc, text, sizeof(text));
+            snprintf(msg, sizeof(msg), "analyzer hook threw: %s", text);
+        } else {
+            snprintf(msg, sizeof(msg), "analyzer hook failed");
+        }
+        return omni_error_set(OMNI_EHOOK, msg, 0);
+    }
+    if (is_nullish(env, result))
+        return OMNI_OK;
+    if (napi_typeof(env, result, &t) != napi_ok || t != napi_string ||
+        napi_get_value_string_utf8(env, result, NULL, 0, &n) != napi_ok)
+        return omni_error_set(OMNI_EHOOK, "analyzer hook: expected a JSON string or null", 0);
+    char *buf = omni_malloc(n + 1);
+    if (!buf)
+        return omni_error_set(OMNI_ENOMEM, NULL, -1);
+    napi_get_value_string_utf8(env, result, buf, n + 1, &n);
+    *out = buf;
+    *out_len = n;
+    return OMNI_OK;
+}
+
+static int js_analyzer(void *ctx, const char *request, size_t request_len, const char *builtin,
+                       size_t builtin_len, char **out, size_t *out_len)
+{
+    analyzer_ctx *c = ctx;
+    napi_env env = c->env;
+    napi_handle_scope scope;
+    napi_value ignored;
+    *out = NULL;
+    *out_len = 0;
+    if (napi_open_handle_scope(env, &scope) != napi_ok)
+        return omni_error_set(OMNI_EHOOK, "Node-API: cannot open a handle scope", 0);
+    int rc = js_analyzer_call(env, c, request, request_len, builtin, builtin_len, out, out_len);
+    take_exception(env, &ignored); /* nothing may stay pending */
+    napi_close_handle_scope(env, scope);
+    return rc;
+}
+
+/* rulesCompile(rulesJson, optionsJson | null) -> rules handle */
+static napi_value w_rules_compile(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg src = {0}, opts = {0};
+    int have_opts = 0;
+    omni_rules *r = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &src, "rules"))
+        return NULL;
+    if (get_bytes_opt(env, a.argv[1], &opts, &have_opts, "options")) {
+        bytes_free(&src);
+        return NULL;
+    }
+    int rc = omni_rules_compile(&r, src.data, src.len, have_opts ? opts.data : NULL,
+                                have_opts ? opts.len : 0);
+    bytes_free(&src);
+    bytes_free(&opts);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_RULES, r, NULL, NULL);
+}
+
+/* rulesIds(rules) -> [id, ...] in document order */
+static napi_value w_rules_ids(napi_env env, napi_callback_info info)
+{
+    args a;
+    napi_value arr, s;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_rules *r = live_ptr(env, a.argv[0], KIND_RULES, NULL);
+    if (!r)
+        return NULL;
+    size_t n = omni_rules_count(r);
+    NAPI_CALL(env, napi_create_array_with_length(env, n, &arr));
+    for (size_t i = 0; i < n; i++) {
+        const char *id = omni_rules_id(r, i);
+        NAPI_CALL(env, napi_create_string_utf8(env, id ? id : "", NAPI_AUTO_LENGTH, &s));
+        NAPI_CALL(env, napi_set_element(env, arr, (uint32_t)i, s));
+    }
+    return arr;
+}
+
+/* rulesEval(rules, facts (JSON text | data handle), nowMs, explain) -> JSON text;
+ * rulesMatch(rules, facts, nowMs) -> [id, ...] */
+static napi_value rules_run(napi_env env, napi_callback_info info, int match)
+{
+    args a;
+    bytes_arg facts = {0};
+    int64_t now = 0;
+    bool explain = false;
+    omni_data *data = NULL;
+    char *out = NULL;
+    size_t out_len = 0, count = 0;
+    uint32_t *idx = NULL;
+    int rc;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_rules *r = live_ptr(env, a.argv[0], KIND_RULES, NULL);
+    if (!r)
+        return NULL;
+    if (is_kind(env, a.argv[1], KIND_DATA)) {
+        if (!(data = live_ptr(env, a.argv[1], KIND_DATA, NULL)))
+            return NULL;
+    } else if (get_bytes(env, a.argv[1], &facts, "facts")) {
+        return NULL;
+    }
+    if (!is_nullish(env, a.argv[2]) && get_i64(env, a.argv[2], &now, "nowMs"))
+        goto fail;
+    if (!match) {
+        napi_get_value_bool(env, a.argv[3], &explain);
+        unsigned flags = explain ? OMNI_RULES_EXPLAIN : 0;
+        rc = data ? omni_rules_eval_data(&out, &out_len, r, data, now, flags)
+                  : omni_rules_eval(&out, &out_len, r, facts.data, facts.len, now, flags);
+        bytes_free(&facts);
+        return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+    }
+    size_t cap = omni_rules_count(r);
+    if (!(idx = malloc((cap ? cap : 1) * sizeof(*idx)))) {
+        throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+        goto fail;
+    }
+    rc = data ? omni_rules_match_data(r, data, now, idx, cap, &count)
+              : omni_rules_match(r, facts.data, facts.len, now, idx, cap, &count);
+    bytes_free(&facts);
+    if (rc < 0) {
+        free(idx);
+        return throw_status(env, rc);
+    }
+    napi_value arr, s;
+    if (count > cap)
+        count = cap;
+    if (napi_create_array_with_length(env, count, &arr) != napi_ok) {
+        free(idx);
+        return throw_napi(env);
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *id = omni_rules_id(r, idx[i]);
+        if (napi_create_string_utf8(env, id ? id : "", NAPI_AUTO_LENGTH, &s) != napi_ok ||
+            napi_set_element(env, arr, (uint32_t)i, s) != napi_ok) {
+            free(idx);
+            return throw_napi(env);
+        }
+    }
+    free(idx);
+    return arr;
+fail:
+    bytes_free(&facts);
+    return NULL;
+}
+
+static napi_value w_rules_eval(napi_env env, napi_callback_info info)
+{
+    return rules_run(env, info, 0);
+}
+
+static napi_value w_rules_match(napi_env env, napi_callback_info info)
+{
+    return rules_run(env, info, 1);
+}
+
+/* analyzerCompile(configJson | null) -> analyzer handle */
+static napi_value w_analyzer_compile(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg cfg = {0};
+    int have = 0;
+    omni_analyzer *an = NULL;
+    if (get_args(env, info, &a) || get_bytes_opt(env, a.argv[0], &cfg, &have, "config"))
+        return NULL;
+    int rc = omni_analyzer_compile(&an, have ? cfg.data : NULL, have ? cfg.len : 0);
+    bytes_free(&cfg);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_ANALYZER, an, NULL, NULL);
+}
+
+/* analyze(analyzer | null, requestJson) -> JSON text;
+ * analyzeText(analyzer | null, text, language | null, sender | null) -> JSON text */
+static napi_value analyze_run(napi_env env, napi_callback_info info, int text_form)
+{
+    args a;
+    bytes_arg in = {0};
+    char *lang = NULL, *sender = NULL, *out = NULL;
+    size_t out_len = 0;
+    const omni_analyzer *an = NULL;
+    napi_value result = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    if (!is_nullish(env, a.argv[0]) && !(an = live_ptr(env, a.argv[0], KIND_ANALYZER, NULL)))
+        return NULL;
+    if (get_bytes(env, a.argv[1], &in, text_form ? "text" : "request"))
+        return NULL;
+    if (text_form && (get_cstr(env, a.argv[2], &lang, "language", 1) ||
+                      get_cstr(env, a.argv[3], &sender, "sender", 1)))
+        goto done;
+    int rc = text_form ? omni_analyze_text(&out, &out_len, an, in.data, in.len, lang, sender)
+                       : omni_analyze(&out, &out_len, an, in.data, in.len);
+    result = rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+done:
+    bytes_free(&in);
+    free(lang);
+    free(sender);
+    return result;
+}
+
+static napi_value w_analyze(napi_env env, napi_callback_info info)
+{
+    return analyze_run(env, info, 0);
+}
+
+static napi_value w_analyze_text(napi_env env, napi_callback_info info)
+{
+    return analyze_run(env, info, 1);
+}
+
+/* prerouteCompile(configJson) -> preroute handle */
+static napi_value w_preroute_compile(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg cfg = {0};
+    omni_preroute *p = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &cfg, "config"))
+        return NULL;
+    int rc = omni_preroute_compile(&p, cfg.data, cfg.len);
+    bytes_free(&cfg);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_PREROUTE, p, NULL, NULL);
+}
+
+/* prerouteRun(engine, preroute, eventJson) -> JSON text. The engine's analyzer hook
+ * may run JavaScript that closes either handle: both stay alive until the run ends. */
+static napi_value w_preroute_run(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg ev = {0};
+    handle *he = NULL, *hp = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, &he);
+    omni_preroute *p = e ? live_ptr(env, a.argv[1], KIND_PREROUTE, &hp) : NULL;
+    if (!p || get_bytes(env, a.argv[2], &ev, "event"))
+        return NULL;
+    he->busy++;
+    hp->busy++;
+    int rc = omni_preroute_run(&out, &out_len, e, p, ev.data, ev.len);
+    handle_unbusy(hp);
+    handle_unbusy(he);
+    bytes_free(&ev);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
+/* optoutGet(engine, accountId, customerId) -> JSON text */
+static int optout_get(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_optout_get(out, out_len, a->e, a->str[0], a->str[1]);
+}
+JSON_CALL(optout_get, "ESS", NULL, "accountId", "customerId")
+
+/* optoutSet(engine, accountId, customerId, optedOut, keyword | null, channel | null)
+ * -> changed */
+static napi_value w_optout_set(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *acc = NULL, *cus = NULL, *kw = NULL, *ch = NULL;
+    bool opted_out = false;
+    int changed = 0;
+    napi_value result = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, NULL);
+    if (!e || get_cstr(env, a.argv[1], &acc, "accountId", 0) ||
+        get_cstr(env, a.argv[2], &cus, "customerId", 0) ||
+        get_cstr(env, a.argv[4], &kw, "keyword", 1) ||
+        get_cstr(env, a.argv[5], &ch, "channel", 1))
+        goto done;
+    if (napi_get_value_bool(env, a.argv[3], &opted_out) != napi_ok) {
+        throw_type(env, "optedOut must be a boolean");
+        goto done;
+    }
+    int rc = omni_optout_set(e, acc, cus, opted_out ? 1 : 0, kw, ch, &changed);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        napi_get_boolean(env, changed != 0, &result);
+done:
+    free(acc);
+    free(cus);
+    free(kw);
+    free(ch);
+    return result;
+}
+
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
@@ -3050,6 +3442,17 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("conversationApply", w_conversation_apply),
         FN("dynamodbUnmarshall", w_dynamodb_unmarshall),
         FN("dynamodbStreamEvents", w_dynamodb_stream_events),
+        FN("rulesCompile", w_rules_compile),
+        FN("rulesIds", w_rules_ids),
+        FN("rulesEval", w_rules_eval),
+        FN("rulesMatch", w_rules_match),
+        FN("analyzerCompile", w_analyzer_compile),
+        FN("analyze", w_analyze),
+        FN("analyzeText", w_analyze_text),
+        FN("prerouteCompile", w_preroute_compile),
+        FN("prerouteRun", w_preroute_run),
+        FN("optoutGet", w_optout_get),
+        FN("optoutSet", w_optout_set),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

@@ -16,6 +16,13 @@ history, list, delivery, delete, window, settings); the pure
 Streams converter ``omni.dynamodb_unmarshall`` / ``omni.dynamodb_stream_events``;
 the names as ``omni.ConversationStatus`` / ``omni.ConversationEvent``.
 
+Pre-routing: ``omni.Rules(rules).eval(facts)`` (seed RoutingRule or
+json-rules-engine rules; matched ids in priority order, actions, destination),
+``omni.analyze(text)`` / ``omni.Analyzer(config)`` (spam, sentiment, intents,
+entities, language), ``omni.PreRoute(config).run(engine, event)`` (seed 001's
+workFlowPreRoute), ``Engine(analyzer=fn)`` for a host analyzer, and the engine's
+``optout_get`` / ``optout_set`` (the opt-out ledger).
+
 Every failing call raises :class:`OmniError` with ``status``, ``code``,
 ``message``, ``retryable`` and ``details`` taken from the library's last
 error. See README.md for an example.
@@ -47,6 +54,7 @@ from ._conversation import (
     dynamodb_unmarshall,
 )
 from ._errors import OmniError, Status
+from ._preroute import Analyzer, PreRoute, Rules, analyze
 from ._functions import (
     NAMESPACE_DNS,
     NAMESPACE_OID,
@@ -103,6 +111,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "Analyzer",
+    "PreRoute",
+    "Rules",
+    "analyze",
     "ANY_VERSION",
     "BytesLike",
     "CARRIER_MESSAGE_NAMESPACE",

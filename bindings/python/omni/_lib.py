@@ -341,6 +341,40 @@ PROTOTYPES: Dict[str, Tuple[Any, Sequence[Any]]] = {
     "omni_conversation_settings_get": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p]),
     "omni_dynamodb_unmarshall": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t]),
     "omni_dynamodb_stream_events": (c_int, [_P_CHARP, _P_SIZE, c_char_p, c_size_t, c_int64]),
+    # rules.h, analyze.h, preroute.h
+    "omni_rules_compile": (c_int, [POINTER(c_void_p), c_char_p, c_size_t, c_char_p, c_size_t]),
+    "omni_rules_free": (None, [c_void_p]),
+    "omni_rules_count": (c_size_t, [c_void_p]),
+    "omni_rules_id": (c_char_p, [c_void_p, c_size_t]),
+    "omni_rules_eval": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_int64, c_uint],
+    ),
+    "omni_rules_eval_data": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_void_p, c_int64, c_uint]),
+    "omni_rules_match": (
+        c_int,
+        [c_void_p, c_char_p, c_size_t, c_int64, POINTER(c_uint32), c_size_t, _P_SIZE],
+    ),
+    "omni_rules_match_data": (
+        c_int,
+        [c_void_p, c_void_p, c_int64, POINTER(c_uint32), c_size_t, _P_SIZE],
+    ),
+    "omni_analyzer_compile": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_analyzer_free": (None, [c_void_p]),
+    "omni_analyze": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t]),
+    "omni_analyze_text": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_char_p, c_char_p],
+    ),
+    "omni_analyzer_hook_init": (c_int, [c_void_p, c_uint]),
+    "omni_preroute_compile": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_preroute_free": (None, [c_void_p]),
+    "omni_preroute_run": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_void_p, c_char_p, c_size_t]),
+    "omni_optout_get": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_char_p]),
+    "omni_optout_set": (
+        c_int,
+        [c_void_p, c_char_p, c_char_p, c_int, c_char_p, c_char_p, POINTER(c_int)],
+    ),
 }
 
 

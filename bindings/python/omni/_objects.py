@@ -70,11 +70,22 @@ class Engine(Handle):
     _kind = "engine"
     _free = "omni_engine_free"
 
-    def __init__(self, config: Union[Mapping[str, Any], str, bytes, None] = None) -> None:
+    def __init__(
+        self,
+        config: Union[Mapping[str, Any], str, bytes, None] = None,
+        *,
+        analyzer: Optional[Any] = None,
+    ) -> None:
         self._handle = None
         raw = _config_bytes(config)
+        hooks = None
+        if analyzer is not None:
+            from ._preroute import analyzer_hooks
+
+            table, self._keepalive = analyzer_hooks(analyzer)
+            hooks = ctypes.byref(table)
         handle = ctypes.c_void_p()
-        check(lib().omni_engine_new(ctypes.byref(handle), raw, len(raw) if raw else 0, None))
+        check(lib().omni_engine_new(ctypes.byref(handle), raw, len(raw) if raw else 0, hooks))
         self._handle = handle.value
 
     def now_ms(self) -> int:
@@ -276,6 +287,42 @@ class Engine(Handle):
             )
         )
         return result
+
+    # ---- the opt-out ledger (omni/preroute.h) ----
+
+    def optout_get(self, account_id: str, customer_id: str) -> Dict[str, Any]:
+        """The opt-out record of (account, customer): {"accountId", "customerId",
+        "status": "opted_out" | "opted_in", "keyword"?, "channel"?, "updatedAt"?}."""
+        acc = to_cstr(account_id, "account_id")
+        cus = to_cstr(customer_id, "customer_id")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_optout_get(o, n, handle, acc, cus))
+        )
+        return result
+
+    def optout_set(
+        self,
+        account_id: str,
+        customer_id: str,
+        opted_out: bool,
+        *,
+        keyword: Optional[str] = None,
+        channel: Optional[str] = None,
+    ) -> bool:
+        """Sets the status by hand; returns whether it changed."""
+        acc = to_cstr(account_id, "account_id")
+        cus = to_cstr(customer_id, "customer_id")
+        kw = to_cstr(keyword, "keyword") if keyword is not None else None
+        ch = to_cstr(channel, "channel") if channel is not None else None
+        changed = ctypes.c_int()
+        check(
+            lib().omni_optout_set(
+                self._handle_or_raise(), acc, cus, 1 if opted_out else 0, kw, ch,
+                ctypes.byref(changed),
+            )
+        )
+        return bool(changed.value)
 
     # ---- conversations (omni/conversation.h) ----
 
