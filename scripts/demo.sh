@@ -2,7 +2,8 @@
 # `make demo`: what libomni does so far, through the real `omni` CLI. Until
 # the pipeline issue lands `omni demo`, this shows what exists: derived
 # identifiers, reproducible runs, JWTs, encodings, signed carrier webhooks,
-# phone numbers, templates and SMS segments, conversations. Exits non-zero
+# phone numbers, templates and SMS segments, conversations, pre-routing.
+# Exits non-zero
 # when any result differs from what it must be.
 set -eu
 build="${1:-build}"
@@ -131,6 +132,62 @@ check "free text a day later refused (exit 1)" "1 SERVICE_WINDOW_CLOSED" \
       "$lcode $(echo "$late" | sed 's/.*"code":"\([A-Z_]*\)".*/\1/')"
 hist=$("$omni" conversation history --store "$store" "$cid" | grep -o '"sequenceNumber":[0-9]*' | tr '\n' ' ')
 check "history: dense sequence numbers" '"sequenceNumber":1 "sequenceNumber":2 "sequenceNumber":3 ' "$hist"
+
+echo
+echo "Pre-route: content analysis, routing rules, auto-responses, opt-out"
+cat > "$dir/preroute.json" <<'JSON'
+{"defaults": {
+   "timeZone": "Asia/Kolkata",
+   "businessHours": {"weekly": {"mon": [["09:00", "18:00"]], "tue": [["09:00", "18:00"]],
+                                "wed": [["09:00", "18:00"]], "thu": [["09:00", "18:00"]],
+                                "fri": [["09:00", "18:00"]]},
+                     "holidays": ["2026-12-25"]},
+   "autoResponses": {"greeting": {"enabled": true, "templateId": "greeting"},
+                     "away": {"enabled": true, "templateId": "away"},
+                     "windowSeconds": 3600},
+   "optOut": {"confirmations": {"stop": "stopped"}},
+   "rules": [
+     {"id": "vip", "priority": 100,
+      "conditions": [{"field": "identity.profile.tags", "operator": "contains", "value": "vip"}],
+      "actions": [{"type": "route_to_queue", "queueId": "vip-support", "queueName": "VIP"}]},
+     {"id": "billing", "priority": 80,
+      "conditions": [{"field": "contentAnalysis.intent", "operator": "contains", "value": "billing"}],
+      "actions": [{"type": "route_to_queue", "queueId": "billing-team", "queueName": "Billing"},
+                  {"type": "add_tag", "tag": "billing-inquiry"}]}]},
+ "templates": {
+   "greeting": {"en": "Hi {{identity.profile.firstName}}, thanks for writing! An agent will reply shortly.",
+                "hi": "नमस्ते {{identity.profile.firstName}}, लिखने के लिए धन्यवाद!"},
+   "away": {"en": "We are closed now (9:00-18:00 IST, Mon-Fri) and will answer in the morning."},
+   "stopped": {"en": "You will get no more messages. Reply START to resubscribe."}}}
+JSON
+pre() { # time status content
+  printf '{"correlationId":"c-p","conversation":{"conversationId":"%s","status":"%s"},"messageState":{"messageId":"m-%s","sequenceNumber":1},"routing":{"accountId":"acc-1"},"identity":{"customerId":"cust-asha","profile":{"firstName":"Asha","tags":[]},"preferences":{"language":"en"}},"message":{"id":"m-%s","content":"%s","contentType":"text","channel":"whatsapp","direction":"inbound"}}' \
+    "$cid" "$2" "$1" "$1" "$3" |
+    "$omni" --now "$1" preroute --config "$dir/preroute.json" --store "$store"
+}
+p1=$(pre 2026-11-23T05:00:00Z new "Hi, where is my order?")
+check "new conversation, 10:30 IST: greeting" "greeting" "$(echo "$p1" | field responseType)"
+p2=$(pre 2026-11-23T05:05:00Z active "I was charged twice, please refund me")
+check "intent billing -> billing queue" "billing billing-team" \
+      "$(echo "$p2" | grep -o '"intent":\["billing"' | sed 's/.*\["//;s/"//') $(echo "$p2" | grep -o '"destination":{"type":"queue","id":"[^"]*"' | sed 's/.*"id":"//;s/"//')"
+p3=$(pre 2026-11-23T15:00:00Z active "Are you there?")
+check "20:30 IST: away message" "away" "$(echo "$p3" | field responseType)"
+p4=$(pre 2026-11-23T15:10:00Z active "Stop. Thank you")
+check "\"Stop. Thank you\": opted out, confirmed" "opt_out opted_out" \
+      "$(echo "$p4" | field responseType) $("$omni" preroute optout-get acc-1 cust-asha --store "$store" | field status)"
+spam=$(pre 2026-11-23T05:10:00Z active "WIN A FREE IPHONE NOW!!!! CLICK bit.ly/xyz")
+check "spam blocked, nothing routed" "block terminate" \
+      "$(echo "$spam" | field action) $(echo "$spam" | field nextStep)"
+cat > "$dir/jre.json" <<'JSON'
+[{"name": "gold-billing", "priority": 10,
+  "conditions": {"all": [{"fact": "identity", "path": "$.profile.tier", "operator": "in", "value": ["gold", "platinum"]},
+                         {"fact": "contentAnalysis", "path": "$.intent", "operator": "contains", "value": "billing"}]},
+  "event": {"type": "route_to_queue", "params": {"queueId": "gold-billing"}}}]
+JSON
+jre=$(printf '{"identity":{"profile":{"tier":"gold"}},"contentAnalysis":{"intent":["billing"]}}' |
+      "$omni" rules eval --rules "$dir/jre.json")
+check "json-rules-engine rules, unchanged" "gold-billing" \
+      "$(echo "$jre" | grep -o '"matched":\["[^"]*"' | sed 's/.*\["//;s/"//')"
 rm -rf "$dir"
 
 echo
