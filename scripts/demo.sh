@@ -175,7 +175,7 @@ check "20:30 IST: away message" "away" "$(echo "$p3" | field responseType)"
 p4=$(pre 2026-11-23T15:10:00Z active "Stop. Thank you")
 check "\"Stop. Thank you\": opted out, confirmed" "opt_out opted_out" \
       "$(echo "$p4" | field responseType) $("$omni" preroute optout-get acc-1 cust-asha --store "$store" | field status)"
-spam=$(pre 2026-11-23T05:10:00Z active "WIN A FREE IPHONE NOW!!!! CLICK bit.ly/xyz")
+spam=$(pre 2026-11-23T15:20:00Z active "WIN A FREE IPHONE NOW!!!! CLICK bit.ly/xyz")
 check "spam blocked, nothing routed" "block terminate" \
       "$(echo "$spam" | field action) $(echo "$spam" | field nextStep)"
 cat > "$dir/jre.json" <<'JSON'
