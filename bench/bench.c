@@ -13,10 +13,10 @@ void bench_sink(const void *p)
     sink_value ^= (uintptr_t)p;
 }
 
-static double now_ns(void)
+static double clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -26,34 +26,73 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double bench_measure(const bench_opts *o, bench_fn fn, void *ctx)
+void bench_measure_cpu(const bench_opts *o, bench_fn fn, void *ctx, double *wall_ns,
+                       double *cpu_ns)
 {
     /* calibrate: grow the iteration count until a batch takes batch_ms */
     size_t iters = 1;
     double target = (o->smoke ? 2.0 : o->batch_ms) * 1e6;
     for (;;) {
-        double t0 = now_ns();
+        double t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         fn(ctx, iters);
-        double dt = now_ns() - t0;
-        if (dt >= target || iters >= (1u << 30)) {
-            if (o->smoke)
-                return dt / (double)iters;
-            break;
+        double dt = clock_ns(CLOCK_MONOTONIC) - t0, dc = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        if (o->smoke && (dt >= target || iters >= (1u << 20))) {
+            *wall_ns = dt / (double)iters;
+            *cpu_ns = dc / (double)iters;
+            return;
         }
+        if (dt >= target || iters >= (1u << 30))
+            break;
         size_t next = dt > 0 ? (size_t)((double)iters * target / dt * 1.1) : iters * 10;
         iters = next > iters * 10 ? iters * 10 : (next > iters ? next : iters * 2);
     }
-    int n = o->batches > 0 ? o->batches : 7;
-    double *samples = calloc((size_t)n, sizeof(double));
+    int n = o->batches > 0 && o->batches <= 101 ? o->batches : 7;
+    double ws[101], cs[101];
     for (int i = 0; i < n; i++) {
-        double t0 = now_ns();
+        double t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         fn(ctx, iters);
-        samples[i] = (now_ns() - t0) / (double)iters;
+        ws[i] = (clock_ns(CLOCK_MONOTONIC) - t0) / (double)iters;
+        cs[i] = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)iters;
     }
-    qsort(samples, (size_t)n, sizeof(double), cmp_double);
-    double median = samples[n / 2];
-    free(samples);
-    return median;
+    qsort(ws, (size_t)n, sizeof(double), cmp_double);
+    qsort(cs, (size_t)n, sizeof(double), cmp_double);
+    *wall_ns = ws[n / 2];
+    *cpu_ns = cs[n / 2];
+}
+
+double bench_measure(const bench_opts *o, bench_fn fn, void *ctx)
+{
+    double wall = 0, cpu = 0;
+    bench_measure_cpu(o, fn, ctx, &wall, &cpu);
+    return wall;
+}
+
+char *bench_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0, got;
+    char *data = malloc(cap + 1);
+    while (data && (got = fread(data + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *bigger = realloc(data, cap * 2 + 1);
+            if (!bigger) {
+                free(data);
+                data = NULL;
+                break;
+            }
+            data = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!data)
+        return NULL;
+    data[n] = '\0';
+    *len = n;
+    return data;
 }
 
 void bench_run(const bench_opts *o, const char *name, bench_fn fn, void *ctx,

@@ -17,8 +17,17 @@ typedef struct bench_opts {
     const char *filter; /* only names containing this */
 } bench_opts;
 
-/* Measures fn and returns the median ns per operation (0 if filtered out). */
+/* Measures fn and returns the median wall-clock ns per operation. */
 double bench_measure(const bench_opts *o, bench_fn fn, void *ctx);
+
+/* The same, with the median CPU time of the process per operation as well
+ * (the steadier figure on a busy machine). */
+void bench_measure_cpu(const bench_opts *o, bench_fn fn, void *ctx, double *wall_ns,
+                       double *cpu_ns);
+
+/* A whole file, NUL-terminated, released with free(); NULL when it cannot
+ * be read. */
+char *bench_read_file(const char *path, size_t *len);
 
 /* Measures ours (and the peer, when given) and prints one JSON line:
  * {"name","ops_per_sec","ns_per_op"[,"peer","peer_ns_per_op","ratio"]}

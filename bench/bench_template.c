@@ -100,25 +100,10 @@ static void b_json(void *ctx, size_t n)
     }
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    omni_buf b = OMNI_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        omni__buf_append(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    return b.data;
-}
-
 static int load_cases(const char *path, tcase *cases, size_t cap, size_t *count)
 {
     size_t len;
-    char *text = read_all(path, &len);
+    char *text = bench_read_file(path, &len);
     omni_data *spec;
     if (!text || omni_data_parse(&spec, text, len)) {
         fprintf(stderr, "cannot read %s: %s\n", path, text ? omni_error_last_message() : "");
@@ -206,60 +191,12 @@ static void run_peer(const char *data_path, tcase *cases, size_t count, int smok
     pclose(p);
 }
 
-static double clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Medians of wall-clock and CPU time per operation over timed batches
- * (bench.h's method, with the CPU time of this process measured as well:
- * on a loaded machine it is the steadier figure). */
-static void measure(const bench_opts *o, bench_fn fn, void *ctx, double *wall, double *cpu)
-{
-    size_t iters = 1;
-    double target = (o->smoke ? 2.0 : o->batch_ms) * 1e6;
-    for (;;) {
-        double t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-        fn(ctx, iters);
-        double dt = clock_ns(CLOCK_MONOTONIC) - t0, dc = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        if (o->smoke) {
-            *wall = dt / (double)iters;
-            *cpu = dc / (double)iters;
-            return;
-        }
-        if (dt >= target || iters >= (1u << 30))
-            break;
-        size_t next = dt > 0 ? (size_t)((double)iters * target / dt * 1.1) : iters * 10;
-        iters = next > iters * 10 ? iters * 10 : (next > iters ? next : iters * 2);
-    }
-    int n = o->batches > 0 && o->batches <= 101 ? o->batches : 7;
-    double ws[101], cs[101];
-    for (int i = 0; i < n; i++) {
-        double t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-        fn(ctx, iters);
-        ws[i] = (clock_ns(CLOCK_MONOTONIC) - t0) / (double)iters;
-        cs[i] = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)iters;
-    }
-    qsort(ws, (size_t)n, sizeof(double), cmp_double);
-    qsort(cs, (size_t)n, sizeof(double), cmp_double);
-    *wall = ws[n / 2];
-    *cpu = cs[n / 2];
-}
-
 static void report(const bench_opts *o, const char *name, bench_fn fn, tcase *c)
 {
     if (o->filter && !strstr(name, o->filter))
         return;
     double ns = 0, cpu = 0;
-    measure(o, fn, c, &ns, &cpu);
+    bench_measure_cpu(o, fn, c, &ns, &cpu);
     unsigned long long before = alloc_count;
     fn(c, 100);
     double allocs = (double)(alloc_count - before) / 100.0;

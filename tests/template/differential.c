@@ -14,6 +14,7 @@
 #include "lib/core/buf.h"
 #include "lib/core/json.h"
 #include "lib/template/template_internal.h"
+#include "test_files.h"
 
 /* ---- the twins of render_handlebars.js' helpers ------------------------------ */
 
@@ -274,21 +275,16 @@ static omni_helpers *make_helpers(void)
 
 static omni_data *load(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len = 0;
+    char *text = test_read_file(path, &len);
+    if (!text) {
         fprintf(stderr, "cannot open %s\n", path);
         return NULL;
     }
-    omni_buf b = OMNI_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        omni__buf_append(&b, chunk, n);
-    fclose(f);
     omni_data *d = NULL;
-    if (b.failed || omni_data_parse(&d, b.data, b.len))
+    if (omni_data_parse(&d, text, len))
         fprintf(stderr, "%s: %s\n", path, omni_error_last_message());
-    omni__buf_free(&b);
+    free(text);
     return d;
 }
 
