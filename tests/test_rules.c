@@ -1080,6 +1080,39 @@ static int bf_holds(const bf_rule *b, const cJSON *facts)
     return 0;
 }
 
+/* The condition of b as RoutingRule JSON into cond (256 bytes). */
+static void bf_cond_json(const bf_rule *b, char *cond)
+{
+    switch (b->kind) {
+    case 0:
+    case 5:
+    case 6:
+        sprintf(cond, "{\"field\":\"%s\",\"operator\":\"%s\",\"value\":\"%s\"}", b->field,
+                b->kind == 0 ? "equals" : b->kind == 5 ? "contains" : "equalsIgnoreCase",
+                b->s);
+        break;
+    case 1:
+        sprintf(cond, "{\"field\":\"%s\",\"operator\":\"in\",\"value\":[\"%s\",\"%s\"]}",
+                b->field, b->s, b->s2);
+        break;
+    case 2:
+        sprintf(cond, "{\"field\":\"%s\",\"operator\":\"startsWith\",\"value\":\"%s\"}",
+                b->field, b->s);
+        break;
+    case 3:
+        sprintf(cond, "{\"field\":\"%s\",\"operator\":\"exists\"}", b->field);
+        break;
+    case 4:
+        sprintf(cond, "{\"field\":\"%s\",\"operator\":\"equals\",\"value\":%d}", b->field,
+                b->num);
+        break;
+    default:
+        sprintf(cond, "{\"any\":[{\"field\":\"%s\",\"operator\":\"equals\",\"value\":\"%s\"},"
+                      "{\"field\":\"%s\",\"operator\":\"greaterThan\",\"value\":%d}]}",
+                b->field, b->s, b->field, b->num);
+    }
+}
+
 static void random_word(char *out, int range)
 {
     static const char *const pre[] = {"ab", "Ab", "x", "bill", "q"};
@@ -1109,34 +1142,7 @@ Test(rules, index_matches_brute_force)
         b->num = (int)rnd(50);
         b->priority = (int)rnd(5);
         char cond[256];
-        switch (b->kind) {
-        case 0:
-        case 5:
-        case 6:
-            sprintf(cond, "{\"field\":\"%s\",\"operator\":\"%s\",\"value\":\"%s\"}", b->field,
-                    b->kind == 0 ? "equals" : b->kind == 5 ? "contains" : "equalsIgnoreCase",
-                    b->s);
-            break;
-        case 1:
-            sprintf(cond, "{\"field\":\"%s\",\"operator\":\"in\",\"value\":[\"%s\",\"%s\"]}",
-                    b->field, b->s, b->s2);
-            break;
-        case 2:
-            sprintf(cond, "{\"field\":\"%s\",\"operator\":\"startsWith\",\"value\":\"%s\"}",
-                    b->field, b->s);
-            break;
-        case 3:
-            sprintf(cond, "{\"field\":\"%s\",\"operator\":\"exists\"}", b->field);
-            break;
-        case 4:
-            sprintf(cond, "{\"field\":\"%s\",\"operator\":\"equals\",\"value\":%d}", b->field,
-                    b->num);
-            break;
-        default:
-            sprintf(cond, "{\"any\":[{\"field\":\"%s\",\"operator\":\"equals\",\"value\":\"%s\"},"
-                          "{\"field\":\"%s\",\"operator\":\"greaterThan\",\"value\":%d}]}",
-                    b->field, b->s, b->field, b->num);
-        }
+        bf_cond_json(b, cond);
         n += (size_t)snprintf(text + n, cap - n,
                               "%s{\"id\":\"r%d\",\"priority\":%d,\"conditions\":[%s],"
                               "\"actions\":[]}",
@@ -1202,6 +1208,107 @@ Test(rules, index_matches_brute_force)
 }
 
 /* ---- threads ------------------------------------------------------------------------------ */
+
+/* Rules of 1-3 conditions (all), values drawn from small (shared by many
+ * rules) and large domains, so the cost-based anchor choice picks among
+ * common and rare keys: the same matches as a brute-force evaluator. */
+Test(rules, index_multi_condition_brute_force)
+{
+    enum { NRULES = 3000, NFACTS = 600, MAXC = 3 };
+    bf_rule *br = calloc((size_t)NRULES * MAXC, sizeof(bf_rule));
+    int *nconds = calloc(NRULES, sizeof(int));
+    int *prio = calloc(NRULES, sizeof(int));
+    size_t cap = (size_t)NRULES * 800 + 16;
+    char *text = malloc(cap);
+    size_t n = 0;
+    text[n++] = '[';
+    for (int i = 0; i < NRULES; i++) {
+        nconds[i] = 1 + (int)rnd(MAXC);
+        prio[i] = (int)rnd(5);
+        char conds[800];
+        size_t cn = 0;
+        for (int k = 0; k < nconds[i]; k++) {
+            bf_rule *b = &br[i * MAXC + k];
+            b->kind = (int)rnd(8);
+            b->field = bf_fields[rnd(4)];
+            int range = rnd(2) ? 3 : 300; /* common or rare values */
+            random_word(b->s, range);
+            random_word(b->s2, range);
+            if (rnd(4) == 0)
+                sprintf(b->s, "ab%d", i);
+            if (b->kind == 2)
+                b->s[1 + rnd(3)] = '\0';
+            b->num = (int)rnd(range == 3 ? 5 : 50);
+            char cond[256];
+            bf_cond_json(b, cond);
+            cn += (size_t)snprintf(conds + cn, sizeof(conds) - cn, "%s%s", k ? "," : "", cond);
+        }
+        n += (size_t)snprintf(text + n, cap - n,
+                              "%s{\"id\":\"r%d\",\"priority\":%d,\"conditions\":[%s],"
+                              "\"actions\":[]}",
+                              i ? "," : "", i, prio[i], conds);
+    }
+    text[n++] = ']';
+    text[n] = '\0';
+    omni_rules *r = compile(text);
+    free(text);
+    uint32_t *idx = malloc(NRULES * sizeof(uint32_t));
+    uint32_t *want = malloc(NRULES * sizeof(uint32_t));
+    size_t total = 0;
+    for (int f = 0; f < NFACTS; f++) {
+        char facts[1024], w[4][16];
+        for (int k = 0; k < 4; k++)
+            random_word(w[k], rnd(2) ? 3 : 300);
+        if (rnd(3) == 0)
+            sprintf(w[rnd(4)], "ab%u", rnd(NRULES));
+        int num = (int)rnd(rnd(2) ? 5 : 60);
+        switch (rnd(3)) {
+        case 0:
+            sprintf(facts, "{\"k\":\"%s\",\"m\":{\"intent\":\"%s\"},\"tags\":[\"%s\",\"%s\"],"
+                           "\"n\":%d}", w[0], w[1], w[2], w[3], num);
+            break;
+        case 1:
+            sprintf(facts, "{\"k\":\"%s\",\"m\":{\"intent\":[\"%s\",%d]},\"tags\":\"%s\","
+                           "\"n\":\"%s\"}", w[0], w[1], num, w[2], w[3]);
+            break;
+        default:
+            sprintf(facts, "{\"m\":{\"intent\":\"%s\"},\"k\":[\"%s\",\"%s\"],\"n\":[%d,\"%s\"],"
+                           "\"tags\":[\"%s\"]}", w[0], w[1], w[2], num, w[3], w[0]);
+        }
+        cJSON *fj = cJSON_Parse(facts);
+        cr_assert_not_null(fj, "%s", facts);
+        size_t nw = 0;
+        for (int p = 4; p >= 0; p--)
+            for (int i = 0; i < NRULES; i++) {
+                if (prio[i] != p)
+                    continue;
+                int all = 1;
+                for (int k = 0; k < nconds[i] && all; k++)
+                    all = bf_holds(&br[i * MAXC + k], fj);
+                if (all)
+                    want[nw++] = (uint32_t)i;
+            }
+        cJSON_Delete(fj);
+        total += nw;
+        size_t cnt = 0;
+        cr_assert_eq(omni_rules_match(r, facts, strlen(facts), 0, idx, NRULES, &cnt), OMNI_OK);
+        cr_assert_eq(cnt, nw, "facts %s: %zu matches, brute force %zu", facts, cnt, nw);
+        cr_assert(nw == 0 || memcmp(idx, want, nw * sizeof(uint32_t)) == 0, "facts %s", facts);
+        omni_data *d = NULL;
+        cr_assert_eq(omni_data_parse(&d, facts, strlen(facts)), OMNI_OK);
+        cr_assert_eq(omni_rules_match_data(r, d, 0, idx, NRULES, &cnt), OMNI_OK);
+        omni_data_free(d);
+        cr_assert_eq(cnt, nw, "facts %s (data)", facts);
+        cr_assert(nw == 0 || memcmp(idx, want, nw * sizeof(uint32_t)) == 0, "facts %s", facts);
+    }
+    cr_assert_gt(total, (size_t)NFACTS, "the facts match something (%zu)", total);
+    free(idx);
+    free(want);
+    free(nconds);
+    free(prio);
+    free(br);
+    omni_rules_free(r);
+}
 
 /* Cost-based anchors: rules whose `all` holds a value most rules share
  * (a = "common", or carrier = one of 2 values) and one of their own (b,

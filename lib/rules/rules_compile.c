@@ -15,10 +15,10 @@
  *   - startsWith anchors on the prefix (per field, per distinct prefix
  *     length);
  *   - exists (true) anchors on the field's presence;
- *   - all: the set of its child of least cost (the cost of a key is the
- *     number of rules that could anchor on it, see "anchors and the
- *     index" below); any: the union of its children's sets when every
- *     child has one; not and other operators: none.
+ *   - all: the set of its child of least cost (a key costs the candidates
+ *     it is expected to add, see "anchors and the index" below); any: the
+ *     union of its children's sets when every child has one; not and
+ *     other operators: none.
  * Rules without an anchor set are "always candidates". Anchors may fire for
  * facts that do not match (the candidate is then evaluated fully and
  * fails); they never miss a match. */
@@ -1970,18 +1970,24 @@ static int build_trie(cctx *c)
  * Anchors are chosen by cost in two passes. Pass 1 lists every indexable
  * predicate key (kind, field, value) a rule could anchor on (every
  * condition outside a "not") and counts, per key, the rules holding it:
- * the size of the bucket the key would have if every such rule chose it.
- * Pass 2 gives each rule the anchor set of least cost, where a key costs
- * its bucket size (the candidates it would add whenever it fires), so a
- * rule with a common value (carrier "twilio") and a rare one (accountId
- * "acct-1") is found through the rare one and the common bucket stays
- * small; an `in` costs the sum of its values' buckets, an `all` takes its
- * cheapest child, an `any` the sum of its branches. Ties prefer equality
- * over prefix over exists over substring. */
+ * the size of the bucket the key would have if every such rule chose it;
+ * and per class (field, kind, and for prefixes their length) the number
+ * of distinct keys. Pass 2 gives each rule the anchor set of least cost,
+ * where a key costs the candidates it is expected to add to an
+ * evaluation: its bucket size times the chance that it fires, estimated
+ * as 1 / the distinct keys of its class (a fact has one value per field,
+ * one prefix per length: carrier "twilio" fires for 1 fact in
+ * 8 when the rules name 8 carriers, accountId "acct-1" for 1 in
+ * thousands). So a rule with a common value (carrier "twilio") and a rare
+ * one (accountId "acct-1") is found through the rare one, and the common
+ * bucket stays small. An `in` costs the sum of its values' keys, an `all`
+ * takes its cheapest child, an `any` the sum of its branches. Ties prefer
+ * equality over prefix over exists over substring (whose per-field list
+ * is also scanned linearly). */
 
-#define COST_NONE (-1L) /* not indexable: the rule is always a candidate */
-#define COST_NEVER (-2L) /* can never hold */
-#define COST_OOM (-3L)
+#define COST_NONE (-1.0) /* not indexable: the rule is always a candidate */
+#define COST_NEVER (-2.0) /* can never hold */
+#define COST_OOM (-3.0)
 
 static int anc_push(anchor_vec *v, int kind, uint32_t field, const rr_val *val)
 {
@@ -1998,7 +2004,7 @@ static int anc_push(anchor_vec *v, int kind, uint32_t field, const rr_val *val)
 
 /* The keys of condition n into out: 0, COST_NONE (not indexable) or
  * COST_OOM. */
-static long cond_anchors(const rr_node *n, anchor_vec *out)
+static double cond_anchors(const rr_node *n, anchor_vec *out)
 {
     uint32_t f = n->field;
     int ic = (n->flags & RR_F_ICASE) != 0;
@@ -2047,6 +2053,20 @@ typedef struct ktab {
     uint32_t *tab;
     uint32_t bits;
 } ktab;
+
+/* The class of a key for the distinct counts: (field, kind), and for
+ * prefixes also the prefix length (each length is probed on its own). */
+static anchor key_class(const anchor *a)
+{
+    anchor c;
+    memset(&c, 0, sizeof(c));
+    c.kind = RR_K_EQ;
+    c.field = a->field * RR_K_COUNT + a->kind;
+    c.v.type = RR_NUM;
+    c.v.num = a->kind == RR_K_PRE || a->kind == RR_K_IPRE ? (double)a->v.len : 0;
+    c.v.hash = omni__rr_val_hash(RR_NUM, 0, c.v.num, NULL, 0);
+    return c;
+}
 
 static kcount *kt_find(const ktab *kt, const anchor *a, uint32_t h, uint32_t *slot_out)
 {
@@ -2127,45 +2147,46 @@ static int collect_keys(ktab *kt, const rr_node *nodes, uint32_t count, uint32_t
     return 0;
 }
 
-/* The cost of one key: its bucket size, scaled, plus a tie-breaker by
- * kind (equality < prefix < exists < substring, whose per-field list is
- * also scanned linearly). */
-static long key_cost(const ktab *kt, const anchor *a)
+/* The cost of one key (see above), plus a tie-breaker by kind. */
+static double key_cost(const ktab *kt, const ktab *classes, const anchor *a)
 {
-    static const long kind_extra[RR_K_COUNT] = {
-        [RR_K_EQ] = 0, [RR_K_IEQ] = 0, [RR_K_PRE] = 2, [RR_K_IPRE] = 2,
-        [RR_K_SUB] = 6, [RR_K_ISUB] = 6, [RR_K_EXISTS] = 4,
+    static const double kind_extra[RR_K_COUNT] = {
+        [RR_K_EQ] = 0, [RR_K_IEQ] = 0, [RR_K_PRE] = 2e-9, [RR_K_IPRE] = 2e-9,
+        [RR_K_SUB] = 6e-9, [RR_K_ISUB] = 6e-9, [RR_K_EXISTS] = 4e-9,
     };
     const kcount *k = kt_find(kt, a, anchor_hash(a), NULL);
-    long n = k ? (long)k->n : 1;
-    return n * 16 + kind_extra[a->kind];
+    double n = k ? (double)k->n : 1.0;
+    anchor ca = key_class(a);
+    const kcount *d = kt_find(classes, &ca, anchor_hash(&ca), NULL);
+    return n / (d ? (double)d->n : 1.0) + kind_extra[a->kind];
 }
 
 /* Anchor set of node i into out (pass 2); returns its cost, COST_NONE,
  * COST_NEVER or COST_OOM. */
-static long node_anchors(const ktab *kt, const rr_node *nodes, uint32_t i, anchor_vec *out)
+static double node_anchors(const ktab *kt, const ktab *cls, const rr_node *nodes, uint32_t i,
+                           anchor_vec *out)
 {
     const rr_node *n = &nodes[i];
     if (n->kind == RR_N_NOT)
         return COST_NONE;
     if (n->kind == RR_N_COND) {
         size_t start = out->n;
-        long st = cond_anchors(n, out);
+        double st = cond_anchors(n, out);
         if (st < 0)
             return st;
-        long cost = 0;
+        double cost = 0;
         for (size_t k = start; k < out->n; k++)
-            cost += key_cost(kt, &out->v[k]);
+            cost += key_cost(kt, cls, &out->v[k]);
         return cost;
     }
     /* groups */
     uint32_t end = i + n->size;
     if (n->kind == RR_N_ALL) {
-        long best = COST_NONE;
+        double best = COST_NONE;
         anchor_vec bestv = {NULL, 0, 0}, tmp = {NULL, 0, 0};
         for (uint32_t k = i + 1; k < end; k += nodes[k].size) {
             tmp.n = 0;
-            long cost = node_anchors(kt, nodes, k, &tmp);
+            double cost = node_anchors(kt, cls, nodes, k, &tmp);
             if (cost == COST_OOM) {
                 free(tmp.v);
                 free(bestv.v);
@@ -2194,11 +2215,11 @@ static long node_anchors(const ktab *kt, const rr_node *nodes, uint32_t i, ancho
         return best;
     }
     /* any: the union, when every branch that can hold has a set */
-    long total = 0;
+    double total = 0;
     int any_live = 0;
     size_t start = out->n;
     for (uint32_t k = i + 1; k < end; k += nodes[k].size) {
-        long cost = node_anchors(kt, nodes, k, out);
+        double cost = node_anchors(kt, cls, nodes, k, out);
         if (cost == COST_OOM)
             return COST_OOM;
         if (cost == COST_NEVER)
@@ -2251,13 +2272,15 @@ static int build_index(cctx *c)
     uint32_t *tab = NULL;
     uint32_t bits = 4;
     anchor_vec av = {NULL, 0, 0};
-    ktab kt;
+    ktab kt, cls;
     memset(&kt, 0, sizeof(kt));
+    memset(&cls, 0, sizeof(cls));
     int st = OMNI_ENOMEM;
     tab = calloc((size_t)1 << bits, sizeof(uint32_t));
-    kt.bits = 4;
+    kt.bits = cls.bits = 4;
     kt.tab = calloc((size_t)1 << kt.bits, sizeof(uint32_t));
-    if (!tab || !kt.tab)
+    cls.tab = calloc((size_t)1 << cls.bits, sizeof(uint32_t));
+    if (!tab || !kt.tab || !cls.tab)
         goto done;
     /* pass 1: bucket sizes if every rule could choose every key */
     for (uint32_t rank = 0; rank < r->nrules; rank++) {
@@ -2266,13 +2289,24 @@ static int build_index(cctx *c)
             collect_keys(&kt, r->nodes + rule->node_off, rule->node_n, rank, &av))
             goto done;
     }
+    /* distinct keys per class */
+    for (size_t k = 0; k < kt.keys.n; k++) {
+        anchor a;
+        memset(&a, 0, sizeof(a));
+        a.kind = kt.keys.v[k].e.kind;
+        a.field = kt.keys.v[k].e.field;
+        a.v = kt.keys.v[k].e.v;
+        anchor ca = key_class(&a);
+        if (kt_add(&cls, &ca, (uint32_t)k))
+            goto done;
+    }
     /* pass 2: each rule's cheapest anchor set */
     for (uint32_t rank = 0; rank < r->nrules; rank++) {
         const rr_rule *rule = &r->rules[r->by_rank[rank]];
         if (!rule->enabled)
             continue;
         av.n = 0;
-        long cost = node_anchors(&kt, r->nodes + rule->node_off, 0, &av);
+        double cost = node_anchors(&kt, &cls, r->nodes + rule->node_off, 0, &av);
         if (cost == COST_OOM)
             goto done;
         if (cost == COST_NEVER)
@@ -2429,6 +2463,8 @@ done:
     free(av.v);
     free(kt.keys.v);
     free(kt.tab);
+    free(cls.keys.v);
+    free(cls.tab);
     return st;
 }
 

@@ -28,6 +28,27 @@
 #include "regex.h"
 #include "rules_internal.h"
 
+/* a == b over n bytes (short strings: no call) */
+static inline int bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n > 32)
+        return memcmp(a, b, n) == 0;
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
 struct rr_eval {
     const omni_rules *r;
     uint32_t epoch;
@@ -876,12 +897,8 @@ static inline const rr_tnode *fs_child(fscan *s, const rr_tnode *t, const unsign
         return omni__rr_child(r, t, (const char *)k, n);
     const rr_tnode *c = &r->tnodes[t->child_off];
     for (uint32_t i = 0; i < t->child_n; i++, c++) {
-        if (c->klen != n || (unsigned char)c->key[0] != k[0])
-            continue;
-        size_t j = 1;
-        while (j < n && (unsigned char)c->key[j] == k[j])
-            j++;
-        if (j == n)
+        if (c->klen == n && (unsigned char)c->key[0] == k[0] &&
+            bytes_eq(c->key, (const char *)k, n))
             return c;
     }
     return NULL;
@@ -1265,27 +1282,6 @@ static inline void add_posts(rr_eval *ev, const rr_entry *e, size_t *nc)
             ev->cand[(*nc)++] = rank;
         }
     }
-}
-
-/* a == b over n bytes (short strings: no call) */
-static inline int bytes_eq(const char *a, const char *b, size_t n)
-{
-    if (n > 32)
-        return memcmp(a, b, n) == 0;
-    while (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return 0;
-        a += 8;
-        b += 8;
-        n -= 8;
-    }
-    while (n--)
-        if (*a++ != *b++)
-            return 0;
-    return 1;
 }
 
 static inline const rr_entry *lookup(const omni_rules *r, int kind, uint32_t field, uint32_t vh,
