@@ -1038,6 +1038,29 @@ Test(preroute_auto, loop_guard)
 /* Business hours in America/New_York across the spring-forward of
  * 2026-03-08 (clocks go from 02:00 EST to 03:00 EDT): 13:30Z is 09:30 EDT
  * (open) on that Sunday, but 08:30 EST (closed) the day before. */
+/* An opted-out customer gets no greeting, away message or acknowledgment
+ * (only the opt-out confirmation), whether the ledger or the customer's
+ * preferences say so; after START the greeting comes back. */
+Test(preroute_auto, nothing_for_opted_out_customers)
+{
+    omni_preroute *p = compile_base();
+    omni_engine *e = engine_at(OPEN_TIME, NULL, NULL);
+    int changed = 0;
+    cr_assert_eq(omni_optout_set(e, "acc-1", "cust-1", 1, "STOP", "sms", &changed), OMNI_OK);
+    cr_assert_eq(changed, 1);
+    run_out r = ok_run(e, p, "acc-1", "c1", "new", "m1", "hello", "", "");
+    cr_assert_null(cJSON_GetObjectItemCaseSensitive(r.doc, "autoResponse"), "%s", r.text);
+    cr_assert_str_eq(action(&r), "queue"); /* the message itself still reaches agents */
+    run_free(&r);
+    cr_assert_eq(omni_optout_set(e, "acc-1", "cust-1", 0, NULL, NULL, &changed), OMNI_OK);
+    r = ok_run(e, p, "acc-1", "c2", "new", "m2", "hello", "", "");
+    cr_assert_str_eq(response_type(&r), "greeting", "%s", r.text);
+    run_free(&r);
+    omni_engine_free(e);
+    guarded("", ",\"preferences\":{\"optOutStatus\":true}");
+    omni_preroute_free(p);
+}
+
 Test(preroute_auto, business_hours_across_dst_and_holidays)
 {
     struct {

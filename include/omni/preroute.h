@@ -88,7 +88,9 @@
  *     both answer; a retry of the message that was answered, with the same
  *     message id and content, gets the same answer again). The conversation is
  *     conversation.conversationId, else routing.conversationId; without one
- *     no auto-response is sent.
+ *     no auto-response is sent. A customer who opted out (the ledger, or
+ *     identity.preferences.optOutStatus true) gets none either: only the
+ *     opt-out confirmation of step 1 ever goes to an opted-out customer.
  *  6. Destination: resolveDestination over the matched rules, else the
  *     account's defaultDestination. Priority (0-100): 50, +30 for a VIP tag
  *     in identity.profile.tags, +20 for an urgency word, +15 for negative

@@ -9,6 +9,7 @@
 #include <omni/preroute.h>
 #include <omni/store.h>
 
+#include "core/codec.h"
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -27,23 +28,7 @@ int omni__pr_id_ok(const char *id, int is_account)
         return 0;
     if (is_account && memchr(id, '/', n))
         return 0;
-    /* UTF-8 (store keys must be) */
-    const unsigned char *s = (const unsigned char *)id;
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (!k || i + k > n || (k == 2 && c < 0xc2) || (k == 4 && c > 0xf4))
-            return 0;
-        for (size_t j = 1; j < k; j++)
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-        if (k == 3 && ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0)))
-            return 0;
-        if (k == 4 && ((c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90)))
-            return 0;
-        i += k;
-    }
-    return 1;
+    return omni__utf8_valid(id, n, NULL); /* store keys are UTF-8 */
 }
 
 static int check_ids(const char *account_id, const char *customer_id)
@@ -113,6 +98,20 @@ static int ledger_read(omni_store *store, const char *key, int64_t now, ledger_r
         rc = corrupt();
     omni_free(text);
     return rc;
+}
+
+int omni__pr_optout_is_out(omni_engine *e, const char *account_id, const char *customer_id,
+                           int64_t now)
+{
+    if (!omni__pr_id_ok(account_id, 1) || !omni__pr_id_ok(customer_id, 0))
+        return 0; /* no ledger record can exist for such ids */
+    char key[2 * OMNI__PR_MAX_ID + 2];
+    ledger_key(key, sizeof(key), account_id, customer_id);
+    ledger_rec r;
+    int rc = ledger_read(e->store, key, now, &r);
+    if (rc)
+        return rc;
+    return strcmp(r.status, "opted_out") == 0;
 }
 
 static void w_opt_str(omni_buf *b, const char *s)

@@ -132,6 +132,11 @@ int omni__pr_optout_write(omni_engine *e, const char *account_id, const char *cu
                           int opted_out, const char *keyword, const char *channel,
                           const omni__pr_msgref *msg, int64_t now, int *changed);
 
+/* 1 when the ledger says (account, customer) opted out, 0 when not (or the
+ * ids cannot have a record), or a negative status from the store. */
+int omni__pr_optout_is_out(omni_engine *e, const char *account_id, const char *customer_id,
+                           int64_t now);
+
 /* 1 when an id is usable in the ledger (1..256 bytes of UTF-8; accountId
  * without '/'), else 0. */
 int omni__pr_id_ok(const char *id, int is_account);

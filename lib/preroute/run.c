@@ -37,6 +37,7 @@ typedef struct ev {
     char channel[OMNI__PR_MAX_ID + 1];
     char conv_status[32];
     char pref_lang[OMNI__PR_MAX_LANG + 1];
+    int pref_opted_out; /* identity.preferences.optOutStatus is true */
     char content_type[32];
     char sender[OMNI__PR_MAX_ID + 1];
     const char *content;
@@ -155,6 +156,8 @@ static int event_read(ev *e, const char *json, size_t len)
         return bad("identity.preferences must be an object");
     /* not a usable language tag: no preference */
     span_str_soft(omni__j_get(id[2], "language"), e->pref_lang, sizeof(e->pref_lang));
+    omni__jspan oos = omni__j_get(id[2], "optOutStatus");
+    e->pref_opted_out = oos.p && oos.n == 4 && memcmp(oos.p, "true", 4) == 0;
     if ((rc = span_str(m[1], e->content_type, sizeof(e->content_type),
                        "message.contentType must be a string of at most 31 bytes")))
         return rc;
@@ -860,6 +863,17 @@ int omni_preroute_run(char **out, size_t *out_len, omni_engine *engine,
                 t = acc->ack.tmpl;
                 type = "acknowledgment";
             }
+        }
+        /* an opted-out customer gets nothing but the opt-out confirmation */
+        if (t && e->customer_id[0]) {
+            int out = e->pref_opted_out ||
+                      omni__pr_optout_is_out(engine, e->account_id, e->customer_id, now);
+            if (out < 0) {
+                rc = out;
+                goto done;
+            }
+            if (out)
+                t = NULL;
         }
         if (t) {
             const char *lang = NULL;
