@@ -1501,3 +1501,290 @@ Test(rules, scratch_shared_between_rule_sets)
     omni_rules_free(a);
     omni_rules_free(b);
 }
+
+/* ---- the substring automaton against a brute-force evaluator ---------------------------- */
+
+/* Characters of needles and texts: few, so needles overlap, nest and
+ * repeat; ASCII letters in both cases, 2-byte UTF-8 letters with their
+ * case pairs (é/É, ж/Ж, σ/Σ), a 3-byte one (€) and a space. */
+static const char *const sub_chars[] = {"a", "b", "A", "B", " ", "\xc3\xa9", "\xc3\x89",
+                                        "\xd0\xb6", "\xd0\x96", "\xcf\x83", "\xce\xa3",
+                                        "\xe2\x82\xac"};
+#define SUB_NCHARS (sizeof(sub_chars) / sizeof(sub_chars[0]))
+
+static void sub_random(char *out, size_t cap, int maxchars)
+{
+    int n = (int)rnd((uint32_t)maxchars) + 1;
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        const char *c = sub_chars[rnd(SUB_NCHARS)];
+        if (len + strlen(c) + 1 > cap)
+            break;
+        strcpy(out + len, c);
+        len += strlen(c);
+    }
+}
+
+/* The text as a JSON string body: some characters escaped (\u00e9, \u0416). */
+static size_t sub_json(char *out, const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (p[0] == 0xc3 && p[1] == 0xa9 && rnd(2)) {
+            n += (size_t)sprintf(out + n, "\\u00e9");
+            p += 2;
+        } else if (p[0] == 0xd0 && p[1] == 0x96 && rnd(2)) {
+            n += (size_t)sprintf(out + n, "\\u0416");
+            p += 2;
+        } else if (p[0] == 'a' && rnd(4) == 0) {
+            n += (size_t)sprintf(out + n, "\\u0061");
+            p++;
+        } else {
+            out[n++] = (char)*p++;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+typedef struct sub_rule {
+    char needle[64];
+    int ic;
+    int field; /* 0 "t", 1 "m.u" */
+    int priority;
+} sub_rule;
+
+/* contains as documented: string fact: substring (folded with ignoreCase);
+ * array fact: an element equals the needle. */
+static int sub_holds(const sub_rule *b, const cJSON *facts)
+{
+    const cJSON *v = omni__json_at(facts, b->field ? "m.u" : "t");
+    char fn[64], ft[512];
+    size_t nl = strlen(b->needle);
+    size_t fnl = b->ic ? omni__rr_fold(fn, b->needle, nl) : nl;
+    if (!b->ic)
+        memcpy(fn, b->needle, nl);
+    if (cJSON_IsString(v)) {
+        size_t tl = strlen(v->valuestring);
+        cr_assert_lt(tl, sizeof(ft));
+        size_t ftl = b->ic ? omni__rr_fold(ft, v->valuestring, tl) : tl;
+        if (!b->ic)
+            memcpy(ft, v->valuestring, tl);
+        return fnl <= ftl && memmem(ft, ftl, fn, fnl) != NULL;
+    }
+    if (cJSON_IsArray(v)) {
+        for (const cJSON *e = v->child; e; e = e->next) {
+            if (!cJSON_IsString(e))
+                continue;
+            size_t tl = strlen(e->valuestring);
+            size_t ftl = b->ic ? omni__rr_fold(ft, e->valuestring, tl) : tl;
+            if (!b->ic)
+                memcpy(ft, e->valuestring, tl);
+            if (ftl == fnl && memcmp(ft, fn, fnl) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+Test(rules, substring_index_brute_force)
+{
+    enum { NRULES = 4000, NFACTS = 500 };
+    sub_rule *br = calloc(NRULES, sizeof(sub_rule));
+    size_t cap = (size_t)NRULES * 200 + 16;
+    char *text = malloc(cap);
+    size_t n = 0;
+    text[n++] = '[';
+    for (int i = 0; i < NRULES; i++) {
+        sub_rule *b = &br[i];
+        b->ic = rnd(2);
+        b->field = rnd(4) == 0;
+        b->priority = (int)rnd(5);
+        uint32_t how = rnd(10);
+        if (i > 0 && how < 3) {
+            /* a prefix or suffix of an earlier needle (whole characters) */
+            const char *src = br[rnd((uint32_t)i)].needle;
+            size_t sl = strlen(src), cut = rnd((uint32_t)sl + 1);
+            while (cut < sl && ((unsigned char)src[cut] & 0xC0) == 0x80)
+                cut++;
+            if (how == 0) {
+                memcpy(b->needle, src, cut);
+                b->needle[cut] = '\0';
+            } else {
+                strcpy(b->needle, src + cut);
+            }
+        } else if (how == 3) {
+            sub_random(b->needle, sizeof(b->needle), 12); /* long: rarely found */
+        } else {
+            sub_random(b->needle, sizeof(b->needle), 3);
+        }
+        n += (size_t)snprintf(text + n, cap - n,
+                              "%s{\"id\":\"r%d\",\"priority\":%d,\"conditions\":[{\"field\":\"%s\","
+                              "\"operator\":\"contains\",\"value\":\"%s\"%s}],\"actions\":[]}",
+                              i ? "," : "", i, b->priority, b->field ? "m.u" : "t", b->needle,
+                              b->ic ? ",\"ignoreCase\":true" : "");
+    }
+    text[n++] = ']';
+    text[n] = '\0';
+    omni_rules *r = compile(text);
+    free(text);
+    cr_assert_geq(r->nacms, 2, "the fields have automata");
+    uint32_t *idx = malloc(NRULES * sizeof(uint32_t));
+    uint32_t *want = malloc(NRULES * sizeof(uint32_t));
+    size_t total = 0;
+    for (int f = 0; f < NFACTS; f++) {
+        char t1[256], t2[256], j1[1600], j2[1600], facts[5120];
+        sub_random(t1, 200, 40);
+        sub_random(t2, 200, 8);
+        if (rnd(3) == 0) { /* a needle in the middle of the text */
+            const char *nd = br[rnd(NRULES)].needle;
+            if (strlen(t1) + strlen(nd) < sizeof(t1) - 1)
+                strcat(t1, nd);
+            sub_random(t1 + strlen(t1), sizeof(t1) - strlen(t1), 4);
+        }
+        if (rnd(5) == 0)
+            t1[0] = '\0'; /* the empty string */
+        sub_json(j1, t1);
+        sub_json(j2, t2);
+        switch (rnd(4)) {
+        case 0:
+            snprintf(facts, sizeof(facts), "{\"t\":\"%s\",\"m\":{\"u\":\"%s\"}}", j1, j2);
+            break;
+        case 1: /* arrays: element equality, no substring */
+            snprintf(facts, sizeof(facts), "{\"t\":[\"%s\",\"%s\"],\"m\":{\"u\":\"%s\"}}", j2,
+                     br[rnd(NRULES)].needle, j1);
+            break;
+        case 2: /* a repeated key: the last one counts */
+            snprintf(facts, sizeof(facts), "{\"t\":\"%s\",\"m\":{\"u\":5},\"t\":\"%s\"}", j2, j1);
+            break;
+        default:
+            snprintf(facts, sizeof(facts), "{\"m\":{\"u\":\"%s%s\"},\"t\":\"%s\"}", j1, j2, j2);
+        }
+        /* cJSON keeps the first of repeated keys, the engine the last */
+        char ref[5120];
+        snprintf(ref, sizeof(ref), "{\"t\":\"%s\",\"m\":{\"u\":5}}", j1);
+        cJSON *fj = cJSON_Parse(strstr(facts, "5},\"t\"") ? ref : facts);
+        cr_assert_not_null(fj, "%s", facts);
+        size_t nw = 0;
+        for (int p = 4; p >= 0; p--)
+            for (int i = 0; i < NRULES; i++)
+                if (br[i].priority == p && sub_holds(&br[i], fj))
+                    want[nw++] = (uint32_t)i;
+        cJSON_Delete(fj);
+        total += nw;
+        size_t cnt = 0;
+        cr_assert_eq(omni_rules_match(r, facts, strlen(facts), 0, idx, NRULES, &cnt), OMNI_OK);
+        cr_assert_eq(cnt, nw, "facts %s: %zu matches, brute force %zu", facts, cnt, nw);
+        cr_assert(nw == 0 || memcmp(idx, want, nw * sizeof(uint32_t)) == 0, "facts %s", facts);
+        omni_data *d = NULL;
+        cr_assert_eq(omni_data_parse(&d, facts, strlen(facts)), OMNI_OK);
+        cr_assert_eq(omni_rules_match_data(r, d, 0, idx, NRULES, &cnt), OMNI_OK);
+        omni_data_free(d);
+        cr_assert_eq(cnt, nw, "facts %s (data)", facts);
+        cr_assert(nw == 0 || memcmp(idx, want, nw * sizeof(uint32_t)) == 0, "facts %s", facts);
+        /* the index never yields fewer candidates than matches */
+        size_t nc = 0;
+        cr_assert_eq(omni__rr_candidate_count(r, facts, strlen(facts), &nc), OMNI_OK);
+        cr_assert_geq(nc, nw);
+    }
+    cr_assert_gt(total, (size_t)NFACTS * 10, "the facts match many rules (%zu)", total);
+    free(idx);
+    free(want);
+    free(br);
+    omni_rules_free(r);
+}
+
+/* Candidates of substring rules are exactly the rules whose needle occurs
+ * (once each, however often it occurs), whatever the number of rules. */
+Test(rules, substring_candidates_only_present_needles)
+{
+    enum { NRULES = 2000 };
+    size_t cap = (size_t)NRULES * 160 + 16;
+    char *text = malloc(cap);
+    size_t n = 0;
+    text[n++] = '[';
+    for (int i = 0; i < NRULES; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "%s{\"id\":\"r%d\",\"conditions\":[{\"field\":\"message.content\","
+                              "\"operator\":\"contains\",\"value\":\"%s%d%s\"%s}],"
+                              "\"actions\":[]}",
+                              i ? "," : "", i, i % 2 ? "[K" : "<", i, i % 2 ? "]" : ">",
+                              i % 2 ? ",\"ignoreCase\":true" : "");
+    text[n++] = ']';
+    text[n] = '\0';
+    omni_rules *r = compile(text);
+    free(text);
+    static const struct {
+        const char *facts;
+        size_t cand;
+    } cases[] = {
+        {"{\"message\":{\"content\":\"nothing here: <17 17> [k 5]\"}}", 0},
+        {"{\"message\":{\"content\":\"<18>\"}}", 1},
+        {"{\"message\":{\"content\":\"<17>\"}}", 0}, /* 17: \"[K17]\" */
+        {"{\"message\":{\"content\":\"x<18><18><18>y<1000> <1999> <1998>\"}}", 3},
+        {"{\"message\":{\"content\":\"[k5] [K5] and <4>[K1999]\"}}", 3},
+        {"{\"message\":{\"content\":\"<4 [k7 <1>\"}}", 0},
+        {"{\"message\":{\"content\":\"\"}}", 0},
+        {"{\"message\":{\"content\":[\"<4>\",\"<6>\"]}}", 2}, /* elements equal */
+        {"{\"message\":{\"content\":5}}", 0},
+        {"{}", 0},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        size_t nc = 99;
+        const char *f = cases[k].facts;
+        cr_assert_eq(omni__rr_candidate_count(r, f, strlen(f), &nc), OMNI_OK);
+        cr_assert_eq(nc, cases[k].cand, "%zu candidates for %s", nc, f);
+        uint32_t idx[8];
+        size_t cnt = 0;
+        cr_assert_eq(omni_rules_match(r, f, strlen(f), 0, idx, 8, &cnt), OMNI_OK);
+        cr_assert_eq(cnt, cases[k].cand, "%zu matches for %s", cnt, f);
+    }
+    omni_rules_free(r);
+}
+
+/* Edge cases: the empty needle (every string contains it), a needle equal
+ * to the whole text, needles that are suffixes of one another reported
+ * through the suffix chain, bytes outside every needle, and several rule
+ * sets sharing one thread's scratch (entry stamps sized per set). */
+Test(rules, substring_edge_cases)
+{
+    omni_rules *r = compile(
+        "[{\"id\":\"empty\",\"priority\":9,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"\"}],\"actions\":[]},"
+        "{\"id\":\"emptyI\",\"priority\":8,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"\",\"ignoreCase\":true}],\"actions\":[]},"
+        "{\"id\":\"abcd\",\"priority\":7,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"abcd\"}],\"actions\":[]},"
+        "{\"id\":\"bcd\",\"priority\":6,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"bcd\"}],\"actions\":[]},"
+        "{\"id\":\"cd\",\"priority\":5,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"cd\"}],\"actions\":[]},"
+        "{\"id\":\"d\",\"priority\":4,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"d\"}],\"actions\":[]},"
+        "{\"id\":\"bc\",\"priority\":3,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"bc\"}],\"actions\":[]},"
+        "{\"id\":\"SIGMA\",\"priority\":2,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"\xce\xa3\xce\xa3\",\"ignoreCase\":true}],"
+        "\"actions\":[]},"
+        "{\"id\":\"both\",\"priority\":1,\"conditions\":[{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"bc\"},{\"field\":\"f\","
+        "\"operator\":\"contains\",\"value\":\"CD\",\"ignoreCase\":true}],\"actions\":[]}]");
+    cr_assert_str_eq(matched(r, "{\"f\":\"\"}"), "empty,emptyI");
+    cr_assert_str_eq(matched(r, "{\"f\":\"abcd\"}"), "empty,emptyI,abcd,bcd,cd,d,bc,both");
+    cr_assert_str_eq(matched(r, "{\"f\":\"xxbcdxx\"}"), "empty,emptyI,bcd,cd,d,bc,both");
+    cr_assert_str_eq(matched(r, "{\"f\":\"ddddd\"}"), "empty,emptyI,d");
+    cr_assert_str_eq(matched(r, "{\"f\":\"zzbcCDzz\"}"), "empty,emptyI,bc,both");
+    cr_assert_str_eq(matched(r, "{\"f\":\"\xcf\x83\xce\xa3!\"}"), "empty,emptyI,SIGMA");
+    cr_assert_str_eq(matched(r, "{\"f\":\"\\u03c3\\u03c3\"}"), "empty,emptyI,SIGMA");
+    cr_assert_str_eq(matched(r, "{\"f\":\"\xe2\x82\xac\\t abc\"}"), "empty,emptyI,bc");
+    cr_assert_str_eq(matched(r, "{\"f\":[\"bc\",\"x\"]}"), "bc");
+    cr_assert_str_eq(matched(r, "{\"f\":7}"), "");
+    /* a smaller rule set on the same thread, then this one again */
+    omni_rules *r2 = compile("[{\"id\":\"x\",\"conditions\":[{\"field\":\"f\","
+                             "\"operator\":\"contains\",\"value\":\"d\"}],\"actions\":[]}]");
+    cr_assert_str_eq(matched(r2, "{\"f\":\"abcd\"}"), "x");
+    cr_assert_str_eq(matched(r, "{\"f\":\"abcd\"}"), "empty,emptyI,abcd,bcd,cd,d,bc,both");
+    omni_rules_free(r2);
+    omni_rules_free(r);
+}

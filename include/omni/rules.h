@@ -127,8 +127,13 @@
  * The match order is priority descending, ties in document order. Rules are
  * indexed by field and value: equals, in, equalsIgnoreCase, startsWith,
  * contains on array facts and exists conditions that every match of a rule
- * needs are looked up in hash tables, so only candidate rules are evaluated
- * and the cost of such rules does not grow with their number. Each field a
+ * needs are looked up in hash tables, and contains on string facts runs one
+ * Aho-Corasick automaton per field over the fact (up to 64 MiB of
+ * transitions per field, 256 MiB per rule set; beyond that a field's
+ * needles are searched one by one), so only candidate rules are evaluated
+ * and the cost of such rules does not grow with their number. Each rule is
+ * found through its cheapest such condition (the one expected to add the
+ * fewest candidates, judged from the whole rule set at compile time). Each field a
  * rule references is resolved once per evaluation.
  *
  * Thread-safety: a compiled omni_rules is immutable and may be evaluated

@@ -10,8 +10,9 @@
  *   - a condition equals / in / equalsIgnoreCase (and equals, in with
  *     ignoreCase) anchors on its value(s) (hash of field, kind, value);
  *   - contains anchors on the value as an array element, and for string
- *     facts on a per-field substring list (checked linearly when the fact
- *     is a string);
+ *     facts on the field's substring automaton (Aho-Corasick compiled to a
+ *     DFA per field and per ignoreCase variant, see rr_acm: one step per
+ *     byte of the fact whatever the number of needles);
  *   - startsWith anchors on the prefix (per field, per distinct prefix
  *     length);
  *   - exists (true) anchors on the field's presence;
@@ -1982,8 +1983,8 @@ static int build_trie(cctx *c)
  * one (accountId "acct-1") is found through the rare one, and the common
  * bucket stays small. An `in` costs the sum of its values' keys, an `all`
  * takes its cheapest child, an `any` the sum of its branches. Ties prefer
- * equality over prefix over exists over substring (whose per-field list
- * is also scanned linearly). */
+ * equality over prefix over exists over substring (whose automaton costs
+ * a pass over the fact's text). */
 
 #define COST_NONE (-1.0) /* not indexable: the rule is always a candidate */
 #define COST_NEVER (-2.0) /* can never hold */
@@ -2145,6 +2146,113 @@ static int collect_keys(ktab *kt, const rr_node *nodes, uint32_t count, uint32_t
         i++;
     }
     return 0;
+}
+
+/* ---- substring automata (see rr_acm in rules_internal.h) ------------------ */
+
+/* The automaton of the needles ents[idx[k]].v (k < n) into *a, using at
+ * most `limit` bytes of transitions. Returns 0, 1 when it would not fit
+ * (nothing allocated: the caller keeps the linear list) or -1 on OOM. */
+static int acm_build(rr_acm *a, const rr_entry *ents, const uint32_t *idx, uint32_t n,
+                     size_t limit)
+{
+    memset(a, 0, sizeof(*a));
+    uint8_t used[256] = {0};
+    size_t total = 1;
+    for (uint32_t k = 0; k < n; k++) {
+        const rr_val *v = &ents[idx[k]].v;
+        total += v->len;
+        for (uint32_t i = 0; i < v->len; i++)
+            used[(unsigned char)v->s[i]] = 1;
+    }
+    uint32_t nc = 1;
+    for (int b = 0; b < 256; b++)
+        a->cls[b] = used[b] ? (uint8_t)nc++ : 0;
+    /* every byte occurs: class 0 is empty, byte 255 takes it (the cast) */
+    if (nc == 257)
+        nc = 256;
+    size_t maxst = limit / ((size_t)nc * sizeof(uint32_t));
+    if (maxst > total)
+        maxst = total;
+    if (maxst < total && maxst < 2)
+        return 1;
+    uint32_t *delta = calloc(maxst * nc, sizeof(uint32_t));
+    uint32_t *out = calloc(maxst * 2, sizeof(uint32_t));
+    uint32_t *fail = NULL, *q = NULL;
+    if (!delta || !out)
+        goto oom;
+    uint32_t *dict = out + maxst;
+    /* the trie (0: no edge; no edge leads back to the root) */
+    uint32_t ns = 1;
+    for (uint32_t k = 0; k < n; k++) {
+        const rr_val *v = &ents[idx[k]].v;
+        uint32_t st = 0;
+        for (uint32_t i = 0; i < v->len; i++) {
+            uint32_t *t = &delta[(size_t)st * nc + a->cls[(unsigned char)v->s[i]]];
+            if (!*t) {
+                if (ns == maxst) {
+                    free(delta);
+                    free(out);
+                    return 1;
+                }
+                *t = ns++;
+            }
+            st = *t;
+        }
+        out[st] = idx[k] + 1;
+    }
+    /* failure links breadth first, completing each row from its failure
+     * state's (already complete) row */
+    fail = calloc(ns, sizeof(uint32_t));
+    q = malloc(ns * sizeof(uint32_t));
+    if (!fail || !q)
+        goto oom;
+    uint32_t head = 0, tail = 0;
+    for (uint32_t c = 0; c < nc; c++)
+        if (delta[c])
+            q[tail++] = delta[c];
+    while (head < tail) {
+        uint32_t st = q[head++], f = fail[st];
+        dict[st] = f && out[f] ? f : dict[f];
+        uint32_t *row = &delta[(size_t)st * nc];
+        const uint32_t *frow = &delta[(size_t)f * nc];
+        for (uint32_t c = 0; c < nc; c++) {
+            if (row[c]) {
+                fail[row[c]] = frow[c];
+                q[tail++] = row[c];
+            } else {
+                row[c] = frow[c];
+            }
+        }
+    }
+    free(fail);
+    free(q);
+    fail = q = NULL;
+    /* premultiplied targets with the output flag */
+    for (size_t i = 0; i < (size_t)ns * nc; i++) {
+        uint32_t t = delta[i];
+        delta[i] = t * nc | (t && (out[t] || dict[t]) ? RR_ACM_OUT : 0);
+    }
+    a->out = malloc((size_t)ns * 2 * sizeof(uint32_t));
+    if (!a->out)
+        goto oom;
+    memcpy(a->out, out, ns * sizeof(uint32_t));
+    memcpy(a->out + ns, dict, ns * sizeof(uint32_t));
+    a->dict = a->out + ns;
+    free(out);
+    uint32_t *shrunk = realloc(delta, (size_t)ns * nc * sizeof(uint32_t));
+    a->delta = shrunk ? shrunk : delta;
+    a->nclass = nc;
+    a->nstates = ns;
+    return 0;
+oom:
+    free(delta);
+    free(out);
+    free(fail);
+    free(q);
+    free(a->out);
+    a->out = NULL;
+    return -1;
 }
 
 /* The cost of one key (see above), plus a tie-breaker by kind. */
@@ -2445,6 +2553,38 @@ static int build_index(cctx *c)
             *ns[w] = m;
         }
     }
+    /* substring automata: per field and kind, within RR_ACM_MAX_TOTAL in all
+     * (beyond it, and for a field over RR_ACM_MAX_BYTES, the linear list) */
+    size_t nacm = 0;
+    for (size_t f = 0; f < r->nfields; f++)
+        nacm += (r->findex[f].sub_n != 0) + (r->findex[f].isub_n != 0);
+    if (nacm) {
+        r->acms = calloc(nacm, sizeof(rr_acm));
+        if (!r->acms)
+            goto done;
+        size_t budget = RR_ACM_MAX_TOTAL;
+        for (size_t f = 0; f < r->nfields; f++) {
+            rr_findex *fx = &r->findex[f];
+            for (int w = 0; w < 2; w++) {
+                uint32_t n = w ? fx->isub_n : fx->sub_n;
+                if (!n)
+                    continue;
+                rr_acm *a = &r->acms[r->nacms];
+                int rc = acm_build(a, ents.v, r->subs + (w ? fx->isub_off : fx->sub_off), n,
+                                   budget < RR_ACM_MAX_BYTES ? budget : RR_ACM_MAX_BYTES);
+                if (rc < 0)
+                    goto done;
+                if (rc > 0)
+                    continue;
+                budget -= (size_t)a->nstates * a->nclass * sizeof(uint32_t);
+                r->nacms++;
+                if (w)
+                    fx->isub_acm = (uint32_t)r->nacms;
+                else
+                    fx->sub_acm = (uint32_t)r->nacms;
+            }
+        }
+    }
     r->entries = ents.v;
     r->nentries = ents.n;
     ents.v = NULL;
@@ -2489,6 +2629,11 @@ void omni_rules_free(omni_rules *r)
     free(r->ifields);
     free(r->lens);
     free(r->subs);
+    for (size_t i = 0; i < r->nacms; i++) {
+        free(r->acms[i].delta);
+        free(r->acms[i].out);
+    }
+    free(r->acms);
     free(r->always);
     omni__tz_free(r->tz);
     omni__rr_arena_free(&r->arena);

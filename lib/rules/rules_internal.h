@@ -204,7 +204,7 @@ enum {
     RR_K_IEQ,    /* folded string equals */
     RR_K_PRE,    /* string prefix */
     RR_K_IPRE,   /* folded string prefix */
-    RR_K_SUB,    /* substring of a string fact (linear per field) */
+    RR_K_SUB,    /* substring of a string fact (per-field automaton) */
     RR_K_ISUB,   /* folded substring */
     RR_K_EXISTS, /* the field exists */
     RR_K_COUNT
@@ -226,7 +226,36 @@ typedef struct rr_findex {
     uint32_t ipre_off, ipre_n;
     uint32_t sub_off, sub_n;         /* entry indices (subs[]) */
     uint32_t isub_off, isub_n;
+    uint32_t sub_acm, isub_acm;      /* automaton (acms[]) + 1; 0: linear list */
 } rr_findex;
+
+/* The substring needles of one field and kind (RR_K_SUB on the string,
+ * RR_K_ISUB on the folded string) as an Aho-Corasick automaton compiled to
+ * a DFA: scanning a text costs O(len + matches) whatever the number of
+ * needles.
+ * - alphabet: every byte occurring in a needle has its own class, all other
+ *   bytes share class 0 (cls[byte]);
+ * - states: trie nodes of the needles, 0 the root (the empty string);
+ *   delta[s * nclass + c] is the next state of (s, class c) premultiplied by
+ *   nclass, with RR_ACM_OUT set when that state or one of its suffixes ends
+ *   a needle (needles are distinct entries, so a state ends at most one);
+ * - out[s]: the entry ending exactly at s, + 1 (0: none); dict[s]: the
+ *   longest proper suffix state (not the root) with an output, 0: none. An
+ *   empty needle is out[0], reported once before a scan.
+ * The DFA holds nstates * nclass transitions (nstates <= 1 + the needles'
+ * bytes); when it would exceed RR_ACM_MAX_BYTES (64 MiB) for a field, or the
+ * automata of a rule set would exceed RR_ACM_MAX_TOTAL (256 MiB) in all,
+ * that field keeps the linear list (memmem per needle). */
+#define RR_ACM_OUT 0x80000000u
+#define RR_ACM_MAX_BYTES ((size_t)64 << 20)
+#define RR_ACM_MAX_TOTAL ((size_t)256 << 20) /* all fields of a rule set */
+
+typedef struct rr_acm {
+    uint32_t nclass, nstates;
+    uint32_t *delta;       /* nstates * nclass */
+    uint32_t *out, *dict;  /* per state (one allocation: out, then dict) */
+    uint8_t cls[256];
+} rr_acm;
 
 typedef struct rr_chunk {
     struct rr_chunk *next;
@@ -274,6 +303,8 @@ struct omni_rules {
     size_t nifields;
     uint32_t *lens;      /* prefix lengths, per field sorted ascending */
     uint32_t *subs;      /* entry indices of substring entries */
+    rr_acm *acms;        /* substring automata (rr_findex.sub_acm, isub_acm) */
+    size_t nacms;
     uint32_t *always;    /* ranks of enabled rules without anchors, ascending */
     size_t nalways;
 };

@@ -61,6 +61,8 @@ struct rr_eval {
     size_t tcap;
     uint32_t *rstamp, *cand, *matched;
     size_t rcap, nmatched;
+    uint32_t *estamp; /* per index entry: substring needle already reported */
+    size_t escap;
     rr_item *elems;
     size_t nelem, ecap;
     rr_arena arena;
@@ -80,6 +82,7 @@ static void ev_destroy(rr_eval *ev)
     free(ev->rstamp);
     free(ev->cand);
     free(ev->matched);
+    free(ev->estamp);
     free(ev->elems);
     omni__rr_arena_free(&ev->arena);
     free(ev);
@@ -128,7 +131,7 @@ static rr_eval *ev_take(const omni_rules *r)
     ev->nelem = 0;
     ev->nmatched = 0;
     size_t nf = r->nfields ? r->nfields : 1, nt = r->ntnodes ? r->ntnodes : 1;
-    size_t nr = r->nrules ? r->nrules : 1;
+    size_t nr = r->nrules ? r->nrules : 1, ne = r->nentries ? r->nentries : 1;
     int bad = 0;
     if (ev->fcap < nf) {
         rr_fact *f = malloc(nf * sizeof(rr_fact));
@@ -153,6 +156,12 @@ static rr_eval *ev_take(const omni_rules *r)
         else
             ev->rcap = nr;
     }
+    if (!bad && ev->escap < ne) {
+        if (grow_u32(&ev->estamp, ne))
+            bad = 1;
+        else
+            ev->escap = ne;
+    }
     if (bad) {
         /* sizes stay consistent: drop everything */
         free(ev->fstamp);
@@ -161,9 +170,10 @@ static rr_eval *ev_take(const omni_rules *r)
         free(ev->rstamp);
         free(ev->cand);
         free(ev->matched);
-        ev->fstamp = ev->tstamp = ev->rstamp = ev->cand = ev->matched = NULL;
+        free(ev->estamp);
+        ev->fstamp = ev->tstamp = ev->rstamp = ev->cand = ev->matched = ev->estamp = NULL;
         ev->facts = NULL;
-        ev->fcap = ev->tcap = ev->rcap = 0;
+        ev->fcap = ev->tcap = ev->rcap = ev->escap = 0;
         if (ev->in_use == 2)
             ev_destroy(ev);
         else
@@ -182,6 +192,8 @@ static void ev_new_epoch(rr_eval *ev)
         memset(ev->fstamp, 0, ev->fcap * sizeof(uint32_t));
         memset(ev->tstamp, 0, ev->tcap * sizeof(uint32_t));
         memset(ev->rstamp, 0, ev->rcap * sizeof(uint32_t));
+        if (ev->estamp)
+            memset(ev->estamp, 0, ev->escap * sizeof(uint32_t));
         ev->epoch = 1;
     }
     ev->nelem = 0;
@@ -1332,6 +1344,56 @@ static void probe_prefix(rr_eval *ev, uint32_t field, int kind, const uint32_t *
     }
 }
 
+/* A substring needle found: entry out[st] - 1 (when st ends one) and the
+ * needles ending at its suffixes, each once per evaluation (a reported
+ * entry's whole suffix chain was reported with it, so the walk stops). */
+static void acm_report(rr_eval *ev, const rr_acm *a, uint32_t st, size_t *nc)
+{
+    uint32_t u = a->out[st] ? st : a->dict[st];
+    uint32_t ep = ev->epoch;
+    while (u) {
+        uint32_t ei = a->out[u] - 1;
+        if (ev->estamp[ei] == ep)
+            break;
+        ev->estamp[ei] = ep;
+        add_posts(ev, &ev->r->entries[ei], nc);
+        u = a->dict[u];
+    }
+}
+
+/* The substring entries occurring in s[0..n): one DFA step per byte. */
+static void probe_acm(rr_eval *ev, const rr_acm *a, const char *s, size_t n, size_t *nc)
+{
+    if (a->out[0] && ev->estamp[a->out[0] - 1] != ev->epoch) {
+        /* the empty needle */
+        ev->estamp[a->out[0] - 1] = ev->epoch;
+        add_posts(ev, &ev->r->entries[a->out[0] - 1], nc);
+    }
+    const uint32_t *delta = a->delta;
+    const uint8_t *cls = a->cls;
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    uint32_t st = 0;
+    for (; p < e; p++) {
+        uint32_t t = delta[st + cls[*p]];
+        st = t & ~RR_ACM_OUT;
+        if (t & RR_ACM_OUT)
+            acm_report(ev, a, st / a->nclass, nc);
+    }
+}
+
+/* The substring entries of a field's list found in s[0..n) (memmem each;
+ * a field whose automaton would be too large). */
+static void probe_subs(rr_eval *ev, const uint32_t *subs, uint32_t k, const char *s, size_t n,
+                       size_t *nc)
+{
+    const omni_rules *r = ev->r;
+    for (uint32_t i = 0; i < k; i++) {
+        const rr_entry *e = &r->entries[subs[i]];
+        if (e->v.len <= n && memmem(s, n, e->v.s, e->v.len))
+            add_posts(ev, e, nc);
+    }
+}
+
 static void probe_item(rr_eval *ev, uint32_t field, const rr_findex *fx, rr_item *it, int scalar,
                        size_t *nc)
 {
@@ -1350,11 +1412,10 @@ static void probe_item(rr_eval *ev, uint32_t field, const rr_findex *fx, rr_item
     if (kinds & (1u << RR_K_PRE))
         probe_prefix(ev, field, RR_K_PRE, r->lens + fx->pre_off, fx->pre_n, it->s, it->len, nc);
     if (scalar && (kinds & (1u << RR_K_SUB))) {
-        for (uint32_t k = 0; k < fx->sub_n; k++) {
-            const rr_entry *e = &r->entries[r->subs[fx->sub_off + k]];
-            if (e->v.len <= it->len && memmem(it->s, it->len, e->v.s, e->v.len))
-                add_posts(ev, e, nc);
-        }
+        if (fx->sub_acm)
+            probe_acm(ev, &r->acms[fx->sub_acm - 1], it->s, it->len, nc);
+        else
+            probe_subs(ev, r->subs + fx->sub_off, fx->sub_n, it->s, it->len, nc);
     }
     if (!(kinds & ((1u << RR_K_IEQ) | (1u << RR_K_IPRE) | (1u << RR_K_ISUB))))
         return;
@@ -1370,11 +1431,10 @@ static void probe_item(rr_eval *ev, uint32_t field, const rr_findex *fx, rr_item
         probe_prefix(ev, field, RR_K_IPRE, r->lens + fx->ipre_off, fx->ipre_n, it->fs, it->flen,
                      nc);
     if (scalar && (kinds & (1u << RR_K_ISUB))) {
-        for (uint32_t k = 0; k < fx->isub_n; k++) {
-            const rr_entry *e = &r->entries[r->subs[fx->isub_off + k]];
-            if (e->v.len <= it->flen && memmem(it->fs, it->flen, e->v.s, e->v.len))
-                add_posts(ev, e, nc);
-        }
+        if (fx->isub_acm)
+            probe_acm(ev, &r->acms[fx->isub_acm - 1], it->fs, it->flen, nc);
+        else
+            probe_subs(ev, r->subs + fx->isub_off, fx->isub_n, it->fs, it->flen, nc);
     }
 }
 
