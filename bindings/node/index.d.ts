@@ -1249,3 +1249,37 @@ export class PreRoute {
   run(engine: Engine, event: Record<string, unknown> | string | Uint8Array): PreRouteResult;
   close(): void;
 }
+
+// ---- AWS Signature Version 4 (omni/aws.h) ----
+
+export interface AwsSigv4Options {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | null;
+  region: string;
+  service: string;
+  /** Unix ms, a Date or RFC 3339 text; default: now (an X-Amz-Date on the request wins). */
+  now?: TimeArg | Date | string | null;
+  s3?: boolean;
+  unsignedPayload?: boolean;
+}
+
+export interface HttpRequestInput {
+  method: string;
+  url: string;
+  headers?: Record<string, string> | Array<[string, string]>;
+  body?: string | Uint8Array;
+  timeoutMs?: number;
+}
+
+/** The request with X-Amz-Date, Host and Authorization (and the token / payload headers). */
+export function awsSigv4Sign(request: HttpRequestInput, options: AwsSigv4Options): Record<string, unknown>;
+export function awsSigv4Canonical(
+  request: HttpRequestInput,
+  options: AwsSigv4Options,
+): { canonicalRequest: string; stringToSign: string };
+export function awsSigv4Presign(
+  method: string,
+  url: string,
+  options: Omit<AwsSigv4Options, 's3' | 'unsignedPayload'> & { expires: number },
+): string;

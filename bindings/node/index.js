@@ -323,6 +323,17 @@ function defineDispose(cls) {
   }
 }
 
+/** The JSON form of a request object (omni/http.h); a Buffer body goes as bodyBase64. */
+function requestJson(request) {
+  let req = request;
+  if (req && typeof req === 'object' && req.body !== undefined && typeof req.body !== 'string') {
+    if (!(req.body instanceof Uint8Array)) throw new TypeError('body must be a string or a Buffer');
+    const { body, ...rest } = req;
+    req = { ...rest, bodyBase64: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') };
+  }
+  return toJson(req, 'request');
+}
+
 /** An engine: configuration plus hooks. Release with close() (or let the GC do it). */
 class Engine {
   #store = null;
@@ -675,13 +686,7 @@ class Transport {
 
   /** Executes one request; an HTTP error status is a response, not an exception. */
   send(request) {
-    let req = request;
-    if (req && typeof req === 'object' && req.body !== undefined && typeof req.body !== 'string') {
-      if (!(req.body instanceof Uint8Array)) throw new TypeError('body must be a string or a Buffer');
-      const { body, ...rest } = req;
-      req = { ...rest, bodyBase64: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') };
-    }
-    return JSON.parse(native.transportSend(this[kHandle], toJson(req, 'request')));
+    return JSON.parse(native.transportSend(this[kHandle], requestJson(request)));
   }
 
   /** The requests a scripted transport was sent, in order. */
@@ -1022,6 +1027,40 @@ class PreRoute {
 }
 defineDispose(PreRoute);
 
+// ---- AWS Signature Version 4 (omni/aws.h) ----------------------------------------------
+
+const SIGV4_S3 = 1;
+const SIGV4_UNSIGNED_PAYLOAD = 2;
+
+function awsOptions(options) {
+  const { accessKeyId, secretAccessKey, sessionToken = null, region, service, now = null } = options ?? {};
+  const ms = now === null || now === undefined ? Date.now() : nowArg(now);
+  return [accessKeyId, secretAccessKey, sessionToken, region, service, ms];
+}
+
+/**
+ * Signs a request ({method, url, headers, body}) for an AWS service: returns it with
+ * X-Amz-Date, Host, (X-Amz-Security-Token, X-Amz-Content-Sha256) and Authorization.
+ * options: {accessKeyId, secretAccessKey, sessionToken, region, service, now, s3,
+ * unsignedPayload}. Secrets never appear in errors.
+ */
+function awsSigv4Sign(request, options = {}) {
+  const flags = (options.s3 ? SIGV4_S3 : 0) | (options.unsignedPayload ? SIGV4_UNSIGNED_PAYLOAD : 0);
+  return JSON.parse(native.awsSigv4Sign(requestJson(request), ...awsOptions(options), flags));
+}
+
+/** {canonicalRequest, stringToSign} as awsSigv4Sign would compute them. */
+function awsSigv4Canonical(request, options = {}) {
+  const flags = (options.s3 ? SIGV4_S3 : 0) | (options.unsignedPayload ? SIGV4_UNSIGNED_PAYLOAD : 0);
+  const [canonicalRequest, stringToSign] = native.awsSigv4Canonical(requestJson(request), ...awsOptions(options), flags);
+  return { canonicalRequest, stringToSign };
+}
+
+/** A presigned URL for method and url, valid options.expires seconds (1..604800). */
+function awsSigv4Presign(method, url, options = {}) {
+  return native.awsSigv4Presign(method, url, ...awsOptions(options), options.expires);
+}
+
 // ---- channel: SMS, validation, formatting ---------------------------------------------------
 
 /** {encoding: 'GSM-7' | 'UCS-2', segments, units, parts: [...]} of an SMS body. */
@@ -1316,5 +1355,8 @@ module.exports = {
   Analyzer,
   PreRoute,
   analyze,
+  awsSigv4Sign,
+  awsSigv4Canonical,
+  awsSigv4Presign,
   addonPath: native.path,
 };

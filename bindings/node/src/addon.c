@@ -157,7 +157,7 @@ static napi_value throw_type(napi_env env, const char *message)
 
 /* ---- arguments ------------------------------------------------------------- */
 
-#define MAX_ARGS 8
+#define MAX_ARGS 10
 
 typedef struct args {
     size_t argc;
@@ -3345,6 +3345,142 @@ done:
     return result;
 }
 
+/* ---- AWS Signature Version 4 (omni/aws.h) -------------------------------------------- */
+
+/* The credentials arguments at argv[i..i+2]: accessKeyId, secretAccessKey,
+ * sessionToken | null. The strings are freed by aws_cred_free. */
+typedef struct aws_cred_args {
+    char *akid, *secret, *token;
+    omni_aws_credentials cred;
+} aws_cred_args;
+
+static void aws_cred_free(aws_cred_args *c)
+{
+    free(c->akid);
+    if (c->secret) {
+        memset(c->secret, 0, strlen(c->secret)); /* do not leave the secret around */
+        free(c->secret);
+    }
+    free(c->token);
+}
+
+static int aws_cred_get(napi_env env, const napi_value *argv, aws_cred_args *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (get_cstr(env, argv[0], &c->akid, "accessKeyId", 0) ||
+        get_cstr(env, argv[1], &c->secret, "secretAccessKey", 0) ||
+        get_cstr(env, argv[2], &c->token, "sessionToken", 1))
+        return -1;
+    omni_aws_credentials init = OMNI_AWS_CREDENTIALS_INIT;
+    c->cred = init;
+    c->cred.access_key_id = c->akid;
+    c->cred.secret_access_key = c->secret;
+    c->cred.session_token = c->token;
+    return 0;
+}
+
+/* awsSigv4Sign(requestJson, accessKeyId, secretAccessKey, sessionToken | null, region, service,
+ * nowMs, flags) -> signed request JSON; with canonical = 1 -> [canonicalRequest, stringToSign] */
+static napi_value aws_sign_run(napi_env env, napi_callback_info info, int canonical)
+{
+    args a;
+    bytes_arg json = {0};
+    aws_cred_args c;
+    char *region = NULL, *service = NULL, *out = NULL, *sts = NULL;
+    size_t out_len = 0, sts_len = 0;
+    int64_t now = 0;
+    uint32_t flags = 0;
+    omni_http_request *req = NULL;
+    napi_value result = NULL;
+    memset(&c, 0, sizeof(c));
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &json, "request"))
+        return NULL;
+    if (aws_cred_get(env, &a.argv[1], &c) || get_cstr(env, a.argv[4], &region, "region", 0) ||
+        get_cstr(env, a.argv[5], &service, "service", 0) ||
+        get_i64(env, a.argv[6], &now, "nowMs") || get_u32(env, a.argv[7], &flags, "flags"))
+        goto done;
+    int rc = omni_http_request_from_json(&req, json.data, json.len);
+    if (rc >= 0 && canonical)
+        rc = omni_aws_sigv4_canonical(&out, &out_len, &sts, &sts_len, req, &c.cred, region,
+                                      service, now, flags);
+    else if (rc >= 0)
+        rc = omni_aws_sigv4_sign(req, &c.cred, region, service, now, flags);
+    if (rc >= 0 && !canonical)
+        rc = omni_http_request_to_json(&out, &out_len, req);
+    if (rc < 0) {
+        throw_status(env, rc);
+        goto done;
+    }
+    if (!canonical) {
+        result = take_string(env, out, out_len);
+        out = NULL;
+    } else {
+        napi_value arr, s1, s2;
+        if (napi_create_array_with_length(env, 2, &arr) != napi_ok ||
+            napi_create_string_utf8(env, out, out_len, &s1) != napi_ok ||
+            napi_create_string_utf8(env, sts, sts_len, &s2) != napi_ok ||
+            napi_set_element(env, arr, 0, s1) != napi_ok ||
+            napi_set_element(env, arr, 1, s2) != napi_ok)
+            throw_napi(env);
+        else
+            result = arr;
+    }
+done:
+    omni_free(out);
+    omni_free(sts);
+    omni_http_request_free(req);
+    aws_cred_free(&c);
+    free(region);
+    free(service);
+    bytes_free(&json);
+    return result;
+}
+
+static napi_value w_aws_sigv4_sign(napi_env env, napi_callback_info info)
+{
+    return aws_sign_run(env, info, 0);
+}
+
+static napi_value w_aws_sigv4_canonical(napi_env env, napi_callback_info info)
+{
+    return aws_sign_run(env, info, 1);
+}
+
+/* awsSigv4Presign(method, url, accessKeyId, secretAccessKey, sessionToken | null, region,
+ * service, nowMs, expiresS) -> URL */
+static napi_value w_aws_sigv4_presign(napi_env env, napi_callback_info info)
+{
+    args a;
+    aws_cred_args c;
+    char *method = NULL, *url = NULL, *region = NULL, *service = NULL, *out = NULL;
+    size_t out_len = 0;
+    int64_t now = 0;
+    uint32_t expires = 0;
+    napi_value result = NULL;
+    memset(&c, 0, sizeof(c));
+    if (get_args(env, info, &a))
+        return NULL;
+    if (get_cstr(env, a.argv[0], &method, "method", 0) ||
+        get_cstr(env, a.argv[1], &url, "url", 0) || aws_cred_get(env, &a.argv[2], &c) ||
+        get_cstr(env, a.argv[5], &region, "region", 0) ||
+        get_cstr(env, a.argv[6], &service, "service", 0) ||
+        get_i64(env, a.argv[7], &now, "nowMs") || get_u32(env, a.argv[8], &expires, "expires"))
+        goto done;
+    int rc = omni_aws_sigv4_presign(&out, &out_len, method, url, &c.cred, region, service, now,
+                                    expires);
+    if (rc < 0)
+        throw_status(env, rc);
+    else
+        result = take_string(env, out, out_len);
+done:
+    aws_cred_free(&c);
+    free(method);
+    free(url);
+    free(region);
+    free(service);
+    return result;
+}
+
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
@@ -3453,6 +3589,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("prerouteRun", w_preroute_run),
         FN("optoutGet", w_optout_get),
         FN("optoutSet", w_optout_set),
+        FN("awsSigv4Sign", w_aws_sigv4_sign),
+        FN("awsSigv4Canonical", w_aws_sigv4_canonical),
+        FN("awsSigv4Presign", w_aws_sigv4_presign),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

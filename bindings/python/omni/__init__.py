@@ -55,6 +55,7 @@ from ._conversation import (
 )
 from ._errors import OmniError, Status
 from ._preroute import Analyzer, PreRoute, Rules, analyze
+from ._aws import aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
 from ._functions import (
     NAMESPACE_DNS,
     NAMESPACE_OID,
@@ -115,6 +116,9 @@ __all__ = [
     "PreRoute",
     "Rules",
     "analyze",
+    "aws_sigv4_canonical",
+    "aws_sigv4_presign",
+    "aws_sigv4_sign",
     "ANY_VERSION",
     "BytesLike",
     "CARRIER_MESSAGE_NAMESPACE",

@@ -375,6 +375,17 @@ PROTOTYPES: Dict[str, Tuple[Any, Sequence[Any]]] = {
         c_int,
         [c_void_p, c_char_p, c_char_p, c_int, c_char_p, c_char_p, POINTER(c_int)],
     ),
+    # aws.h
+    "omni_aws_sigv4_sign": (c_int, [c_void_p, c_void_p, c_char_p, c_char_p, c_int64, c_uint]),
+    "omni_aws_sigv4_canonical": (
+        c_int,
+        [_P_CHARP, _P_SIZE, _P_CHARP, _P_SIZE, c_void_p, c_void_p, c_char_p, c_char_p, c_int64,
+         c_uint],
+    ),
+    "omni_aws_sigv4_presign": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_char_p, c_char_p, c_void_p, c_char_p, c_char_p, c_int64, c_uint32],
+    ),
 }
 
 
