@@ -328,6 +328,48 @@ Test(preroute_config, analyzer_errors_are_prefixed)
     cJSON_Delete(d);
 }
 
+static int has_string(const cJSON *arr, const char *want)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) if (cJSON_IsString(it) && strcmp(it->valuestring, want) == 0)
+        return 1;
+    return 0;
+}
+
+/* Intents, lexicons and blocklists per account: an account's "analyzer"
+ * replaces the top-level one for that account only; errors name the
+ * account's path. */
+Test(preroute_config, analyzer_per_account)
+{
+    const char *cfg =
+        "{\"analyzer\":{\"intents\":{\"shipping\":[\"parcel\"]}},"
+        "\"accounts\":[{\"accountId\":\"acc-x\","
+        "\"analyzer\":{\"intents\":{\"warranty\":[\"parcel\"]}}}]}";
+    omni_preroute *p = NULL;
+    cr_assert_eq(omni_preroute_compile(&p, cfg, strlen(cfg)), OMNI_OK, "%s",
+                 omni_error_last_message());
+    omni_engine *e = engine_at(OPEN_TIME, NULL, NULL);
+    run_out r = ok_run(e, p, "acc-x", "c1", "active", "m1", "my parcel", "", "");
+    const cJSON *intent = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r.doc, "contentAnalysis"), "intent");
+    cr_assert(has_string(intent, "warranty") && !has_string(intent, "shipping"), "%s", r.text);
+    run_free(&r);
+    r = ok_run(e, p, "acc-other", "c2", "active", "m2", "my parcel", "", "");
+    intent = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r.doc, "contentAnalysis"), "intent");
+    cr_assert(has_string(intent, "shipping") && !has_string(intent, "warranty"), "%s", r.text);
+    run_free(&r);
+    omni_engine_free(e);
+    omni_preroute_free(p);
+    const char *bad = "{\"accounts\":[{\"accountId\":\"a\",\"analyzer\":{\"bogus\":1}}]}";
+    cr_assert_eq(omni_preroute_compile(&p, bad, strlen(bad)), OMNI_ECONFIG);
+    cJSON *d = cJSON_Parse(omni_error_last()->details);
+    cr_assert(d);
+    cr_assert(strncmp(sget(d, "path", NULL), "accounts[0].analyzer", 20) == 0, "%s",
+              sget(d, "path", NULL));
+    cJSON_Delete(d);
+}
+
 Test(preroute_config, argument_json_and_size_errors)
 {
     omni_preroute *p = NULL;

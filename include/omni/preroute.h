@@ -38,6 +38,9 @@
  *              "right away"; VIP tags compare case-insensitively, urgency
  *              words as whole words after the opt-out normalization)
  *   "defaultDestination": {"type": "queue", "id": "default", "name": "Default Queue"}
+ *   "analyzer": {...omni_analyzer_compile configuration...}   the account's own
+ *              intents, lexicon, blocklists and entity patterns (absent: the
+ *              defaults', else the top-level "analyzer")
  *              (type agent|queue|bot|external, id required, name defaults to
  *              the id, metadata an optional object)
  * Templates are rendered (Handlebars, no HTML escaping) with the event plus

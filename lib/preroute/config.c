@@ -310,6 +310,8 @@ static void account_clear(omni__pr_account *a)
         omni_rules_free(a->rules);
     if (a->own_optout)
         omni__optout_free(a->optout);
+    if (a->own_analyzer)
+        omni_analyzer_free(a->analyzer);
     strings_free(a->vip_tags, a->n_vip);
     strings_free(a->urgency, a->n_urgency);
     free(a->dest_type);
@@ -761,9 +763,42 @@ static int rules_cfg(const omni_preroute *p, const cJSON *v, const char *path,
     return rules_templates(p, v, path);
 }
 
+/* Compiles an analyzer configuration (NULL: the built-in defaults) into
+ * *out; errors carry the configuration path of the analyzer's member. */
+static int analyzer_cfg(const cJSON *v, const char *path, omni_analyzer **out)
+{
+    int rc;
+    if (v) {
+        if ((rc = want_object(v, path)))
+            return rc;
+        char *text = NULL;
+        size_t n = 0;
+        if (omni__json_print(&text, &n, v))
+            return omni__err(OMNI_ENOMEM, NULL);
+        rc = omni_analyzer_compile(out, text, n);
+        free(text);
+    } else {
+        rc = omni_analyzer_compile(out, NULL, 0);
+    }
+    if (rc) {
+        const omni_error *e = omni_error_last();
+        char sub[PATH_MAX_LEN];
+        copy_str(sub, sizeof(sub), path);
+        cJSON *d = NULL;
+        if (e->details && !omni__json_parse(&d, e->details, strlen(e->details), 0, "details")) {
+            const char *dp = omni__json_str(d, "path");
+            if (dp)
+                path_join(sub, path, dp);
+        }
+        cJSON_Delete(d);
+        return cfg_wrap(rc, sub);
+    }
+    return OMNI_OK;
+}
+
 static const char *const account_members[] = {
-    "accountId", "timeZone",     "locale",   "businessHours",      "rules",
-    "autoResponses", "optOut",   "priority", "defaultDestination", NULL};
+    "accountId",     "timeZone", "locale",   "businessHours",      "rules",
+    "autoResponses", "optOut",   "priority", "defaultDestination", "analyzer", NULL};
 
 /* Compiles account `acc` (NULL: the defaults) over `def` (NULL when
  * compiling the defaults). `base` is the compiled defaults to share from. */
@@ -844,6 +879,14 @@ static int account_compile(const omni_preroute *p, omni__pr_account *a, const cJ
     v = member(acc ? acc : def, obj_path, d, "priority", path);
     if ((rc = priority_cfg(v, path, a)))
         return rc;
+    v = member(acc ? acc : def, obj_path, d, "analyzer", path);
+    if (acc ? cJSON_GetObjectItemCaseSensitive(acc, "analyzer") : v) {
+        if ((rc = analyzer_cfg(v, path, &a->analyzer)))
+            return rc;
+        a->own_analyzer = 1;
+    } else {
+        a->analyzer = base ? base->analyzer : p->analyzer;
+    }
     v = member(acc ? acc : def, obj_path, d, "defaultDestination", path);
     return destination_cfg(v, path, a);
 }
@@ -922,30 +965,8 @@ static int compile_doc(omni_preroute *p, const cJSON *root)
     const cJSON *analyzer = cJSON_GetObjectItemCaseSensitive(root, "analyzer");
     if ((rc = templates_compile(p, cJSON_GetObjectItemCaseSensitive(root, "templates"))))
         return rc;
-    if (analyzer) {
-        if ((rc = want_object(analyzer, "analyzer")))
-            return rc;
-        char *text = NULL;
-        size_t n = 0;
-        if (omni__json_print(&text, &n, analyzer))
-            return omni__err(OMNI_ENOMEM, NULL);
-        rc = omni_analyzer_compile(&p->analyzer, text, n);
-        free(text);
-    } else {
-        rc = omni_analyzer_compile(&p->analyzer, NULL, 0);
-    }
-    if (rc) {
-        const omni_error *e = omni_error_last();
-        char sub[PATH_MAX_LEN] = "analyzer";
-        cJSON *d = NULL;
-        if (e->details && !omni__json_parse(&d, e->details, strlen(e->details), 0, "details")) {
-            const char *dp = omni__json_str(d, "path");
-            if (dp)
-                path_join(sub, "analyzer", dp);
-        }
-        cJSON_Delete(d);
-        return cfg_wrap(rc, sub);
-    }
+    if ((rc = analyzer_cfg(analyzer, "analyzer", &p->analyzer)))
+        return rc;
     if (defaults && (rc = want_object(defaults, "defaults")))
         return rc;
     if ((rc = account_compile(p, &p->defaults, NULL, "defaults", defaults, NULL)))

@@ -60,7 +60,8 @@ typedef struct omni__pr_account {
     omni__pr_hcache *hcache; /* for hours */
     omni_rules *rules;  /* NULL: no rules */
     omni__optout *optout;
-    int own_hours, own_rules, own_optout; /* else shared with the defaults */
+    omni_analyzer *analyzer; /* the account's, the defaults' or the top-level one */
+    int own_hours, own_rules, own_optout, own_analyzer; /* else shared */
     omni__pr_auto greeting, away, ack;
     int64_t window_ms; /* 0: no limit */
     const omni__pr_template *confirm_stop, *confirm_start, *confirm_help;

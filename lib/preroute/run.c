@@ -321,12 +321,12 @@ static int analysis_hook(omni_engine *eng, const ev *e, char **ca, size_t *ca_le
     return OMNI_OK;
 }
 
-static int analyze(omni_engine *eng, const omni_preroute *p, const ev *e, int use_hook, char **ca,
-                   size_t *ca_len)
+static int analyze(omni_engine *eng, const omni__pr_account *acc, const ev *e, int use_hook,
+                   char **ca, size_t *ca_len)
 {
     int rc;
     if (is_text(e)) {
-        rc = omni_analyze_text(ca, ca_len, p->analyzer, e->content, e->content_len,
+        rc = omni_analyze_text(ca, ca_len, acc->analyzer, e->content, e->content_len,
                                e->pref_lang[0] ? e->pref_lang : NULL,
                                e->sender[0] ? e->sender : NULL);
     } else {
@@ -334,7 +334,7 @@ static int analyze(omni_engine *eng, const omni_preroute *p, const ev *e, int us
         analysis_request(&req, e);
         rc = omni__buf_status(&req);
         if (!rc)
-            rc = omni_analyze(ca, ca_len, p->analyzer, req.data, req.len);
+            rc = omni_analyze(ca, ca_len, acc->analyzer, req.data, req.len);
         omni__buf_free(&req);
     }
     if (rc)
@@ -713,7 +713,7 @@ int omni_preroute_run(char **out, size_t *out_len, omni_engine *engine,
     }
 
     /* 2. content analysis (the host's hook not for keyword messages) */
-    if ((rc = analyze(engine, p, e, cls == OMNI__OPTOUT_NONE, &ca, &ca_len)))
+    if ((rc = analyze(engine, acc, e, cls == OMNI__OPTOUT_NONE, &ca, &ca_len)))
         goto done;
     analysis_read(&fc, ca, ca_len);
     if ((rc = facts_build(&facts, event_json, len, ca, ca_len)))
@@ -750,7 +750,7 @@ int omni_preroute_run(char **out, size_t *out_len, omni_engine *engine,
             omni__buf_free(&facts);
             omni_free(ca);
             ca = NULL;
-            if ((rc = analyze(engine, p, e, 1, &ca, &ca_len)))
+            if ((rc = analyze(engine, acc, e, 1, &ca, &ca_len)))
                 goto done;
             analysis_read(&fc, ca, ca_len);
             if ((rc = facts_build(&facts, event_json, len, ca, ca_len)))
