@@ -7,8 +7,10 @@
 
 const char cmd_aws_summary[] = "sign an HTTP request or presign a URL with AWS SigV4";
 const char cmd_aws_usage[] =
-    "usage: omni aws sign --region R --service S [--s3] [--unsigned-payload] [REQUEST]\n"
-    "       omni aws presign --region R --service S --expires N METHOD URL\n"
+    "usage: omni aws sign --region R --service S [--s3] [--unsigned-payload]\n"
+    "                     [--access-key K --secret-key S [--session-token T]] [REQUEST]\n"
+    "       omni aws presign --region R --service S --expires N\n"
+    "                     [--access-key K --secret-key S [--session-token T]] METHOD URL\n"
     "\n"
     "sign: reads an HTTP request in its JSON form ({\"method\",\"url\",\"headers\",\n"
     "\"body\"|\"bodyBase64\"}) from REQUEST or stdin, signs it with AWS Signature\n"
@@ -21,14 +23,17 @@ const char cmd_aws_usage[] =
     "presign: prints a presigned URL (query-string authentication) valid for N\n"
     "seconds (1..604800); service s3 uses S3's rules and UNSIGNED-PAYLOAD.\n"
     "\n"
-    "Credentials come from the environment only: AWS_ACCESS_KEY_ID,\n"
-    "AWS_SECRET_ACCESS_KEY and (optional) AWS_SESSION_TOKEN. The time is the\n"
-    "clock's (--now RFC3339 pins it); a request's own X-Amz-Date header wins.\n";
+    "Credentials: --access-key / --secret-key / --session-token, else the\n"
+    "environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (optional)\n"
+    "AWS_SESSION_TOKEN (preferred: arguments are visible to other users of the\n"
+    "machine through the process list). Secrets are never printed. The time is\n"
+    "the clock's (--now RFC3339 pins it); a request's own X-Amz-Date header wins.\n";
 
 typedef struct aws_args {
     const char *region;
     const char *service;
     const char *expires;
+    const char *access_key, *secret_key, *session_token;
     int s3;
     int unsigned_payload;
     const char *pos[3];
@@ -41,6 +46,9 @@ static int parse_args(int argc, char **argv, aws_args *a, int presign)
         int r;
         if ((r = cli_opt(argc, argv, &i, "--region", &a->region)) ||
             (r = cli_opt(argc, argv, &i, "--service", &a->service)) ||
+            (r = cli_opt(argc, argv, &i, "--access-key", &a->access_key)) ||
+            (r = cli_opt(argc, argv, &i, "--secret-key", &a->secret_key)) ||
+            (r = cli_opt(argc, argv, &i, "--session-token", &a->session_token)) ||
             (presign && (r = cli_opt(argc, argv, &i, "--expires", &a->expires)))) {
             if (r < 0)
                 return CLI_USAGE;
@@ -72,13 +80,21 @@ static int parse_args(int argc, char **argv, aws_args *a, int presign)
     return CLI_OK;
 }
 
-/* Credentials from the environment only (never from arguments). */
-static int env_credentials(omni_aws_credentials *cred)
+/* Credentials from the options, else from the environment. */
+static int env_credentials(omni_aws_credentials *cred, const aws_args *a)
 {
     *cred = (omni_aws_credentials)OMNI_AWS_CREDENTIALS_INIT;
+    if (a->access_key || a->secret_key) {
+        if (!a->access_key || !a->secret_key)
+            return cli_usage_error("--access-key and --secret-key go together");
+        cred->access_key_id = a->access_key;
+        cred->secret_access_key = a->secret_key;
+        cred->session_token = a->session_token && *a->session_token ? a->session_token : NULL;
+        return CLI_OK;
+    }
     cred->access_key_id = getenv("AWS_ACCESS_KEY_ID");
     cred->secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");
-    const char *token = getenv("AWS_SESSION_TOKEN");
+    const char *token = a->session_token ? a->session_token : getenv("AWS_SESSION_TOKEN");
     cred->session_token = token && *token ? token : NULL;
     if (!cred->access_key_id || !*cred->access_key_id)
         return cli_usage_error("AWS_ACCESS_KEY_ID is not set");
@@ -100,7 +116,7 @@ static int aws_now(cli *c, int64_t *now)
 static int aws_sign(cli *c, const aws_args *a)
 {
     omni_aws_credentials cred;
-    int rc = env_credentials(&cred);
+    int rc = env_credentials(&cred, a);
     if (rc)
         return rc;
     int64_t now;
@@ -140,7 +156,7 @@ static int aws_presign(cli *c, const aws_args *a)
         expires > 604800)
         return cli_usage_error("--expires must be 1..604800 seconds");
     omni_aws_credentials cred;
-    int rc = env_credentials(&cred);
+    int rc = env_credentials(&cred, a);
     if (rc)
         return rc;
     int64_t now;

@@ -148,3 +148,23 @@ def test_help(omni):
     r = omni("aws", "--help")
     assert r.code == 0
     assert "presign" in r.text and "AWS_SECRET_ACCESS_KEY" in r.text
+
+
+def test_credentials_from_options(omni):
+    """--access-key / --secret-key (as the issue's surface names them) override the
+    environment; one without the other is a usage error."""
+    req = {"method": "GET", "url": "https://example.amazonaws.com/",
+           "headers": {"X-Amz-Date": "20150830T123600Z"}}
+    env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}
+    r = omni("aws", "sign", "--region", "us-east-1", "--service", "service",
+             "--access-key", SUITE_ENV["AWS_ACCESS_KEY_ID"],
+             "--secret-key", SUITE_ENV["AWS_SECRET_ACCESS_KEY"],
+             input=json.dumps(req), env=env)
+    assert r.code == 0, r.err
+    assert headers(r.json())["Authorization"].endswith(
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+    assert SUITE_ENV["AWS_SECRET_ACCESS_KEY"] not in r.text()
+    r = omni("aws", "sign", "--region", "us-east-1", "--service", "service",
+             "--access-key", "AKID", input=json.dumps(req), env=env)
+    assert r.code == 2
+    assert "--secret-key" in r.error()["message"]
