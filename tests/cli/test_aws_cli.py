@@ -163,7 +163,7 @@ def test_credentials_from_options(omni):
     assert r.code == 0, r.err
     assert headers(r.json())["Authorization"].endswith(
         "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
-    assert SUITE_ENV["AWS_SECRET_ACCESS_KEY"] not in r.text()
+    assert SUITE_ENV["AWS_SECRET_ACCESS_KEY"] not in r.text
     r = omni("aws", "sign", "--region", "us-east-1", "--service", "service",
              "--access-key", "AKID", input=json.dumps(req), env=env)
     assert r.code == 2
