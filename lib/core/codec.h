@@ -102,6 +102,28 @@ const char *omni__pairs_get(const omni__pairs *p, const char *name);
  * eight bytes at a time. */
 int omni__utf8_valid(const char *s, size_t n, size_t *bad_offset);
 
+/* Writes code point cp (at most U+10FFFF) as 1 to 4 bytes of UTF-8 at o and
+ * returns the byte after them. */
+static inline char *omni__utf8_put(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | (cp >> 6));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | (cp >> 12));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | (cp >> 18));
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
 /* Decodes one well-formed UTF-8 sequence (RFC 3629) at s[0..n): returns its
  * length (1..4) and the code point in *cp, or 0 when n is 0 or the bytes
  * are not a well-formed sequence (*cp untouched). */

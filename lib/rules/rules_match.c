@@ -281,26 +281,6 @@ static unsigned hex4(const char *p)
     return v;
 }
 
-static char *put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xC0 | (cp >> 6));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xE0 | (cp >> 12));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else {
-        *o++ = (char)(0xF0 | (cp >> 18));
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    }
-    return o;
-}
-
 /* A validated string (p at its quote, n its raw span length with quotes):
  * the raw bytes when there is no escape, else decoded into the arena as
  * omni_data decodes it (lone surrogates become U+FFFD). */
@@ -347,7 +327,7 @@ static int decode_str(rr_eval *ev, const char *p, size_t n, const char **s, uint
             }
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0xFFFD;
-            o = put_utf8(o, cp);
+            o = omni__utf8_put(o, cp);
             break;
         }
         default: *o++ = c; /* " \ / */

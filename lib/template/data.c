@@ -10,6 +10,7 @@
 
 #include <omni/omni.h>
 
+#include "lib/core/codec.h"
 #include "lib/core/error.h"
 #include "lib/core/json.h"
 #include "lib/core/json_scan.h"
@@ -210,26 +211,6 @@ static unsigned hex4(const unsigned char *p)
                       omni__hexval(p[2]) << 4 | omni__hexval(p[3]));
 }
 
-static char *put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xC0 | (cp >> 6));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xE0 | (cp >> 12));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else {
-        *o++ = (char)(0xF0 | (cp >> 18));
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    }
-    return o;
-}
-
 /* Decodes the string at b->p (validated) into the string region. */
 static const char *db_string(dbuild *b, uint32_t *len)
 {
@@ -282,7 +263,7 @@ static const char *db_string(dbuild *b, uint32_t *len)
             }
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0xFFFD; /* lone surrogate: what JavaScript's UTF-8 output writes */
-            o = put_utf8(o, cp);
+            o = omni__utf8_put(o, cp);
             break;
         }
         default: *o++ = (char)e; /* " \ / */
