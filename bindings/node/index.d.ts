@@ -1283,3 +1283,31 @@ export function awsSigv4Presign(
   url: string,
   options: Omit<AwsSigv4Options, 's3' | 'unsignedPayload'> & { expires: number },
 ): string;
+
+// ---- outbound carrier adapters (omni/outbound.h) ----
+
+export interface OutboundResult {
+  success: boolean;
+  carrier: string;
+  carrierMessageId?: string;
+  status: string;
+  cost?: number;
+  currency?: string;
+  error?: { code: string; providerCode?: string; message: string; retryable: boolean };
+  retryAfterMs?: number;
+}
+
+export class Outbound {
+  constructor(config: Record<string, unknown>);
+  readonly closed: boolean;
+  build(
+    event: Record<string, unknown>,
+    options?: { carrier?: string | null; now?: TimeArg | Date | string | null },
+  ): { method: string; url: string; headers: Record<string, string> | Array<[string, string]>; body?: string; bodyBase64?: string };
+  parse(
+    carrier: string,
+    response: { status: number; headers?: Record<string, string> | Array<[string, string]>; body?: string | Uint8Array },
+    options?: { now?: TimeArg | Date | string | null },
+  ): OutboundResult;
+  close(): void;
+}

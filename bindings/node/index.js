@@ -1061,6 +1061,38 @@ function awsSigv4Presign(method, url, options = {}) {
   return native.awsSigv4Presign(method, url, ...awsOptions(options), options.expires);
 }
 
+/**
+ * The outbound carrier adapters with a provider configuration (omni/outbound.h):
+ * build(event) gives the exact HTTP request a provider's API takes (nothing is sent);
+ * parse(carrier, response) reads the provider's answer into {success, carrierMessageId,
+ * status, cost, error {code, message, retryable}, retryAfterMs}. Secrets may be
+ * {env: 'NAME'}.
+ */
+class Outbound {
+  constructor(config) {
+    this[kHandle] = native.outboundNew(toJson(config, 'config'));
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]);
+  }
+
+  build(event, { carrier = null, now = null } = {}) {
+    const ms = now === null || now === undefined ? Date.now() : nowArg(now);
+    return JSON.parse(native.outboundBuild(this[kHandle], toJson(event, 'event'), carrier, ms));
+  }
+
+  parse(carrier, response, { now = null } = {}) {
+    const ms = now === null || now === undefined ? Date.now() : nowArg(now);
+    return JSON.parse(native.outboundParse(this[kHandle], carrier, requestJson(response), ms));
+  }
+
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Outbound);
+
 // ---- channel: SMS, validation, formatting ---------------------------------------------------
 
 /** {encoding: 'GSM-7' | 'UCS-2', segments, units, parts: [...]} of an SMS body. */
@@ -1358,5 +1390,6 @@ module.exports = {
   awsSigv4Sign,
   awsSigv4Canonical,
   awsSigv4Presign,
+  Outbound,
   addonPath: native.path,
 };

@@ -85,6 +85,7 @@ int cmd_rules(cli *c, int argc, char **argv);
 int cmd_analyze(cli *c, int argc, char **argv);
 int cmd_preroute(cli *c, int argc, char **argv);
 int cmd_aws(cli *c, int argc, char **argv);
+int cmd_outbound(cli *c, int argc, char **argv);
 int cmd_webhook(cli *c, int argc, char **argv);
 extern const char cmd_phone_summary[], cmd_phone_usage[];
 extern const char cmd_identity_summary[], cmd_identity_usage[];
@@ -93,6 +94,7 @@ extern const char cmd_rules_summary[], cmd_rules_usage[];
 extern const char cmd_analyze_summary[], cmd_analyze_usage[];
 extern const char cmd_preroute_summary[], cmd_preroute_usage[];
 extern const char cmd_aws_summary[], cmd_aws_usage[];
+extern const char cmd_outbound_summary[], cmd_outbound_usage[];
 extern const char cmd_webhook_summary[], cmd_webhook_usage[];
 
 #endif

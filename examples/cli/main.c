@@ -62,6 +62,7 @@ const cli_command cli_commands[] = {
     {"analyze", cmd_analyze, cmd_analyze_summary, cmd_analyze_usage},
     {"preroute", cmd_preroute, cmd_preroute_summary, cmd_preroute_usage},
     {"aws", cmd_aws, cmd_aws_summary, cmd_aws_usage},
+    {"outbound", cmd_outbound, cmd_outbound_summary, cmd_outbound_usage},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -33,6 +33,7 @@
 #include "analyze.h"
 #include "preroute.h"
 #include "aws.h"
+#include "outbound.h"
 
 #ifdef __cplusplus
 extern "C" {

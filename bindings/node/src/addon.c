@@ -470,11 +470,13 @@ enum {
     KIND_RULES = 7,
     KIND_ANALYZER = 8,
     KIND_PREROUTE = 9,
-    KIND_LAST = KIND_PREROUTE
+    KIND_OUTBOUND = 10,
+    KIND_LAST = KIND_OUTBOUND
 };
 
 static const char *kind_names[] = {"",        "engine",  "store",    "transport", "template",
-                                   "data",    "inbound", "rules",    "analyzer",  "preroute"};
+                                   "data",    "inbound", "rules",    "analyzer",  "preroute",
+                                   "outbound"};
 
 static const napi_type_tag kind_tags[] = {
     {0, 0},
@@ -487,6 +489,7 @@ static const napi_type_tag kind_tags[] = {
     {0x6f6d6e6972756c65ull, 0x1c7f3a5e9b2d4068ull}, /* rules */
     {0x6f6d6e69616e6c7aull, 0x6a2e8d1f4c9b3057ull}, /* analyzer */
     {0x6f6d6e6970726572ull, 0x3b9f6c2a7e1d5084ull}, /* preroute */
+    {0x6f6d6e696f757462ull, 0x5e2a7c1d9b3f4068ull}, /* outbound */
 };
 
 static void tmpl_native_free(void *p);
@@ -525,6 +528,7 @@ static void kind_free(int kind, void *p)
     case KIND_RULES: omni_rules_free(p); break;
     case KIND_ANALYZER: omni_analyzer_free(p); break;
     case KIND_PREROUTE: omni_preroute_free(p); break;
+    case KIND_OUTBOUND: omni_outbound_free(p); break;
     default: break;
     }
 }
@@ -3481,6 +3485,79 @@ done:
     return result;
 }
 
+/* ---- outbound carrier adapters (omni/outbound.h) ------------------------------------- */
+
+/* outboundNew(configJson) -> outbound handle */
+static napi_value w_outbound_new(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg cfg = {0};
+    omni_outbound *ob = NULL;
+    if (get_args(env, info, &a) || get_bytes(env, a.argv[0], &cfg, "config"))
+        return NULL;
+    int rc = omni_outbound_new(&ob, cfg.data, cfg.len);
+    bytes_free(&cfg);
+    if (rc < 0)
+        return throw_status(env, rc);
+    return new_handle(env, KIND_OUTBOUND, ob, NULL, NULL);
+}
+
+/* outboundBuild(outbound, eventJson, carrier | null, nowMs) -> request JSON */
+static napi_value w_outbound_build(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg ev = {0};
+    char *carrier = NULL, *out = NULL;
+    size_t out_len = 0;
+    int64_t now = 0;
+    omni_http_request *req = NULL;
+    napi_value result = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_outbound *ob = live_ptr(env, a.argv[0], KIND_OUTBOUND, NULL);
+    if (!ob || get_bytes(env, a.argv[1], &ev, "event"))
+        return NULL;
+    if (get_cstr(env, a.argv[2], &carrier, "carrier", 1) || get_i64(env, a.argv[3], &now, "nowMs"))
+        goto done;
+    int rc = omni_outbound_build(&req, ob, carrier, ev.data, ev.len, now);
+    if (rc >= 0)
+        rc = omni_http_request_to_json(&out, &out_len, req);
+    result = rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+done:
+    omni_http_request_free(req);
+    free(carrier);
+    bytes_free(&ev);
+    return result;
+}
+
+/* outboundParse(outbound, carrier, responseJson, nowMs) -> result JSON */
+static napi_value w_outbound_parse(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg rj = {0};
+    char *carrier = NULL, *out = NULL;
+    size_t out_len = 0;
+    int64_t now = 0;
+    omni_http_response *resp = NULL;
+    napi_value result = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_outbound *ob = live_ptr(env, a.argv[0], KIND_OUTBOUND, NULL);
+    if (!ob || get_cstr(env, a.argv[1], &carrier, "carrier", 0))
+        return NULL;
+    if (get_bytes(env, a.argv[2], &rj, "response") || get_i64(env, a.argv[3], &now, "nowMs"))
+        goto done;
+    int rc = omni_http_response_from_json(&resp, rj.data, rj.len);
+    if (rc >= 0)
+        rc = omni_outbound_parse(&out, &out_len, ob, carrier, resp, now);
+    result = rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+done:
+    omni_http_response_free(resp);
+    free(carrier);
+    bytes_free(&rj);
+    return result;
+}
+
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
@@ -3592,6 +3669,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("awsSigv4Sign", w_aws_sigv4_sign),
         FN("awsSigv4Canonical", w_aws_sigv4_canonical),
         FN("awsSigv4Presign", w_aws_sigv4_presign),
+        FN("outboundNew", w_outbound_new),
+        FN("outboundBuild", w_outbound_build),
+        FN("outboundParse", w_outbound_parse),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

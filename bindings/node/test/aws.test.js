@@ -67,3 +67,23 @@ test('sigv4: Buffer body, session token, presign, errors', () => {
     return true;
   });
 });
+
+test('outbound: golden Twilio request, a 429 result, whatsapp window closed', () => {
+  const DATA = path.join(__dirname, '..', '..', '..', 'tests', 'data', 'outbound');
+  const g = JSON.parse(fs.readFileSync(path.join(DATA, 'twilio', 'sms_text.json'), 'utf8'));
+  const ob = new omni.Outbound(g.config);
+  const req = ob.build(g.event, { now: g.now });
+  assert.equal(req.url, g.request.url);
+  assert.deepEqual(req.headers, g.request.headers);
+  assert.equal(req.body, g.request.body);
+  const res = ob.parse('twilio', { status: 429, headers: { 'Retry-After': '2' }, body: '{"code":20429,"message":"Too Many Requests","status":429}' });
+  assert.equal(res.success, false);
+  assert.equal(res.error.retryable, true);
+  assert.equal(res.retryAfterMs, 2000);
+  assert.throws(() => ob.build(g.event, { carrier: 'pigeon' }), (e) => e.code === 'UNKNOWN_CARRIER');
+  ob.close();
+  const w = JSON.parse(fs.readFileSync(path.join(DATA, 'whatsapp', 'text.json'), 'utf8'));
+  const wa = new omni.Outbound(w.config);
+  assert.throws(() => wa.build({ ...w.event, serviceWindow: { open: false } }),
+    (e) => e.code === 'SERVICE_WINDOW_CLOSED');
+});

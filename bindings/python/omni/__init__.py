@@ -55,7 +55,7 @@ from ._conversation import (
 )
 from ._errors import OmniError, Status
 from ._preroute import Analyzer, PreRoute, Rules, analyze
-from ._aws import aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
+from ._aws import Outbound, aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
 from ._functions import (
     NAMESPACE_DNS,
     NAMESPACE_OID,
@@ -113,6 +113,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "Analyzer",
+    "Outbound",
     "PreRoute",
     "Rules",
     "analyze",

@@ -1,5 +1,6 @@
-"""AWS Signature Version 4 (omni/aws.h): signing requests for AWS services and
-presigned URLs. Credentials are passed as arguments and never appear in errors.
+"""AWS Signature Version 4 (omni/aws.h) and the outbound carrier adapters
+(omni/outbound.h): signing requests for AWS services, presigned URLs, and
+building / reading providers' send requests. Credentials are passed as arguments and never appear in errors.
 
 A request is the JSON form of omni/http.h as a dict: {"method", "url",
 "headers": {name: value} or [[name, value], ...], "body": str | bytes}.
@@ -15,7 +16,7 @@ from ._errors import call_out, check
 from ._functions import base64_encode, from_json, to_cstr, to_json
 from ._lib import lib
 
-__all__ = ["aws_sigv4_sign", "aws_sigv4_canonical", "aws_sigv4_presign"]
+__all__ = ["aws_sigv4_sign", "aws_sigv4_canonical", "aws_sigv4_presign", "Outbound"]
 
 SIGV4_S3 = 1
 SIGV4_UNSIGNED_PAYLOAD = 2
@@ -156,3 +157,75 @@ def aws_sigv4_presign(
         o, n, to_cstr(method, "method"), to_cstr(url, "url"), ctypes.byref(cred),
         to_cstr(region, "region"), to_cstr(service, "service"), _now(now), int(expires)))
     return out.decode()
+
+
+class Outbound:
+    """The outbound carrier adapters with a provider configuration (omni/outbound.h):
+    ``build(event)`` gives the exact HTTP request a provider's API takes (nothing is
+    sent), ``parse(carrier, response)`` reads the provider's answer into
+    {success, carrierMessageId, status, cost, error {code, message, retryable},
+    retryAfterMs}. Secrets in the configuration may be {"env": "NAME"}."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        from ._objects import _doc_bytes
+
+        self._handle: Optional[int] = None
+        raw = _doc_bytes(config)
+        handle = ctypes.c_void_p()
+        check(lib().omni_outbound_new(ctypes.byref(handle), raw, len(raw)))
+        self._handle = handle.value
+
+    def _live(self) -> int:
+        if not self._handle:
+            from ._errors import closed_error
+
+            raise closed_error("outbound")
+        return self._handle
+
+    def build(self, event: Mapping[str, Any], *, carrier: Optional[str] = None,
+              now: Any = None) -> Dict[str, Any]:
+        """The request for one PublishOutboundEvent (carrier: else recipient.carrier)."""
+        raw = to_json(dict(event))
+        L = lib()
+        req = ctypes.c_void_p()
+        check(L.omni_outbound_build(ctypes.byref(req), self._live(),
+                                    to_cstr(carrier, "carrier") if carrier else None, raw,
+                                    len(raw), _now(now)))
+        try:
+            out = call_out(L.omni_http_request_to_json, req)
+        finally:
+            L.omni_http_request_free(req)
+        result: Dict[str, Any] = from_json(out)
+        return result
+
+    def parse(self, carrier: str, response: Mapping[str, Any], *,
+              now: Any = None) -> Dict[str, Any]:
+        """The result of a provider's response {"status", "headers", "body"}."""
+        raw = _request_json(response)
+        L = lib()
+        resp = ctypes.c_void_p()
+        check(L.omni_http_response_from_json(ctypes.byref(resp), raw, len(raw)))
+        try:
+            out = call_out(lambda o, n: L.omni_outbound_parse(
+                o, n, self._live(), to_cstr(carrier, "carrier"), resp, _now(now)))
+        finally:
+            L.omni_http_response_free(resp)
+        result: Dict[str, Any] = from_json(out)
+        return result
+
+    def close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle:
+            lib().omni_outbound_free(handle)
+
+    def __enter__(self) -> "Outbound":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -386,6 +386,14 @@ PROTOTYPES: Dict[str, Tuple[Any, Sequence[Any]]] = {
         c_int,
         [_P_CHARP, _P_SIZE, c_char_p, c_char_p, c_void_p, c_char_p, c_char_p, c_int64, c_uint32],
     ),
+    # outbound.h
+    "omni_outbound_new": (c_int, [POINTER(c_void_p), c_char_p, c_size_t]),
+    "omni_outbound_free": (None, [c_void_p]),
+    "omni_outbound_build": (
+        c_int,
+        [POINTER(c_void_p), c_void_p, c_char_p, c_char_p, c_size_t, c_int64],
+    ),
+    "omni_outbound_parse": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_void_p, c_int64]),
 }
 
 

@@ -83,3 +83,40 @@ def test_errors_never_show_the_secret() -> None:
         omni.aws_sigv4_presign("GET", "https://x.amazonaws.com/", access_key_id="AKID",
                                secret_access_key=secret, region="us-east-1", service="s3",
                                expires=0)
+
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "data", "outbound")
+
+
+def golden(provider: str, case: str) -> dict:
+    import json
+
+    with open(os.path.join(DATA, provider, case + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_outbound_build_matches_golden_and_parse() -> None:
+    g = golden("twilio", "sms_text")
+    with omni.Outbound(g["config"]) as ob:
+        req = ob.build(g["event"], now=g["now"])
+        assert req["url"] == g["request"]["url"]
+        assert req["headers"] == g["request"]["headers"]
+        assert req["body"] == g["request"]["body"]
+        res = ob.parse("twilio", {"status": 503, "headers": {"Retry-After": "5"},
+                                  "body": "upstream down"})
+        assert res["success"] is False and res["error"]["retryable"] is True
+        assert res["retryAfterMs"] == 5000
+        with pytest.raises(omni.OmniError) as ei:
+            ob.build(g["event"], carrier="pigeon")
+        assert ei.value.code == "UNKNOWN_CARRIER"
+    with pytest.raises(omni.OmniError) as ei:
+        omni.Outbound({"twilio": {"accountSid": "AC0123456789abcdef0123456789abcdef"}})
+    assert ei.value.code == "INVALID_CONFIG"
+
+
+def test_outbound_whatsapp_window_closed() -> None:
+    g = golden("whatsapp", "text")
+    event = dict(g["event"], serviceWindow={"open": False})
+    with pytest.raises(omni.OmniError) as ei:
+        omni.Outbound(g["config"]).build(event)
+    assert ei.value.code == "SERVICE_WINDOW_CLOSED"

@@ -1,0 +1,141 @@
+/* Internal: the outbound adapters' common interface and helpers (see
+ * include/omni/outbound.h). Each provider lives in its own file
+ * (lib/outbound/<provider>.c) and exports one omni__ob_adapter. */
+#ifndef OMNI_OUTBOUND_INTERNAL_H
+#define OMNI_OUTBOUND_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include <omni/http.h>
+#include <omni/outbound.h>
+
+#include "../core/buf.h"
+
+/* The parsed event handed to an adapter: the whole document plus its
+ * common members (NULL when absent; type-checked as objects by the core). */
+typedef struct omni__ob_event {
+    const cJSON *root;
+    const cJSON *recipient, *message, *routing, *options;
+    const char *to;           /* recipient.channelIdentifier (required, a string) */
+    const char *content_type; /* message.contentType, default "text" */
+    int window_closed;        /* serviceWindow.open is false */
+} omni__ob_event;
+
+typedef struct omni__ob_adapter {
+    const char *name; /* "twilio" */
+    /* Compiles the provider's configuration object `cfg` (at JSON path
+     * `path`) into *state; errors through omni__ob_config_error. */
+    int (*config)(void **state, const cJSON *cfg, const char *path);
+    void (*free)(void *state);
+    /* The request for one event. Errors: OMNI_EINVAL naming the member,
+     * OMNI_EWINDOW, OMNI_ENOMEM. */
+    int (*build)(omni_http_request **out, const void *state, const omni__ob_event *ev,
+                 int64_t now_ms);
+    /* The result of a response into `out` (omni__ob_result_* helpers). */
+    int (*parse)(omni_buf *out, const void *state, const omni_http_response *resp,
+                 int64_t now_ms);
+} omni__ob_adapter;
+
+/* The adapters (one per file). */
+extern const omni__ob_adapter omni__ob_twilio;
+extern const omni__ob_adapter omni__ob_whatsapp;
+extern const omni__ob_adapter omni__ob_aws_sns;
+extern const omni__ob_adapter omni__ob_aws_ses;
+extern const omni__ob_adapter omni__ob_sendgrid;
+
+/* ---- configuration helpers ---------------------------------------------------- */
+
+/* OMNI_ECONFIG with details {"path": "<path>.<member>"} and the message
+ * "outbound: <path>.<member>: <why>". member may be NULL. */
+int omni__ob_config_error(const char *path, const char *member, const char *why);
+
+/* A secret member: a string, or {"env": "NAME"} read from the environment.
+ * *out is a malloc'd copy (free with omni__ob_secret_free, which wipes it).
+ * Absent: *out NULL and OMNI_OK when optional, else an error. */
+int omni__ob_secret(char **out, const cJSON *cfg, const char *path, const char *member,
+                    int required);
+void omni__ob_secret_free(char *secret);
+
+/* A plain string member copied with malloc (NULL when absent and optional);
+ * max_len bytes at most. */
+int omni__ob_string(char **out, const cJSON *cfg, const char *path, const char *member,
+                    int required, size_t max_len);
+
+/* A base URL member (default `def`): an http(s) URL without a trailing
+ * slash, copied with malloc. */
+int omni__ob_base_url(char **out, const cJSON *cfg, const char *path, const char *member,
+                      const char *def);
+
+/* ---- AWS providers (aws-sns, aws-ses) -------------------------------------------- */
+
+/* Region and credentials of an AWS provider's configuration. */
+typedef struct omni__ob_aws {
+    char *region, *key_id, *secret, *token;
+} omni__ob_aws;
+
+/* Reads "region" (1..64 of [a-z0-9-]), "accessKeyId" (1..128 letters and
+ * digits), "secretAccessKey" (1..128 bytes) and "sessionToken" (optional),
+ * the secrets as omni__ob_secret does. On error the caller still calls
+ * omni__ob_aws_free. */
+int omni__ob_aws_config(omni__ob_aws *a, const cJSON *cfg, const char *path);
+void omni__ob_aws_free(omni__ob_aws *a);
+/* Signs req for `service` with SigV4 at now_ms. */
+int omni__ob_aws_sign(omni_http_request *req, const omni__ob_aws *a, const char *service,
+                      int64_t now_ms);
+
+/* 1 when s is 1..max ASCII letters and digits. */
+int omni__ob_alnum(const char *s, size_t max);
+
+/* ---- event helpers ------------------------------------------------------------- */
+
+/* OMNI_EINVAL "outbound <carrier>: <member> <why>". */
+int omni__ob_event_error(const char *carrier, const char *member, const char *why);
+
+/* An optional string member `name` of obj (at event path `where`): *out
+ * NULL when absent; OMNI_EINVAL "outbound <carrier>: <where>.<name> must be
+ * a string" when of another type. */
+int omni__ob_opt_str(const char **out, const cJSON *obj, const char *name, const char *where,
+                     const char *carrier);
+
+/* 1 when t is a MIME type "type/subtype" (RFC 2045 tokens, at most 127
+ * bytes), else 0. */
+int omni__ob_mime_type_ok(const char *t);
+
+/* 1 when s is valid base64 (RFC 4648 section 4), 0 when not, -1 when out
+ * of memory; leaves no error behind. */
+int omni__ob_base64_ok(const char *s);
+
+/* message.<name> as a string, or NULL (absent or not a string). */
+const char *omni__ob_msg_str(const omni__ob_event *ev, const char *name);
+
+/* ---- results ------------------------------------------------------------------- */
+
+/* {"success":true,"carrier":..,"carrierMessageId":..,"status":..[,"cost":..,
+ * "currency":..]} ; cost < 0: absent; currency may be NULL. */
+void omni__ob_result_ok(omni_buf *out, const char *carrier, const char *message_id,
+                        const char *status, double cost, const char *currency);
+
+/* {"success":false,"carrier":..,"status":"failed","error":{"code","providerCode"?,
+ * "message","retryable"}[,"retryAfterMs":..]}; provider_code may be NULL;
+ * retry_after_ms < 0: absent. The message must not hold secrets. */
+void omni__ob_result_error(omni_buf *out, const char *carrier, const char *code,
+                           const char *provider_code, const char *message, int retryable,
+                           int64_t retry_after_ms);
+
+/* The error class of an HTTP status when the provider says nothing more
+ * specific: 429 RATE_LIMITED, 5xx PROVIDER_UNAVAILABLE, 401/403
+ * AUTH_FAILED, other 4xx INVALID_REQUEST; *retryable set accordingly. */
+const char *omni__ob_http_class(int status, int *retryable);
+
+/* Retry-After of a response (delta-seconds or an HTTP-date, RFC 9110
+ * section 10.2.3) in ms from now_ms, or -1 when absent or unreadable. */
+int64_t omni__ob_retry_after(const omni_http_response *resp, int64_t now_ms);
+
+/* The response body parsed as JSON (NULL when empty or not JSON);
+ * release with cJSON_Delete. */
+cJSON *omni__ob_body_json(const omni_http_response *resp);
+
+#endif

@@ -1,0 +1,89 @@
+/* Fuzz target: every outbound adapter's response parser (omni_outbound_parse)
+ * with arbitrary statuses, headers and bodies. Invariants: a parse never
+ * fails on a well-formed HTTP response (a body the provider would never send
+ * is a result with an error, not a failure), the result is a JSON object
+ * with a boolean "success", an error result carries code/message/retryable,
+ * and no credential of the configuration appears in it. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include <omni/omni.h>
+
+#include "fuzz_check.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const configs[][2] = {
+    {"twilio", "{\"twilio\":{\"accountSid\":\"AC0123456789abcdef0123456789abcdef\","
+               "\"authToken\":\"FUZZSECRETtwilio\"}}"},
+    {"whatsapp", "{\"whatsapp\":{\"accessToken\":\"FUZZSECRETwhatsapp\",\"phoneNumberId\":\"1\"}}"},
+    {"aws-sns", "{\"aws-sns\":{\"region\":\"us-east-1\",\"accessKeyId\":\"AKIDFUZZ\","
+                "\"secretAccessKey\":\"FUZZSECRETsns\"}}"},
+    {"aws-ses", "{\"aws-ses\":{\"region\":\"us-east-1\",\"accessKeyId\":\"AKIDFUZZ\","
+                "\"secretAccessKey\":\"FUZZSECRETses\",\"fromEmailAddress\":\"a@example.com\"}}"},
+    {"sendgrid", "{\"sendgrid\":{\"apiKey\":\"FUZZSECRETsendgrid\","
+                 "\"from\":{\"email\":\"a@example.com\"}}}"},
+};
+#define N_CONFIGS (sizeof(configs) / sizeof(configs[0]))
+
+static const int statuses[] = {200, 201, 202, 204, 301, 400, 401, 403, 404,
+                               408, 409, 413, 422, 429, 500, 502, 503, 504};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static omni_outbound *obs[N_CONFIGS];
+    static int ready;
+    if (!ready) {
+        for (size_t i = 0; i < N_CONFIGS; i++)
+            if (omni_outbound_new(&obs[i], configs[i][1], strlen(configs[i][1])) != OMNI_OK)
+                obs[i] = NULL; /* a provider whose configuration changed: skipped */
+        ready = 1;
+    }
+    if (size < 2)
+        return 0;
+    int status = statuses[data[0] % (sizeof(statuses) / sizeof(statuses[0]))];
+    uint8_t flags = data[1];
+    omni_http_response *resp;
+    if (omni_http_response_new(&resp) != OMNI_OK)
+        return 0;
+    omni_http_response_set_status(resp, status);
+    if (flags & 1)
+        omni_http_response_add_header(resp, "Content-Type", "application/json");
+    if (flags & 2)
+        omni_http_response_add_header(resp, "Retry-After",
+                                      (flags & 4) ? "7" : "Sun, 06 Nov 1994 08:49:37 GMT");
+    if (flags & 8)
+        omni_http_response_add_header(resp, "X-Message-Id", "fuzz-id");
+    if (flags & 16)
+        omni_http_response_add_header(resp, "x-amzn-ErrorType", "TooManyRequestsException");
+    omni_http_response_set_body(resp, data + 2, size - 2);
+    for (size_t i = 0; i < N_CONFIGS; i++) {
+        if (!obs[i])
+            continue;
+        char *out = NULL;
+        size_t n = 0;
+        int rc = omni_outbound_parse(&out, &n, obs[i], configs[i][0], resp, 784111777000LL);
+        CHECK(rc == OMNI_OK);
+        CHECK(out && n == strlen(out));
+        cJSON *j = cJSON_ParseWithLength(out, n);
+        CHECK(j && cJSON_IsObject(j));
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "success");
+        CHECK(cJSON_IsBool(ok));
+        if (cJSON_IsFalse(ok)) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+            CHECK(cJSON_IsObject(e));
+            CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "code")));
+            CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")));
+            CHECK(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(e, "retryable")));
+        }
+        if (!memmem(data, size, "FUZZSECRET", 10))
+            CHECK(!strstr(out, "FUZZSECRET"));
+        cJSON_Delete(j);
+        omni_free(out);
+    }
+    omni_http_response_free(resp);
+    return 0;
+}
