@@ -62,6 +62,7 @@ bench: build
 	$(BUILD)/bench/omni-bench-conversation
 	$(BUILD)/bench/omni-bench-rules
 	$(BUILD)/bench/omni-bench-preroute
+	$(BUILD)/bench/omni-bench-outbound
 
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
@@ -71,6 +72,7 @@ bench-smoke:
 	$(BUILD)/bench/omni-bench-conversation --smoke
 	$(BUILD)/bench/omni-bench-rules --smoke
 	$(BUILD)/bench/omni-bench-preroute --smoke
+	$(BUILD)/bench/omni-bench-outbound --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.
