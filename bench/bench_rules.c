@@ -777,28 +777,12 @@ static int generate(bcase *c, const char *dir)
     return rc;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    omni_buf b = OMNI_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        omni__buf_append(&b, chunk, n);
-    fclose(f);
-    char *out = NULL;
-    if (omni__buf_detach(&b, &out, len))
-        return NULL;
-    return out;
-}
 
 /* Compiles the rules and loads the facts (as text and parsed). */
 static int load(bcase *c)
 {
     size_t len;
-    char *src = read_all(c->rules_path, &len);
+    char *src = bench_read_file(c->rules_path, &len);
     const char *opts = c->family == FAM_PREFIX ? "{\"format\":\"routing\"}"
                                                : "{\"format\":\"json-rules-engine\"}";
     if (!src || omni_rules_compile(&c->rules, src, len, opts, strlen(opts))) {
@@ -808,7 +792,7 @@ static int load(bcase *c)
         return -1;
     }
     omni_free(src);
-    char *all = read_all(c->facts_path, &len);
+    char *all = bench_read_file(c->facts_path, &len);
     c->text = calloc((size_t)c->nfacts, sizeof(char *));
     c->text_len = calloc((size_t)c->nfacts, sizeof(size_t));
     c->data = calloc((size_t)c->nfacts, sizeof(omni_data *));
@@ -937,52 +921,6 @@ static void b_text(void *ctx, size_t iters)
     }
 }
 
-static double clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* bench_measure's method (calibrated batches, the median), with the CPU
- * time of the process measured as well: steadier on a busy machine. */
-static void measure(const bench_opts *o, bench_fn fn, void *ctx, double *wall, double *cpu)
-{
-    size_t iters = 1;
-    double target = (o->smoke ? 2.0 : o->batch_ms) * 1e6;
-    for (;;) {
-        double t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-        fn(ctx, iters);
-        double dt = clock_ns(CLOCK_MONOTONIC) - t0, dc = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        if (o->smoke && (dt >= target || iters >= (1u << 20))) {
-            *wall = dt / (double)iters;
-            *cpu = dc / (double)iters;
-            return;
-        }
-        if (dt >= target || iters >= (1u << 30))
-            break;
-        size_t next = dt > 0 ? (size_t)((double)iters * target / dt * 1.1) : iters * 10;
-        iters = next > iters * 10 ? iters * 10 : (next > iters ? next : iters * 2);
-    }
-    int n = o->batches > 0 && o->batches <= 101 ? o->batches : 7;
-    double ws[101], cs[101];
-    for (int i = 0; i < n; i++) {
-        double t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-        fn(ctx, iters);
-        ws[i] = (clock_ns(CLOCK_MONOTONIC) - t0) / (double)iters;
-        cs[i] = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)iters;
-    }
-    qsort(ws, (size_t)n, sizeof(double), cmp_double);
-    qsort(cs, (size_t)n, sizeof(double), cmp_double);
-    *wall = ws[n / 2];
-    *cpu = cs[n / 2];
-}
 
 /* ---- the peer ------------------------------------------------------------------ */
 
@@ -1264,10 +1202,10 @@ int main(int argc, char **argv)
         mismatches += check_ours(c);
         facts_checked += c->nfacts;
         mctx m = {c, 0};
-        measure(&o, b_parsed, &m, &c->ns_parsed, &c->cpu_parsed);
+        bench_measure_cpu(&o, b_parsed, &m, &c->ns_parsed, &c->cpu_parsed);
         print_line(&o, c, "libomni", 0, 0, NULL);
         m.pos = 0;
-        measure(&o, b_text, &m, &c->ns_text, &c->cpu_text);
+        bench_measure_cpu(&o, b_text, &m, &c->ns_text, &c->cpu_text);
         print_line(&o, c, "libomni", 1, 0, NULL);
         for (int e = 0; e < NENG; e++) {
             const peer_result *r = find_peer(&pr, c->family, c->size, e);

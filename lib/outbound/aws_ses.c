@@ -500,30 +500,6 @@ done:
 
 /* ---- the response ------------------------------------------------------------------- */
 
-/* Copies s[0..n) into out (cap bytes with the NUL) keeping well-formed
- * UTF-8 only ('?' for each ill-formed byte), cut on a character boundary. */
-static void clean_text(char *out, size_t cap, const char *s, size_t n)
-{
-    size_t o = 0, i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = omni__utf8_next((const unsigned char *)s + i, n - i, &cp);
-        const char *src = s + i;
-        if (!k) {
-            src = "?";
-            k = 1;
-            i++;
-        } else {
-            i += k;
-        }
-        if (o + k >= cap)
-            break;
-        memcpy(out + o, src, k);
-        o += k;
-    }
-    out[o] = '\0';
-}
-
 static int code_in(const char *code, const char *const *list)
 {
     for (; *list; list++)
@@ -586,7 +562,7 @@ static void error_name(char *out, size_t cap, const omni_http_response *resp, co
     while (*v == ' ')
         v++;
     size_t n = strcspn(v, ": ");
-    clean_text(out, cap, v, n);
+    omni__ob_clean_text(out, cap, v, n);
 }
 
 static int ses_parse(omni_buf *out, const void *state, const omni_http_response *resp,
@@ -599,7 +575,7 @@ static int ses_parse(omni_buf *out, const void *state, const omni_http_response 
     if (status >= 200 && status < 300) {
         const char *id = omni__json_str(j, "MessageId");
         if (id && id[0]) {
-            clean_text(buf, sizeof(buf), id, strlen(id));
+            omni__ob_clean_text(buf, sizeof(buf), id, strlen(id));
             omni__ob_result_ok(out, CARRIER, buf, "accepted", -1, NULL);
         } else {
             omni__ob_result_error(out, CARRIER, "PROVIDER_ERROR", NULL,
@@ -616,7 +592,7 @@ static int ses_parse(omni_buf *out, const void *state, const omni_http_response 
     if (!msg)
         msg = omni__json_str(j, "Message");
     if (msg)
-        clean_text(buf, sizeof(buf), msg, strlen(msg));
+        omni__ob_clean_text(buf, sizeof(buf), msg, strlen(msg));
     else if (code[0])
         snprintf(buf, sizeof(buf), "SES error %s (HTTP %d)", code, status);
     else

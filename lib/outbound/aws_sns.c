@@ -268,31 +268,6 @@ static int sns_build(omni_http_request **out, const void *state, const omni__ob_
 
 /* ---- the response ----------------------------------------------------------- */
 
-/* Copies s[0..n) into out (cap bytes with the NUL) keeping well-formed
- * UTF-8 only ('?' for each ill-formed byte) and cutting on a character
- * boundary. */
-static void clean_text(char *out, size_t cap, const char *s, size_t n)
-{
-    size_t o = 0, i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = omni__utf8_next((const unsigned char *)s + i, n - i, &cp);
-        const char *src = s + i;
-        if (!k) {
-            src = "?";
-            k = 1;
-            i++;
-        } else {
-            i += k;
-        }
-        if (o + k >= cap)
-            break;
-        memcpy(out + o, src, k);
-        o += k;
-    }
-    out[o] = '\0';
-}
-
 /* The text of the first <name>...</name> of an XML body (no attributes on
  * the element), with the five predefined entities decoded and the rest
  * kept as written; 1 when found. Only the first XML_SCAN_MAX bytes are
@@ -332,7 +307,7 @@ static int xml_text(const char *body, size_t n, const char *name, char *out, siz
         raw[r++] = c;
         p += adv;
     }
-    clean_text(out, cap, raw, r);
+    omni__ob_clean_text(out, cap, raw, r);
     return 1;
 }
 

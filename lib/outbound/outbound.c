@@ -415,6 +415,28 @@ int omni__ob_base64_ok(const char *s)
     return rc == OMNI_OK;
 }
 
+void omni__ob_clean_text(char *out, size_t cap, const char *s, size_t n)
+{
+    size_t o = 0, i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t k = omni__utf8_next((const unsigned char *)s + i, n - i, &cp);
+        const char *src = s + i;
+        if (!k) {
+            src = "?";
+            k = 1;
+            i++;
+        } else {
+            i += k;
+        }
+        if (o + k >= cap)
+            break;
+        memcpy(out + o, src, k);
+        o += k;
+    }
+    out[o] = '\0';
+}
+
 const char *omni__ob_msg_str(const omni__ob_event *ev, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev->message, name);

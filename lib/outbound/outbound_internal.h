@@ -108,6 +108,11 @@ int omni__ob_mime_type_ok(const char *t);
  * of memory; leaves no error behind. */
 int omni__ob_base64_ok(const char *s);
 
+/* Copies s[0..n) into out (cap bytes with the NUL) keeping well-formed
+ * UTF-8 only ('?' for each ill-formed byte) and cutting on a character
+ * boundary: provider text safe to put into a result. */
+void omni__ob_clean_text(char *out, size_t cap, const char *s, size_t n);
+
 /* message.<name> as a string, or NULL (absent or not a string). */
 const char *omni__ob_msg_str(const omni__ob_event *ev, const char *name);
 
