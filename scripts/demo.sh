@@ -2,7 +2,8 @@
 # `make demo`: what libomni does so far, through the real `omni` CLI. Until
 # the pipeline issue lands `omni demo`, this shows what exists: derived
 # identifiers, reproducible runs, JWTs, encodings, signed carrier webhooks,
-# phone numbers, templates and SMS segments, conversations, pre-routing.
+# phone numbers, templates and SMS segments, conversations, pre-routing,
+# outbound requests.
 # Exits non-zero
 # when any result differs from what it must be.
 set -eu
@@ -188,6 +189,31 @@ jre=$(printf '{"identity":{"profile":{"tier":"gold"}},"contentAnalysis":{"intent
       "$omni" rules eval --rules "$dir/jre.json")
 check "json-rules-engine rules, unchanged" "gold-billing" \
       "$(echo "$jre" | grep -o '"matched":\["[^"]*"' | sed 's/.*\["//;s/"//')"
+
+echo
+echo "Outbound: the exact request a provider's API takes (nothing is sent)"
+cat > "$dir/providers.json" <<'JSON'
+{"twilio": {"accountSid": "AC0123456789abcdef0123456789abcdef", "authToken": {"env": "OMNI_DEMO_TWILIO_TOKEN"}},
+ "whatsapp": {"accessToken": {"env": "OMNI_DEMO_WA_TOKEN"}, "phoneNumberId": "106540352242922"}}
+JSON
+reply() { # carrier channel window-open
+  printf '{"correlationId":"c-out","messageType":"reply","recipient":{"customerId":"cust-asha","channelIdentifier":"+919876543210","carrier":"%s","channel":"%s"},"message":{"content":"Your order ships today","contentType":"text"},"routing":{"accountId":"acc-1","conversationId":"%s","fromNumber":"+14155550199"},"serviceWindow":{"open":%s}}' \
+    "$1" "$2" "$cid" "$3"
+}
+export OMNI_DEMO_TWILIO_TOKEN=demo-twilio-token OMNI_DEMO_WA_TOKEN=demo-wa-token
+tw=$(reply twilio sms true | "$omni" outbound build --config "$dir/providers.json")
+check "Twilio Messages API request" \
+      '"url":"https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"' \
+      "$(echo "$tw" | grep -o '"url":"[^"]*"')"
+check "form body (To, From, Body)" "To=%2B919876543210&From=%2B14155550199&Body=Your+order+ships+today" \
+      "$(echo "$tw" | grep -o 'To=[^"]*Body=Your+order+ships+today')"
+set +e
+wa=$(reply whatsapp whatsapp false | "$omni" outbound build --config "$dir/providers.json" 2>&1)
+wcode=$?
+set -e
+check "WhatsApp free text, window closed (exit 1)" "1 SERVICE_WINDOW_CLOSED" \
+      "$wcode $(echo "$wa" | sed 's/.*"code":"\([A-Z_]*\)".*/\1/')"
+unset OMNI_DEMO_TWILIO_TOKEN OMNI_DEMO_WA_TOKEN
 rm -rf "$dir"
 
 echo
