@@ -29,6 +29,11 @@
  *   "aws-ses":  {"region", "accessKeyId", "secretAccessKey", "sessionToken"?,
  *                "fromEmailAddress": "...", "configurationSetName"?, "endpoint"?: URL}
  *   "sendgrid": {"apiKey": SECRET, "from": {"email", "name"?}, "baseUrl"?: URL}
+ *   "bandwidth": {"accountId": "9900000", "username": "...", "password": SECRET,
+ *                 "applicationId": "...", "baseUrl"?: "https://messaging.bandwidth.com"}
+ *   "messagebird": {"accessKey": SECRET, "channelId": "...",
+ *                   "baseUrl"?: "https://conversations.messagebird.com"}
+ *   "inteliquent": {"token": SECRET, "baseUrl"?: "https://messagebroker.inteliquent.com"}
  * SECRET is a string or {"env": "NAME"}, read from the environment when the
  * configuration is compiled. "baseUrl" / "endpoint" let tests point a
  * provider at a local server (http://127.0.0.1:PORT). Secret values never
@@ -124,6 +129,34 @@
  *   errors (no codes: providerCode is the HTTP status) 400 INVALID_REQUEST
  *   (INVALID_RECIPIENT for a personalizations field, TEMPLATE_REJECTED for
  *   template_id), 401/403 AUTH_FAILED, 413 INVALID_REQUEST, 429, 5xx.
+ *
+ * bandwidth (Messaging API v2): POST {baseUrl}/api/v2/users/{accountId}/messages,
+ *   HTTP Basic auth (username:password, or API token:secret), JSON {"to": [recipient],
+ *   "from": routing.fromNumber (required), "text", "applicationId", "media"?, "tag"?,
+ *   "priority"?}. message: "text" content; "media" mediaUrls (1..10) with content as
+ *   optional text; "tag" (<= 1024 bytes; default the correlationId), "priority"
+ *   "default"|"high". Result: 202 id, status "accepted"; errors {type, description,
+ *   fieldErrors} by HTTP status (providerCode = type): 400 INVALID_REQUEST
+ *   (INVALID_RECIPIENT when fieldErrors names "to"), 401/403 AUTH_FAILED, 429, 5xx
+ *   (lib/outbound/bandwidth.c).
+ *
+ * messagebird (Conversations API): POST {baseUrl}/v1/send, "Authorization: AccessKey
+ *   {accessKey}", JSON {"to": recipient, "from": routing.channelId or the configured
+ *   channelId, "type", "content", "reportUrl"?}. message: "text" content -> {"text"};
+ *   "media" mediaUrls [one URL] + mediaType? image|video|audio|file -> {<type>: {url,
+ *   caption? (content; not for audio)}}; "reportUrl"?. Result: id, status "accepted";
+ *   errors {"errors": [{code, description, parameter}]}: 2 AUTH_FAILED, 9/10
+ *   INVALID_REQUEST (INVALID_RECIPIENT for parameter "to"), 20/21/98 INVALID_REQUEST,
+ *   25 (balance) PROVIDER_ERROR, 99 PROVIDER_UNAVAILABLE, else by HTTP status
+ *   (lib/outbound/messagebird.c).
+ *
+ * inteliquent (message broker): POST {baseUrl}/msgbroker/rest/publishMessages, Bearer
+ *   token, JSON {"from": digits, "to": [digits], "text"?, "mediaUrls"?} (numbers
+ *   without "+"; routing.fromNumber required). message: "text" content; "media"
+ *   mediaUrls (1..10) with content as optional text. Result: {"success": true,
+ *   "result": {"referenceId"}} -> "accepted"; {"success": false, "reason", "detail"}
+ *   PROVIDER_ERROR; otherwise by HTTP status. Followed from SDK-level documentation
+ *   only; the error vocabulary is unconfirmed (lib/outbound/inteliquent.c).
  *
  * Thread-safety: a compiled omni_outbound is immutable and shareable.
  *

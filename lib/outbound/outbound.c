@@ -16,12 +16,13 @@
 #include "outbound_internal.h"
 
 static const omni__ob_adapter *const adapters[] = {
-    &omni__ob_twilio, &omni__ob_whatsapp, &omni__ob_aws_sns, &omni__ob_aws_ses,
-    &omni__ob_sendgrid,
+    &omni__ob_twilio,   &omni__ob_whatsapp,    &omni__ob_aws_sns,     &omni__ob_aws_ses,
+    &omni__ob_sendgrid, &omni__ob_bandwidth,   &omni__ob_messagebird, &omni__ob_inteliquent,
 };
 #define N_ADAPTERS (sizeof(adapters) / sizeof(adapters[0]))
 
-static const char *const names[] = {"twilio", "whatsapp", "aws-sns", "aws-ses", "sendgrid",
+static const char *const names[] = {"twilio",    "whatsapp",    "aws-sns",     "aws-ses",
+                                    "sendgrid",  "bandwidth",   "messagebird", "inteliquent",
                                     NULL};
 
 struct omni_outbound {

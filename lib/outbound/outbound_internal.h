@@ -45,6 +45,9 @@ extern const omni__ob_adapter omni__ob_whatsapp;
 extern const omni__ob_adapter omni__ob_aws_sns;
 extern const omni__ob_adapter omni__ob_aws_ses;
 extern const omni__ob_adapter omni__ob_sendgrid;
+extern const omni__ob_adapter omni__ob_bandwidth;
+extern const omni__ob_adapter omni__ob_messagebird;
+extern const omni__ob_adapter omni__ob_inteliquent;
 
 /* ---- configuration helpers ---------------------------------------------------- */
 

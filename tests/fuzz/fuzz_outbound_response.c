@@ -26,6 +26,11 @@ static const char *const configs[][2] = {
                 "\"secretAccessKey\":\"FUZZSECRETses\",\"fromEmailAddress\":\"a@example.com\"}}"},
     {"sendgrid", "{\"sendgrid\":{\"apiKey\":\"FUZZSECRETsendgrid\","
                  "\"from\":{\"email\":\"a@example.com\"}}}"},
+    {"bandwidth", "{\"bandwidth\":{\"accountId\":\"9900000\",\"username\":\"u\","
+                  "\"password\":\"FUZZSECRETbandwidth\",\"applicationId\":\"app\"}}"},
+    {"messagebird", "{\"messagebird\":{\"accessKey\":\"FUZZSECRETmessagebird\","
+                    "\"channelId\":\"ch\"}}"},
+    {"inteliquent", "{\"inteliquent\":{\"token\":\"FUZZSECRETinteliquent\"}}"},
 };
 #define N_CONFIGS (sizeof(configs) / sizeof(configs[0]))
 
