@@ -71,29 +71,31 @@ void omni__buf_puts(omni_buf *b, const char *s)
     omni__buf_append(b, s, strlen(s));
 }
 
-void omni__buf_printf(omni_buf *b, const char *fmt, ...)
+void omni__buf_vprintf(omni_buf *b, const char *fmt, va_list ap)
 {
     if (b->failed)
         return;
     char small[256];
-    va_list ap;
-    va_start(ap, fmt);
+    va_list again;
+    va_copy(again, ap);
     int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
     if (n < 0) {
         b->failed = OMNI_EINTERNAL;
-        return;
-    }
-    if ((size_t)n < sizeof(small)) {
+    } else if ((size_t)n < sizeof(small)) {
         omni__buf_append(b, small, (size_t)n);
-        return;
+    } else if (!omni__buf_reserve(b, (size_t)n)) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
     }
-    if (omni__buf_reserve(b, (size_t)n))
-        return;
+    va_end(again);
+}
+
+void omni__buf_printf(omni_buf *b, const char *fmt, ...)
+{
+    va_list ap;
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    omni__buf_vprintf(b, fmt, ap);
     va_end(ap);
-    b->len += (size_t)n;
 }
 
 int omni__buf_status(const omni_buf *b)

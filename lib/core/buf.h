@@ -48,6 +48,12 @@ static inline void omni__buf_putc(omni_buf *b, char c)
 {
     omni__buf_append(b, &c, 1);
 }
+/* As omni__buf_printf, with a va_list (consumed). */
+void omni__buf_vprintf(omni_buf *b, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
 void omni__buf_printf(omni_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

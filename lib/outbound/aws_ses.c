@@ -602,7 +602,7 @@ static int ses_parse(omni_buf *out, const void *state, const omni_http_response 
         cls = ses_class(code, buf, status, &retryable);
     } else {
         cls = omni__ob_http_class(status, &retryable);
-        if (!j && status != 429 && status < 500 && status != 401 && status != 403)
+        if (!j && !omni__ob_status_speaks(status))
             cls = "PROVIDER_ERROR";
     }
     omni__ob_result_error(out, CARRIER, cls, code[0] ? code : NULL, buf, retryable, retry);

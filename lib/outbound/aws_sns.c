@@ -377,7 +377,7 @@ static int sns_parse(omni_buf *out, const void *state, const omni_http_response 
         return OMNI_OK;
     }
     const char *cls = omni__ob_http_class(status, &retryable);
-    if (status != 429 && status < 500 && status != 401 && status != 403)
+    if (!omni__ob_status_speaks(status))
         cls = "PROVIDER_ERROR";
     snprintf(message, sizeof(message), "SNS answered HTTP %d without an SNS error document",
              status);

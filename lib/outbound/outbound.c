@@ -1,6 +1,7 @@
 /* Outbound adapters: the registry, the compiled configuration, dispatch to
  * the provider files, and the helpers they share (secrets, results, HTTP
  * error classes, Retry-After). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,6 +567,75 @@ int64_t omni__ob_retry_after(const omni_http_response *resp, int64_t now_ms)
     if (at < 0)
         return -1;
     return at > now_ms ? at - now_ms : 0;
+}
+
+int omni__ob_post(omni_http_request **out, const char *carrier, omni_buf *body,
+                  const char *scheme, const char *basic_user, const char *secret,
+                  const char *content_type, const char *accept, const char *url_fmt, ...)
+{
+    *out = NULL;
+    int rc = OMNI_OK;
+    omni_buf url = OMNI_BUF_INIT, auth = OMNI_BUF_INIT, cred = OMNI_BUF_INIT;
+    omni_http_request *req = NULL;
+    if (body->failed)
+        rc = omni__err(body->failed, "outbound %s: the request body is too large", carrier);
+    if (!rc) {
+        va_list ap;
+        va_start(ap, url_fmt);
+        omni__buf_vprintf(&url, url_fmt, ap);
+        va_end(ap);
+        omni__buf_putc(&url, '\0');
+        omni__buf_printf(&auth, "%s ", scheme);
+        if (basic_user) {
+            omni__buf_printf(&cred, "%s:%s", basic_user, secret);
+            if (!cred.failed)
+                omni__base64_append(&auth, cred.data, cred.len, 0);
+        } else {
+            omni__buf_puts(&auth, secret);
+        }
+        omni__buf_putc(&auth, '\0');
+        if (url.failed || auth.failed || cred.failed)
+            rc = omni__err(OMNI_ENOMEM, NULL);
+    }
+    if (!rc)
+        rc = omni_http_request_new(&req, "POST", url.data);
+    if (!rc)
+        rc = omni_http_request_add_header(req, "Authorization", auth.data);
+    if (!rc)
+        rc = omni_http_request_add_header(req, "Content-Type", content_type);
+    if (!rc && accept)
+        rc = omni_http_request_add_header(req, "Accept", accept);
+    if (!rc)
+        rc = omni_http_request_set_body(req, body->data, body->len);
+    if (cred.data)
+        OPENSSL_cleanse(cred.data, cred.cap);
+    if (auth.data)
+        OPENSSL_cleanse(auth.data, auth.cap);
+    omni__buf_free(&cred);
+    omni__buf_free(&auth);
+    omni__buf_free(&url);
+    omni__buf_free(body);
+    if (rc) {
+        omni_http_request_free(req);
+        return rc;
+    }
+    *out = req;
+    return OMNI_OK;
+}
+
+cJSON *omni__ob_body_object(const omni_http_response *resp)
+{
+    cJSON *j = omni__ob_body_json(resp);
+    if (j && !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return j;
+}
+
+int omni__ob_status_speaks(int status)
+{
+    return status == 429 || status >= 500 || status == 401 || status == 403;
 }
 
 cJSON *omni__ob_body_json(const omni_http_response *resp)

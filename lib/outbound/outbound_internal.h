@@ -119,6 +119,33 @@ void omni__ob_clean_text(char *out, size_t cap, const char *s, size_t n);
 /* message.<name> as a string, or NULL (absent or not a string). */
 const char *omni__ob_msg_str(const omni__ob_event *ev, const char *name);
 
+/* ---- requests ------------------------------------------------------------------ */
+
+/*
+ * The POST request of an adapter: the URL from url_fmt, "Authorization:
+ * <scheme> <credential>" where the credential is base64(basic_user ":"
+ * secret) when basic_user is given (HTTP Basic) and `secret` as it is
+ * otherwise, Content-Type, Accept (NULL: none) and the body. A body whose
+ * buffer failed gives "outbound <carrier>: the request body is too large".
+ * The body is freed and the credential copies are wiped either way; *out is
+ * NULL on error.
+ */
+int omni__ob_post(omni_http_request **out, const char *carrier, omni_buf *body,
+                  const char *scheme, const char *basic_user, const char *secret,
+                  const char *content_type, const char *accept, const char *url_fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 9, 10)))
+#endif
+    ;
+
+/* The response body when it is a JSON object, else NULL (cJSON_Delete). */
+cJSON *omni__ob_body_object(const omni_http_response *resp);
+
+/* 1 for the statuses that keep their HTTP error class even when the body is
+ * not the provider's format (429, 5xx, 401, 403: proxies and gateways send
+ * them too); for any other status such a body is PROVIDER_ERROR. */
+int omni__ob_status_speaks(int status);
+
 /* ---- results ------------------------------------------------------------------- */
 
 /* {"success":true,"carrier":..,"carrierMessageId":..,"status":..[,"cost":..,

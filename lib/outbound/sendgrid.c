@@ -341,28 +341,8 @@ static int sg_build(omni_http_request **out, const void *state, const omni__ob_e
         omni__buf_free(&body);
         return rc;
     }
-    char url[1100];
-    snprintf(url, sizeof(url), "%s/v3/mail/send", s->base);
-    omni_buf auth = OMNI_BUF_INIT;
-    omni__buf_puts(&auth, "Bearer ");
-    omni__buf_puts(&auth, s->key);
-    omni_http_request *req = NULL;
-    if ((rc = omni__buf_status(&auth)))
-        rc = omni__err(rc, NULL);
-    else if (!(rc = omni_http_request_new(&req, "POST", url)) &&
-             !(rc = omni_http_request_add_header(req, "Authorization", auth.data)) &&
-             !(rc = omni_http_request_add_header(req, "Content-Type", "application/json")))
-        rc = omni_http_request_set_body(req, body.data, body.len);
-    if (auth.data)
-        memset(auth.data, 0, auth.len);
-    omni__buf_free(&auth);
-    omni__buf_free(&body);
-    if (rc) {
-        omni_http_request_free(req);
-        return rc;
-    }
-    *out = req;
-    return OMNI_OK;
+    return omni__ob_post(out, CARRIER, &body, "Bearer", NULL, s->key, "application/json", NULL,
+                         "%s/v3/mail/send", s->base);
 }
 
 /* ---- the response ------------------------------------------------------------------- */
@@ -429,8 +409,7 @@ static int sg_parse(omni_buf *out, const void *state, const omni_http_response *
         cls = "TEMPLATE_REJECTED";
     else if (status == 400 && recipient)
         cls = "INVALID_RECIPIENT";
-    if (!cJSON_IsArray(errs) && status != 429 && status < 500 && status != 401 &&
-        status != 403 && status >= 400)
+    if (!cJSON_IsArray(errs) && !omni__ob_status_speaks(status) && status >= 400)
         cls = "PROVIDER_ERROR";
     if (!count)
         omni__buf_printf(&msg, "SendGrid answered HTTP %d", status);

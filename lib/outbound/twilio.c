@@ -265,48 +265,13 @@ static int build(omni_http_request **out, const void *state, const omni__ob_even
     const char *callback = cb ? cb->valuestring : s->status_callback;
     if (!rc && callback)
         form_pair(&body, "StatusCallback", NULL, callback);
-    if (!rc && body.failed)
-        rc = omni__err(body.failed, "outbound twilio: the request body is too large");
-
-    omni_buf url = OMNI_BUF_INIT, auth = OMNI_BUF_INIT, cred = OMNI_BUF_INIT;
-    omni_http_request *req = NULL;
-    if (!rc) {
-        omni__buf_printf(&url, "%s/2010-04-01/Accounts/%s/Messages.json", s->base_url,
-                         s->account_sid);
-        omni__buf_printf(&cred, "%s:%s", s->auth_user, s->auth_secret);
-        omni__buf_puts(&auth, "Basic ");
-        if (!cred.failed)
-            omni__base64_append(&auth, cred.data, cred.len, 0);
-        omni__buf_putc(&auth, '\0');
-        omni__buf_putc(&url, '\0');
-        if (url.failed || auth.failed || cred.failed)
-            rc = omni__err(OMNI_ENOMEM, NULL);
-    }
-    if (!rc)
-        rc = omni_http_request_new(&req, "POST", url.data);
-    if (!rc)
-        rc = omni_http_request_add_header(req, "Authorization", auth.data);
-    if (!rc)
-        rc = omni_http_request_add_header(req, "Content-Type",
-                                          "application/x-www-form-urlencoded");
-    if (!rc)
-        rc = omni_http_request_add_header(req, "Accept", "application/json");
-    if (!rc)
-        rc = omni_http_request_set_body(req, body.data, body.len);
-    if (cred.data)
-        memset(cred.data, 0, cred.cap);
-    if (auth.data)
-        memset(auth.data, 0, auth.cap);
-    omni__buf_free(&cred);
-    omni__buf_free(&auth);
-    omni__buf_free(&url);
-    omni__buf_free(&body);
     if (rc) {
-        omni_http_request_free(req);
+        omni__buf_free(&body);
         return rc;
     }
-    *out = req;
-    return OMNI_OK;
+    return omni__ob_post(out, CARRIER, &body, "Basic", s->auth_user, s->auth_secret,
+                         "application/x-www-form-urlencoded", "application/json",
+                         "%s/2010-04-01/Accounts/%s/Messages.json", s->base_url, s->account_sid);
 }
 
 /* ---- parse ------------------------------------------------------------------------ */
@@ -359,7 +324,7 @@ static void error_result(omni_buf *out, int status, const cJSON *j,
         snprintf(text, sizeof(text), "HTTP %d", status);
     /* Not Twilio's JSON: the HTTP status still tells a rate limit, an outage or an
      * authentication failure (proxies answer those too); anything else is unexpected. */
-    if (!j && status != 429 && status < 500 && status != 401 && status != 403)
+    if (!j && !omni__ob_status_speaks(status))
         cls = "PROVIDER_ERROR";
     int64_t ra = retryable ? omni__ob_retry_after(resp, now_ms) : -1;
     omni__ob_result_error(out, CARRIER, cls, pcode[0] ? pcode : NULL, text, retryable, ra);
@@ -384,11 +349,7 @@ static int parse(omni_buf *out, const void *state, const omni_http_response *res
 {
     (void)state;
     int status = omni_http_response_status(resp);
-    cJSON *j = omni__ob_body_json(resp);
-    if (j && !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        j = NULL;
-    }
+    cJSON *j = omni__ob_body_object(resp);
     if (status >= 200 && status < 300) {
         const cJSON *sid = j ? cJSON_GetObjectItemCaseSensitive(j, "sid") : NULL;
         const cJSON *st = j ? cJSON_GetObjectItemCaseSensitive(j, "status") : NULL;

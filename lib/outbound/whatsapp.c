@@ -585,38 +585,12 @@ static int build(omni_http_request **out, const void *state, const omni__ob_even
     else
         rc = w_interactive(&b, ev);
     omni__json_w_obj_end(&b);
-    if (!rc && b.failed)
-        rc = omni__err(b.failed, "outbound whatsapp: the request body is too large");
-
-    omni_buf url = OMNI_BUF_INIT, auth = OMNI_BUF_INIT;
-    omni_http_request *req = NULL;
-    if (!rc) {
-        omni__buf_printf(&url, "%s/%s/%s/messages", s->base_url, s->version, s->phone_id);
-        omni__buf_printf(&auth, "Bearer %s", s->token);
-        omni__buf_putc(&url, '\0');
-        omni__buf_putc(&auth, '\0');
-        if (url.failed || auth.failed)
-            rc = omni__err(OMNI_ENOMEM, NULL);
-    }
-    if (!rc)
-        rc = omni_http_request_new(&req, "POST", url.data);
-    if (!rc)
-        rc = omni_http_request_add_header(req, "Authorization", auth.data);
-    if (!rc)
-        rc = omni_http_request_add_header(req, "Content-Type", "application/json");
-    if (!rc)
-        rc = omni_http_request_set_body(req, b.data, b.len);
-    if (auth.data)
-        memset(auth.data, 0, auth.cap);
-    omni__buf_free(&auth);
-    omni__buf_free(&url);
-    omni__buf_free(&b);
     if (rc) {
-        omni_http_request_free(req);
+        omni__buf_free(&b);
         return rc;
     }
-    *out = req;
-    return OMNI_OK;
+    return omni__ob_post(out, CARRIER, &b, "Bearer", NULL, s->token, "application/json", NULL,
+                         "%s/%s/%s/messages", s->base_url, s->version, s->phone_id);
 }
 
 /* ---- parse ------------------------------------------------------------------------ */
@@ -651,11 +625,7 @@ static int parse(omni_buf *out, const void *state, const omni_http_response *res
 {
     (void)state;
     int status = omni_http_response_status(resp);
-    cJSON *j = omni__ob_body_json(resp);
-    if (j && !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        j = NULL;
-    }
+    cJSON *j = omni__ob_body_object(resp);
     const cJSON *e = j ? member(j, "error") : NULL;
     if (status >= 200 && status < 300 && !e) {
         const cJSON *msgs = j ? member(j, "messages") : NULL;
@@ -697,7 +667,7 @@ static int parse(omni_buf *out, const void *state, const omni_http_response *res
     } else {
         snprintf(text, sizeof(text), "HTTP %d with a body that is not the Graph API's error "
                                      "JSON", status);
-        if (status != 429 && status < 500 && status != 401 && status != 403) {
+        if (!omni__ob_status_speaks(status)) {
             cls = "PROVIDER_ERROR";
             retryable = 0;
         }
