@@ -63,6 +63,7 @@ bench: build
 	$(BUILD)/bench/omni-bench-rules
 	$(BUILD)/bench/omni-bench-preroute
 	$(BUILD)/bench/omni-bench-outbound
+	$(BUILD)/bench/omni-bench-delivery
 
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
@@ -73,6 +74,7 @@ bench-smoke:
 	$(BUILD)/bench/omni-bench-rules --smoke
 	$(BUILD)/bench/omni-bench-preroute --smoke
 	$(BUILD)/bench/omni-bench-outbound --smoke
+	$(BUILD)/bench/omni-bench-delivery --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.

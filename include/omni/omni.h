@@ -34,6 +34,7 @@
 #include "preroute.h"
 #include "aws.h"
 #include "outbound.h"
+#include "delivery.h"
 
 #ifdef __cplusplus
 extern "C" {
