@@ -972,3 +972,100 @@ Test(delivery, no_transport_is_unsupported)
     omni_outbound_free(ob);
     omni_engine_free(e);
 }
+
+/* ---- the conversation that recorded the message ----------------------------------------- */
+
+/* Steps an outbound message into a conversation; returns the publish event
+ * that carries its messageState. */
+static char *recorded_event(const char *id)
+{
+    char ev[1024];
+    snprintf(ev, sizeof ev,
+             "{\"correlationId\":\"corr-%s\",\"identity\":{\"customerId\":\"cust-1\"},"
+             "\"routing\":{\"accountId\":\"acc-1\"},\"enrichedMessage\":{\"id\":\"%s\","
+             "\"carrier\":\"twilio\",\"channelType\":\"sms\",\"content\":\"Hello\","
+             "\"contentType\":\"text\",\"timestamp\":\"2026-01-01T00:00:00Z\"},"
+             "\"direction\":\"outbound\"}",
+             id, id);
+    char *out = NULL;
+    cr_assert_eq(omni_conversation_step(&out, NULL, F.engine, ev, strlen(ev), NULL, 0), OMNI_OK,
+                 "%s", omni_error_last_message());
+    cJSON *r = cJSON_Parse(out);
+    omni_free(out);
+    char *pub = malloc(1024);
+    snprintf(pub, 1024,
+             "{\"correlationId\":\"corr-%s\",\"messageType\":\"reply\","
+             "\"recipient\":{\"customerId\":\"cust-1\",\"channelIdentifier\":\"+14155550100\","
+             "\"carrier\":\"twilio\",\"channel\":\"sms\"},"
+             "\"message\":{\"content\":\"Hello\",\"contentType\":\"text\"},"
+             "\"routing\":{\"accountId\":\"acc-1\",\"conversationId\":\"%s\","
+             "\"fromNumber\":\"+14155550199\"},\"messageState\":{\"sequenceNumber\":%d}}",
+             id, str(r, "conversation", "conversationId"),
+             (int)num(r, "messageState", "sequenceNumber"));
+    cJSON_Delete(r);
+    return pub;
+}
+
+static cJSON *history_last(const char *conversation_id)
+{
+    char *out = NULL;
+    cr_assert_eq(omni_conversation_history(&out, NULL, F.engine, conversation_id, NULL, 0),
+                 OMNI_OK);
+    cJSON *h = cJSON_Parse(out);
+    omni_free(out);
+    cJSON *items = cJSON_GetObjectItem(h, "items");
+    cJSON *last = cJSON_DetachItemFromArray(items, cJSON_GetArraySize(items) - 1);
+    cJSON_Delete(h);
+    return last;
+}
+
+Test(delivery, the_conversation_learns_the_carrier_id_and_later_callbacks_find_it)
+{
+    start(NULL);
+    char *pub = recorded_event("out-1");
+    cJSON *ev = cJSON_Parse(pub);
+    char conv[64];
+    snprintf(conv, sizeof conv, "%s", str(ev, "routing", "conversationId"));
+    cJSON_Delete(ev);
+    cJSON *r = send_msg(pub, NULL);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r, "success")));
+    cJSON *events = cJSON_GetObjectItem(r, "events");
+    cr_assert_eq(cJSON_GetArraySize(events), 1, "%s", cJSON_PrintUnformatted(r));
+    cJSON *m = history_last(conv);
+    cr_assert_str_eq(str(m, "carrierMessageId", NULL), "SM0000");
+    cr_assert_str_eq(str(m, "deliveryStatus", NULL), "queued");
+    cJSON_Delete(m);
+    /* the carrier's status callback names its own id */
+    const char *cb = "{\"carrier\":\"twilio\",\"carrierMessageId\":\"SM0000\","
+                     "\"status\":\"delivered\"}";
+    char *out = NULL;
+    cr_assert_eq(omni_conversation_delivery(&out, NULL, F.engine, cb, strlen(cb)), OMNI_OK);
+    omni_free(out);
+    m = history_last(conv);
+    cr_assert_str_eq(str(m, "deliveryStatus", NULL), "delivered");
+    cJSON_Delete(m);
+    cJSON_Delete(r);
+    free(pub);
+    stop();
+}
+
+Test(delivery, a_dead_letter_marks_the_conversation_message_failed)
+{
+    start(NULL);
+    push(400, JSON_H, "{\"code\":21610,\"message\":\"Attempt to send to unsubscribed recipient\"}");
+    char *pub = recorded_event("out-2");
+    cJSON *ev = cJSON_Parse(pub);
+    char conv[64];
+    snprintf(conv, sizeof conv, "%s", str(ev, "routing", "conversationId"));
+    cJSON_Delete(ev);
+    cJSON *r = send_msg(pub, NULL);
+    cr_assert_str_eq(str(r, "error", "code"), "RECIPIENT_OPTED_OUT");
+    cJSON *m = history_last(conv);
+    cr_assert_str_eq(str(m, "deliveryStatus", NULL), "failed");
+    cr_assert_str_eq(str(m, "errorCode", NULL), "RECIPIENT_OPTED_OUT", "%s",
+                     cJSON_PrintUnformatted(m));
+    cJSON_Delete(m);
+    cJSON_Delete(r);
+    free(pub);
+    stop();
+}

@@ -148,7 +148,9 @@ OMNI_API int omni_conversation_apply(char **out, size_t *out_len, const char *co
  *   message.created             {messageId, conversationId, sequenceNumber,
  *                                direction, createdAt}
  *   message.delivery_updated    {messageId, conversationId, previousStatus,
- *                                newStatus, updatedAt}
+ *                                newStatus, updatedAt, errorCode?,
+ *                                errorMessage? (the carrier's, when newStatus
+ *                                is failed or undelivered)}
  */
 
 /* ---- conversations over the engine's store ------------------------------ */
@@ -163,7 +165,12 @@ OMNI_API int omni_conversation_apply(char **out, size_t *out_len, const char *co
  *                      message record
  *   "message_ref"      "<in|out>/<carrier>/<message id>" -> the first
  *                      result of that message (duplicate detection; kept
- *                      for dedupeWindowMs)
+ *                      for dedupeWindowMs); also "out/<carrier>/<the
+ *                      provider's id>" for every id attached to an
+ *                      outbound message (omni_conversation_delivery)
+ *   "delivery_parked"  "<carrier>/<carrierMessageId>" -> delivery statuses
+ *                      that arrived before their message was known (kept
+ *                      7 days)
  *   "conversation_settings"  accountId -> {"inactivityTimeoutMs",
  *                      "dedupeWindowMs"}
  * Conversation and message ids are UUIDv7 (engine clock and random
@@ -214,7 +221,12 @@ OMNI_API int omni_conversation_apply(char **out, size_t *out_len, const char *co
  *    customerId, channel, assignedTo, priority},
  *    "events": [...], "nextStep": "workFlowPreRoute"}
  * The same message (direction, carrier and id) stepped again returns the
- * first result with "duplicate": true and no events, and changes nothing.
+ * first result with "duplicate": true and no events, and changes nothing
+ * (an outbound id that is a provider's id attached to another message
+ * answers as that message; OMNI_EEXISTS when its first result is no longer
+ * kept). An outbound message gets the delivery statuses parked for its
+ * carrier and id (see omni_conversation_delivery): their
+ * message.delivery_updated events follow the step's.
  * An outbound message of contentType other than "template" on a WhatsApp
  * conversation whose service window is closed is OMNI_EWINDOW.
  *
@@ -260,8 +272,11 @@ OMNI_API int omni_conversation_transition(char **out, size_t *out_len, omni_engi
  * "sequenceNumber", "direction", "carrier", "carrierMessageId",
  * "contentType", "deliveryStatus", "createdAt", "updatedAt",
  * "correlationId", "message": <the enrichedMessage as stepped>,
- * "errorCode"?}. A page scans at most 10000 records and may come back
- * short (even empty) with "next" set. Errors: OMNI_EINVAL, OMNI_EJSON,
+ * "errorCode"?, "errorMessage"?, and once a provider's id is attached
+ * (omni_conversation_delivery) "steppedCarrier", "steppedMessageId",
+ * "carrierMessageIds": [{"carrier", "carrierMessageId", "attachedAt"}]}.
+ * A page scans at most 10000 records and may come back short (even empty)
+ * with "next" set. Errors: OMNI_EINVAL, OMNI_EJSON,
  * OMNI_ENOTFOUND (no such conversation), OMNI_ESTORAGE, OMNI_ENOMEM.
  */
 OMNI_API int omni_conversation_history(char **out, size_t *out_len, omni_engine *engine,
@@ -277,23 +292,85 @@ OMNI_API int omni_conversation_list(char **out, size_t *out_len, omni_engine *en
                                     const char *customer_id, const char *query_json, size_t len);
 
 /*
- * Applies a delivery status to a recorded message: update_json is
- * {"conversationId", "sequenceNumber", "status", "timestamp"?,
- * "errorCode"?, "errorMessage"?} or a status event of omni_inbound_handle
- * {"carrier", "carrierMessageId", "status", ...} for a message stepped
- * with that carrier id (outbound first, then inbound; found through its
- * reference record, so while that is kept, dedupeWindowMs, and once it is
- * written: over a host's hook a message whose writer died after the commit
- * is found by sequenceNumber until the next step writes it out). Other
- * members are ignored. Statuses: pending, processing, queued, sent,
- * delivered, read, failed, undelivered. Status never moves backwards:
- * pending/processing < queued < sent < delivered < read; read is final;
- * failed and undelivered only from pending, processing, queued or sent,
- * and are final. An update that does not advance is not an error: *out is
- * {"changed": false, "message": <record>, "events": []}; otherwise
- * {"changed": true, "message", "events": [message.delivery_updated]}.
- * Errors: OMNI_EJSON, OMNI_EINVAL, OMNI_ENOTFOUND (no such message),
- * OMNI_ECONFLICT, OMNI_ESTORAGE, OMNI_ENOMEM.
+ * Delivery status of recorded messages. update_json (at most 64 KiB) is
+ * one of:
+ *  - by the message: {"conversationId", "sequenceNumber", "status",
+ *    "timestamp"? (RFC 3339; default now), "errorCode"? (string or number),
+ *    "errorMessage"?};
+ *  - an attach: the same with "carrierMessageId" (1..256 bytes, no control
+ *    characters) and "carrier"? (1..32 of [a-z0-9_-]; default the
+ *    message's): the provider's id of an OUTBOUND message, known only once
+ *    the provider accepted it. The delivery engine sends, right after that:
+ *      {"conversationId", "sequenceNumber" (the step's messageState),
+ *       "carrier": <the carrier that accepted it, a fallback's included>,
+ *       "carrierMessageId": <its id ("SM...", "wamid...")>,
+ *       "status": "queued" | "sent", "timestamp": <when it was accepted>};
+ *  - by the carrier's id: a status event of omni_inbound_handle {"carrier",
+ *    "carrierMessageId", "status", "timestamp"?, "errorCode"?,
+ *    "errorMessage"?, ...}: the message whose reference record
+ *    "<out|in>/<carrier>/<id>" names it (outbound first; a stepped id or an
+ *    attached one, kept dedupeWindowMs).
+ * Other members are ignored.
+ *
+ * Statuses: pending, processing, queued, sent, delivered, read, failed,
+ * undelivered. Status never moves backwards: pending/processing < queued <
+ * sent < delivered < read; read is final; failed and undelivered only from
+ * pending, processing, queued or sent, and are final. A status that does
+ * not advance is not an error ("changed": false, no event). failed and
+ * undelivered keep the update's errorCode and errorMessage on the record
+ * and in the event; a status change replaces them (drops them when the
+ * update has none).
+ *
+ * Attach: the record's "carrier" and "carrierMessageId" become the
+ * provider's; the stepped ones are kept as "steppedCarrier" and
+ * "steppedMessageId" (their reference stays, so both ids find the message);
+ * "carrierMessageIds" lists the attached ids oldest first; the reference
+ * "out/<carrier>/<carrierMessageId>" is written after the record (kept the
+ * account's dedupeWindowMs). Then the status applies as above, and the
+ * statuses parked for that id (below). Rules:
+ *  - the current id again changes no id: only the status applies (so a
+ *    repeated attach is a no-op);
+ *  - another id (a fallback carrier's, or a resend through the same
+ *    carrier) is a new attempt: it becomes the current id and the status
+ *    starts over from the attach's (the one way a status goes back: a
+ *    message that failed through one provider may be delivered by another);
+ *    from then on statuses naming an earlier attempt's id change nothing
+ *    ("changed": false), and attaching an earlier id again changes nothing;
+ *    at most 16 ids per message (OMNI_ETOOLARGE);
+ *  - an id whose reference names another message is OMNI_EEXISTS (nothing
+ *    changes); an inbound message is OMNI_EINVAL.
+ * Statuses by conversationId and sequenceNumber always apply to the current
+ * attempt, as do statuses naming the stepped id (unless that id was itself
+ * attached, then replaced).
+ *
+ * Parked statuses: a status by the carrier's id that no reference record
+ * names yet (it arrived before the attach, or before the step of an
+ * outbound message stepped with that id) is kept in "delivery_parked" for
+ * 7 days after the first one, in arrival order, one per status name (a
+ * repeated status could not change the outcome), and *out is {"changed":
+ * false, "parked": true, "message": null, "events": []}. When an outbound
+ * reference of that carrier id appears (an attach, an outbound step, or
+ * the write-out of a committed message), the parked statuses are applied
+ * in order, as if they had arrived after it, and deleted; their
+ * message.delivery_updated events are returned by that call. Parked
+ * statuses only ever apply to outbound messages (status callbacks are
+ * about sent messages). Two hosts may park and attach at once: the parker
+ * reads the reference again after parking and the attacher reads the
+ * parked statuses after writing the reference, so at least one of them
+ * applies them; each status change is a compare-and-swap that only one
+ * wins, so each change, and its event, happens once.
+ * An update by conversationId and sequenceNumber for a message that does
+ * not exist is OMNI_ENOTFOUND, not parked: its caller knew the message, so
+ * it is a mistake rather than an early callback.
+ *
+ * *out: {"changed": bool (the record changed: a status moved or an id was
+ * attached), "parked": bool, "message": <the record as it stands> | null
+ * (parked), "events": [message.delivery_updated, ...]}.
+ * Errors: OMNI_EJSON, OMNI_EINVAL (a missing or malformed member, an attach
+ * to an inbound message), OMNI_ETOOLARGE, OMNI_ENOTFOUND (no such message
+ * by conversationId and sequenceNumber; or a reference whose message is
+ * being deleted), OMNI_EEXISTS, OMNI_ECONFLICT (retryable), OMNI_ESTORAGE,
+ * OMNI_ENOMEM.
  */
 OMNI_API int omni_conversation_delivery(char **out, size_t *out_len, omni_engine *engine,
                                         const char *update_json, size_t len);

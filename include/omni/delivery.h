@@ -72,7 +72,8 @@
  * with direction outbound), "messageState": {"sequenceNumber"} beside
  * routing.conversationId: the engine then attaches the provider's message
  * id and status to that record (omni_conversation_delivery), so the
- * carrier's status callbacks update it.
+ * carrier's status callbacks update it, and marks it failed with the reason
+ * (errorCode/errorMessage) when the message is dead-lettered or expires.
  * scheduledAt defers the first attempt until then; expiresAt (checked
  * before every attempt) makes an unsent message final with status
  * "expired" instead of being sent late.
@@ -83,7 +84,8 @@
  *                 "timestamp" (RFC 3339), "cost"?, "currency"?, "attempts": n,
  *                 "nextAttemptAt"?: RFC 3339},
  *    "tracking": {"trackingId" (the messageId), "webhookUrl"},
- *    "error"?: {"code", "message", "retryable"}}
+ *    "error"?: {"code", "message", "retryable"},
+ *    "events"?: [message.delivery_updated]}   (the conversation's change events)
  * status: "queued" / "sent" (the provider accepted it; success true),
  * "scheduled" (waiting for scheduledAt), "pending" (a retry is due at
  * nextAttemptAt; error is the last failure), "sending" (another process
@@ -206,9 +208,10 @@ OMNI_API void omni_delivery_job_free(omni_delivery_job *job);
  * Publishes and drives one message through the engine's transport.
  * options_json (may be NULL) as for publish, plus "deadlineMs": how long
  * this call may take (like a Lambda's remaining time; 0, the default: no
- * waiting — a retry is left stored for omni_delivery_tick). Retries whose
- * time falls within the deadline are waited for (a real sleep) and sent
- * inline. *out is the PublishOutboundResult. Errors: as publish, and
+ * waiting — a retry is left stored for omni_delivery_tick, unless its
+ * jittered delay came out as 0 ms: it is due at once and sent inline).
+ * Retries whose time falls within the deadline are waited for (a real
+ * sleep) and sent inline. *out is the PublishOutboundResult. Errors: as publish, and
  * OMNI_EUNSUPPORTED when the engine has no transport.
  */
 OMNI_API int omni_delivery_send(char **out, size_t *out_len, omni_delivery *delivery,
@@ -220,7 +223,8 @@ OMNI_API int omni_delivery_send(char **out, size_t *out_len, omni_delivery *deli
  * `limit` messages (1..1000): scheduled sends, retries, fallbacks after a
  * cool-down, claims whose lease ran out (in doubt), expiries. *out (may be
  * NULL) is {"processed", "sent", "retried", "deadLettered", "expired",
- * "inDoubt", "nextDueAt": RFC 3339 | null}. Errors: OMNI_EINVAL,
+ * "inDoubt", "errors" (messages whose processing failed, e.g. a storage
+ * error; logged, left for the next tick), "nextDueAt": RFC 3339 | null}. Errors: OMNI_EINVAL,
  * OMNI_EUNSUPPORTED (no transport), OMNI_ESTORAGE, OMNI_ENOMEM.
  */
 OMNI_API int omni_delivery_tick(char **out, size_t *out_len, omni_delivery *delivery,

@@ -145,8 +145,11 @@ void omni__conv_ev_assigned(omni_buf *b, const char *conversation_id, const char
 void omni__conv_ev_deleted(omni_buf *b, const char *conversation_id, int64_t at);
 void omni__conv_ev_message(omni_buf *b, const char *message_id, const char *conversation_id,
                            int64_t seq, const char *direction, int64_t at);
+/* message.delivery_updated; error_code and error_message (JSON value spans,
+ * {NULL, 0} when absent) are added for failed and undelivered. */
 void omni__conv_ev_delivery(omni_buf *b, const char *message_id, const char *conversation_id,
-                            const char *from, const char *to, int64_t at);
+                            const char *from, const char *to, int64_t at, omni__jspan error_code,
+                            omni__jspan error_message);
 
 /* Writes "key":"<RFC 3339>" (or null when ms is 0 and nullable). */
 void omni__conv_w_time(omni_buf *b, const char *key, int64_t ms, int nullable);

@@ -633,7 +633,8 @@ void omni__conv_ev_message(omni_buf *b, const char *message_id, const char *conv
 }
 
 void omni__conv_ev_delivery(omni_buf *b, const char *message_id, const char *conversation_id,
-                            const char *from, const char *to, int64_t at)
+                            const char *from, const char *to, int64_t at, omni__jspan error_code,
+                            omni__jspan error_message)
 {
     omni__conv_ev_begin(b, "message.delivery_updated");
     omni__json_w_keyl(b, "messageId");
@@ -645,6 +646,16 @@ void omni__conv_ev_delivery(omni_buf *b, const char *message_id, const char *con
     omni__json_w_keyl(b, "newStatus");
     omni__json_w_str(b, to);
     omni__conv_w_time(b, "updatedAt", at, 0);
+    if (strcmp(to, "failed") == 0 || strcmp(to, "undelivered") == 0) {
+        if (error_code.p) {
+            omni__json_w_keyl(b, "errorCode");
+            omni__json_w_raw(b, error_code.p, error_code.n);
+        }
+        if (error_message.p) {
+            omni__json_w_keyl(b, "errorMessage");
+            omni__json_w_raw(b, error_message.p, error_message.n);
+        }
+    }
     omni__conv_ev_end(b);
 }
 

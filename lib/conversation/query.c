@@ -1,6 +1,6 @@
 /* Conversations by id over the engine's store: get, transition, history,
- * a customer's conversations, delivery status, delete, the service window
- * and the accounts' settings. */
+ * a customer's conversations, delete, the service window and the accounts'
+ * settings (delivery status: delivery.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,6 @@
 #include "storage/store_internal.h"
 
 #define QUERY_MAX (4u * 1024u)
-#define UPDATE_MAX (64u * 1024u)
 #define SETTINGS_MAX (4u * 1024u)
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 1000
@@ -36,9 +35,8 @@ static int check_id(const char *id, const char *what)
     return OMNI_OK;
 }
 
-/* Finds a conversation by id: its record (st, c) and key. */
-static int find(omni_store *store, const char *id, int64_t now, char *key, size_t key_cap,
-                omni__stored *st, omni__conv *c)
+int omni__conv_find(omni_store *store, const char *id, int64_t now, char *key, size_t key_cap,
+                    omni__stored *st, omni__conv *c)
 {
     st->text = NULL;
     omni__stored idx;
@@ -82,7 +80,8 @@ static int load_by_id(omni_engine *engine, const char *id, loaded *l)
     l->c = omni_malloc(sizeof(*l->c));
     if (!l->c)
         return omni__err(OMNI_ENOMEM, NULL);
-    rc = find(store, id, omni_engine_now_ms(engine), l->key, sizeof(l->key), &l->st, l->c);
+    rc = omni__conv_find(store, id, omni_engine_now_ms(engine), l->key, sizeof(l->key), &l->st,
+                         l->c);
     if (rc) {
         omni_free(l->c);
         l->c = NULL;
@@ -230,7 +229,8 @@ int omni_conversation_transition(char **out, size_t *out_len, omni_engine *engin
         ev.event == OMNI_CONVERSATION_OUTBOUND_MESSAGE)
         return omni__err(OMNI_EINVAL, "conversation transition: messages are recorded by the "
                                       "conversation step, not as a transition");
-    omni_buf events = OMNI_BUF_INIT, doc = OMNI_BUF_INIT;
+    /* statuses parked for a message written out on the way (flush) */
+    omni_buf events = OMNI_BUF_INIT, doc = OMNI_BUF_INIT, parked = OMNI_BUF_INIT;
     for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
         loaded l;
         rc = load_by_id(engine, conversation_id, &l);
@@ -240,12 +240,14 @@ int omni_conversation_transition(char **out, size_t *out_len, omni_engine *engin
         int64_t timeout, dedupe;
         rc = settings_of(engine, l.c->account_id, now, &timeout, &dedupe);
         if (!rc)
-            rc = omni__conv_flush_pending(engine, l.c, now, dedupe);
+            rc = omni__conv_flush_pending(engine, l.c, now, dedupe, &parked);
         if (!rc && ev.event == OMNI_CONVERSATION_INACTIVITY_TIMEOUT && !ev.timeout_ms)
             ev.timeout_ms = timeout;
         omni__buf_reset(&events);
         omni__buf_reset(&doc);
         omni__json_w_arr_begin(&events);
+        if (parked.len)
+            omni__json_w_raw(&events, parked.data, parked.len);
         if (!rc)
             rc = omni__conv_apply(l.c, &ev, &events);
         omni__json_w_arr_end(&events);
@@ -279,6 +281,7 @@ int omni_conversation_transition(char **out, size_t *out_len, omni_engine *engin
         break;
     }
     omni__buf_free(&events);
+    omni__buf_free(&parked);
     return omni__buf_finish(&doc, rc, out, out_len);
 }
 
@@ -517,246 +520,6 @@ int omni_conversation_list(char **out, size_t *out_len, omni_engine *engine,
     return rc;
 }
 
-/* ---- delivery status ----------------------------------------------------- */
-
-/* Rank of a delivery status: 0 pending/processing, 1 queued, 2 sent,
- * 3 delivered, 4 read (final), 5 failed/undelivered (final); -1 unknown. */
-static int delivery_rank(const char *s)
-{
-    static const char *const names[] = {"pending", "processing", "queued", "sent",
-                                        "delivered", "read", "failed", "undelivered"};
-    static const int ranks[] = {0, 0, 1, 2, 3, 4, 5, 5};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(s, names[i]) == 0)
-            return ranks[i];
-    return -1;
-}
-
-/* 1 when a message may move from status `from` to `to`. */
-static int delivery_advances(const char *from, const char *to)
-{
-    int f = delivery_rank(from), t = delivery_rank(to);
-    if (f < 0 || t < 0 || strcmp(from, to) == 0)
-        return 0;
-    if (f >= 4) /* read, failed and undelivered are final */
-        return 0;
-    if (t == 5)
-        return f <= 2;
-    return t > f;
-}
-
-typedef struct delivery_in {
-    char conversation_id[OMNI__CONV_ID_MAX + 1];
-    int64_t seq;
-    char carrier[OMNI__CONV_CHANNEL_MAX + 1];
-    char carrier_message_id[OMNI__CONV_MSGID_MAX + 1];
-    char status[16];
-    int64_t at;
-    omni__jspan error_code, error_message;
-} delivery_in;
-
-static int read_delivery(delivery_in *d, const char *json, size_t len, int64_t now)
-{
-    int rc = omni__json_validate(json, len, UPDATE_MAX, "delivery update");
-    if (rc)
-        return rc;
-    omni__jspan root = omni__j_root(json, len);
-    if (!omni__j_is(root, '{'))
-        return omni__err(OMNI_EINVAL, "delivery update: must be a JSON object");
-    static const char *const names[] = {"conversationId", "sequenceNumber", "carrier",
-                                        "carrierMessageId", "status", "timestamp",
-                                        "errorCode", "errorMessage"};
-    omni__jspan f[8];
-    omni__j_fields(root, names, f, 8);
-    memset(d, 0, sizeof(*d));
-    if (omni__j_str(f[4], d->status, sizeof(d->status)) <= 0 || delivery_rank(d->status) < 0)
-        return omni__err(OMNI_EINVAL, "delivery update: status must be pending, processing, "
-                                      "queued, sent, delivered, read, failed or undelivered");
-    d->at = now;
-    if (f[5].p && !omni__j_is(f[5], 'n') && omni__conv_span_time(f[5], &d->at) != OMNI_OK)
-        return omni__err(OMNI_EINVAL, "delivery update: timestamp must be RFC 3339");
-    if (f[6].p && !omni__j_is(f[6], 'n') && !omni__j_is(f[6], '"') &&
-        !(f[6].p[0] == '-' || (f[6].p[0] >= '0' && f[6].p[0] <= '9')))
-        return omni__err(OMNI_EINVAL, "delivery update: errorCode must be a string or number");
-    if (f[7].p && !omni__j_is(f[7], 'n') && !omni__j_is(f[7], '"'))
-        return omni__err(OMNI_EINVAL, "delivery update: errorMessage must be a string");
-    d->error_code = omni__j_is(f[6], 'n') ? (omni__jspan){NULL, 0} : f[6];
-    d->error_message = omni__j_is(f[7], 'n') ? (omni__jspan){NULL, 0} : f[7];
-    if (f[0].p) {
-        if (omni__j_str(f[0], d->conversation_id, sizeof(d->conversation_id)) <= 0 ||
-            !omni__conv_plain_id(d->conversation_id, strlen(d->conversation_id)) ||
-            !omni__j_uint(f[1], &d->seq) || d->seq < 1)
-            return omni__err(OMNI_EINVAL, "delivery update: conversationId needs a "
-                                          "sequenceNumber >= 1");
-        return OMNI_OK;
-    }
-    if (omni__j_str(f[2], d->carrier, sizeof(d->carrier)) <= 0 || strchr(d->carrier, '/') ||
-        omni__j_str(f[3], d->carrier_message_id, sizeof(d->carrier_message_id)) <= 0)
-        return omni__err(OMNI_EINVAL, "delivery update: needs conversationId and "
-                                      "sequenceNumber, or carrier and carrierMessageId");
-    return OMNI_OK;
-}
-
-/* The message record with a new status (members other than the status
- * ones copied as they are). */
-static void updated_record(omni_buf *b, omni__jspan rec, const delivery_in *d)
-{
-    omni__jiter it;
-    omni__jspan k, v;
-    omni__j_obj(&it, rec);
-    omni__json_w_obj_begin(b);
-    while (omni__j_next(&it, &k, &v)) {
-        if (omni__j_key_is(k, "deliveryStatus") || omni__j_key_is(k, "updatedAt") ||
-            omni__j_key_is(k, "errorCode") || omni__j_key_is(k, "errorMessage"))
-            continue;
-        omni__json_w_raw(b, k.p, k.n);
-        omni__buf_putc(b, ':');
-        omni__buf_append(b, v.p, v.n);
-    }
-    omni__json_w_keyl(b, "deliveryStatus");
-    omni__json_w_str(b, d->status);
-    omni__conv_w_time(b, "updatedAt", d->at, 0);
-    if (d->error_code.p) {
-        omni__json_w_keyl(b, "errorCode");
-        omni__json_w_raw(b, d->error_code.p, d->error_code.n);
-    }
-    if (d->error_message.p) {
-        omni__json_w_keyl(b, "errorMessage");
-        omni__json_w_raw(b, d->error_message.p, d->error_message.n);
-    }
-    omni__json_w_obj_end(b);
-}
-
-/* Finds the message's key by its carrier id (outbound, then inbound). */
-static int key_by_carrier_id(omni_store *store, const delivery_in *d, int64_t now, char *key,
-                             size_t cap, char *conv_id, size_t conv_cap)
-{
-    static const char *const dirs[] = {"outbound", "inbound"};
-    for (int i = 0; i < 2; i++) {
-        char ref_key[OMNI_STORE_MAX_KEY + 1];
-        omni__conv_ref_key(ref_key, sizeof(ref_key), dirs[i], d->carrier,
-                           d->carrier_message_id);
-        omni__stored ref;
-        int rc = omni__conv_load(store, OMNI__NS_MESSAGE_REF, ref_key, now, &ref);
-        if (rc == OMNI_ENOTFOUND)
-            continue;
-        if (rc)
-            return rc;
-        omni__jspan root = omni__j_root(ref.text, ref.len);
-        omni__jspan seq = omni__j_get(root, "sequenceNumber");
-        long n = omni__j_get_str(root, "conversationId", conv_id, conv_cap);
-        int64_t s = 0;
-        int got = omni__j_uint(seq, &s);
-        omni_free(ref.text);
-        if (n <= 0 || !got || s < 1)
-            return omni__conv_corrupt(OMNI__NS_MESSAGE_REF);
-        omni__conv_message_key(key, cap, conv_id, s);
-        return OMNI_OK;
-    }
-    return omni__err(OMNI_ENOTFOUND, "delivery update: no recorded message has that carrier "
-                                     "message id");
-}
-
-int omni_conversation_delivery(char **out, size_t *out_len, omni_engine *engine,
-                               const char *update_json, size_t len)
-{
-    clear_out(out, out_len);
-    omni_store *store = store_of(engine);
-    if (!out || !store || !update_json)
-        return omni__err(OMNI_EINVAL, "delivery update: NULL out, engine or update");
-    int64_t now = omni_engine_now_ms(engine);
-    delivery_in d;
-    int rc = read_delivery(&d, update_json, len, now);
-    if (rc)
-        return rc;
-    char key[OMNI_STORE_MAX_KEY + 1], conv_id[OMNI__CONV_ID_MAX + 1];
-    if (d.conversation_id[0]) {
-        OMNI__CONV_COPY(conv_id, d.conversation_id);
-        omni__conv_message_key(key, sizeof(key), conv_id, d.seq);
-    } else if ((rc = key_by_carrier_id(store, &d, now, key, sizeof(key), conv_id,
-                                       sizeof(conv_id)))) {
-        return rc;
-    }
-    omni_buf b = OMNI_BUF_INIT, ev = OMNI_BUF_INIT;
-    for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-        omni__stored st;
-        rc = omni__conv_load(store, OMNI__NS_MESSAGE, key, now, &st);
-        if (rc == OMNI_ENOTFOUND && attempt == 0) {
-            /* maybe committed but not written out yet */
-            loaded l;
-            rc = load_by_id(engine, conv_id, &l);
-            if (rc == OMNI_OK) {
-                int64_t timeout, dedupe;
-                rc = settings_of(engine, l.c->account_id, now, &timeout, &dedupe);
-                if (!rc)
-                    rc = omni__conv_flush_pending(engine, l.c, now, dedupe);
-                loaded_free(&l);
-            }
-            if (rc && rc != OMNI_ENOTFOUND)
-                break;
-            rc = omni__conv_load(store, OMNI__NS_MESSAGE, key, now, &st);
-        }
-        if (rc == OMNI_ENOTFOUND) {
-            rc = omni__err(OMNI_ENOTFOUND, "delivery update: no such message");
-            break;
-        }
-        if (rc)
-            break;
-        omni__jspan rec = omni__j_root(st.text, st.len);
-        omni__msg m;
-        if (omni__conv_msg_read(&m, rec)) {
-            omni_free(st.text);
-            rc = omni__conv_corrupt(OMNI__NS_MESSAGE);
-            break;
-        }
-        omni__buf_reset(&b);
-        omni__buf_reset(&ev);
-        int changed = delivery_advances(m.delivery_status, d.status);
-        omni__json_w_arr_begin(&ev);
-        if (changed) {
-            updated_record(&b, rec, &d);
-            rc = omni__buf_status(&b);
-            if (!rc)
-                rc = omni__store_put_trusted(store, OMNI__NS_MESSAGE, key, b.data, b.len,
-                                             st.version, 0, now, NULL);
-            if (rc == OMNI_ECONFLICT || rc == OMNI_ENOTFOUND) {
-                omni_free(st.text);
-                rc = omni__err_retry(OMNI_ECONFLICT, 1, "delivery update: the message kept "
-                                                        "changing");
-                continue;
-            }
-            if (rc) {
-                omni_free(st.text);
-                rc = omni__conv_db_error(rc, "writing the message");
-                break;
-            }
-            omni__conv_ev_delivery(&ev, m.message_id, m.conversation_id, m.delivery_status,
-                                   d.status, d.at);
-        }
-        omni__json_w_arr_end(&ev);
-        omni_buf res = OMNI_BUF_INIT;
-        omni__json_w_obj_begin(&res);
-        omni__json_w_keyl(&res, "changed");
-        omni__json_w_bool(&res, changed);
-        omni__json_w_keyl(&res, "message");
-        if (changed)
-            omni__json_w_raw(&res, b.data, b.len);
-        else
-            omni__json_w_raw(&res, rec.p, rec.n);
-        omni__json_w_keyl(&res, "events");
-        omni__json_w_raw(&res, ev.data, ev.len);
-        omni__json_w_obj_end(&res);
-        int brc = omni__buf_status(&ev);
-        omni_free(st.text);
-        omni__buf_free(&b);
-        omni__buf_free(&ev);
-        return omni__buf_finish(&res, brc, out, out_len);
-    }
-    omni__buf_free(&b);
-    omni__buf_free(&ev);
-    return rc;
-}
-
 /* ---- delete -------------------------------------------------------------- */
 
 typedef struct sweep {
@@ -777,12 +540,8 @@ static int sweep_cb(void *ctx, const char *key_in, size_t key_len, const char *v
     omni__msg m;
     if (omni__json_validate(value, len, OMNI_STORE_MAX_VALUE, NULL) == OMNI_OK &&
         omni__conv_msg_read(&m, omni__j_root(value, len)) == OMNI_OK) {
-        char ref_key[OMNI_STORE_MAX_KEY + 1];
-        omni__conv_ref_key(ref_key, sizeof(ref_key), m.direction, m.carrier,
-                           m.carrier_message_id);
-        int rc = omni_store_delete(s->store, OMNI__NS_MESSAGE_REF, ref_key,
-                                   OMNI_STORE_ANY_VERSION, s->now);
-        if (rc && rc != OMNI_ENOTFOUND) {
+        int rc = omni__conv_refs_delete(s->store, omni__j_root(value, len), &m, s->now);
+        if (rc) {
             s->rc = rc;
             return 1;
         }

@@ -13,6 +13,7 @@
 #define OMNI__NS_MESSAGE "message"
 #define OMNI__NS_MESSAGE_REF "message_ref"
 #define OMNI__NS_SETTINGS "conversation_settings"
+#define OMNI__NS_PARKED "delivery_parked"
 
 /* A record read from the store (text released with omni_free). */
 typedef struct omni__stored {
@@ -58,9 +59,31 @@ void omni__conv_ref_key(char *out, size_t cap, const char *direction, const char
 int omni__conv_msg_read(omni__msg *m, omni__jspan rec);
 
 /* Writes out the pending message of c (its reference and message records)
- * through the engine's store unless its message record exists already. */
+ * through the engine's store unless its message record exists already. An
+ * outbound message written out gets the statuses parked for it
+ * (omni__conv_apply_parked); their change events are appended to
+ * parked_events (comma-separated elements; NULL: dropped). */
 int omni__conv_flush_pending(omni_engine *engine, const omni__conv *c, int64_t now,
-                             int64_t ref_ttl_ms);
+                             int64_t ref_ttl_ms, omni_buf *parked_events);
+
+/* Finds a conversation by id: its record (st, c) and its key. Sets the
+ * last error: OMNI_ENOTFOUND, or as omni__conv_load. */
+int omni__conv_find(omni_store *store, const char *id, int64_t now, char *key, size_t key_cap,
+                    omni__stored *st, omni__conv *c);
+
+/* Applies the delivery statuses parked for the carrier's message id
+ * (delivery.c) once an outbound reference "out/<carrier>/<id>" exists, in
+ * the order they arrived, and deletes them. Their change events are
+ * appended to events (comma-separated elements; NULL: dropped). OMNI_OK
+ * when nothing is parked, or the reference or its message record is not
+ * there yet (the statuses stay parked). */
+int omni__conv_apply_parked(omni_engine *engine, const char *carrier,
+                            const char *carrier_message_id, int64_t now, omni_buf *events);
+
+/* Deletes the reference records of a message record (rec, read into m):
+ * its stepped id, its current carrier id and every attached one, each only
+ * while it names that message. */
+int omni__conv_refs_delete(omni_store *store, omni__jspan rec, const omni__msg *m, int64_t now);
 
 /* An account's settings (defaults where it has none), as this engine read
  * them within the last second. */

@@ -302,8 +302,20 @@ static void note_written_out(omni_engine *e, const char *conversation_id, int64_
     pthread_mutex_unlock(&e->mu);
 }
 
+/* The statuses parked for an outbound message whose reference was just
+ * written (events appended to `events`, NULL: dropped). The message is
+ * recorded either way: a failure is logged and the statuses stay parked. */
+static void apply_parked(omni_engine *engine, const omni__msg *m, int64_t now, omni_buf *events)
+{
+    int rc = omni__conv_apply_parked(engine, m->carrier, m->carrier_message_id, now, events);
+    if (rc)
+        omni__log(engine, OMNI_LOG_WARN, "conversation",
+                  "the delivery statuses parked for an outbound message were not applied (%s)",
+                  omni_status_code(rc));
+}
+
 int omni__conv_flush_pending(omni_engine *engine, const omni__conv *c, int64_t now,
-                             int64_t ref_ttl_ms)
+                             int64_t ref_ttl_ms, omni_buf *parked_events)
 {
     if (!c->last_message.p)
         return OMNI_OK;
@@ -332,8 +344,11 @@ int omni__conv_flush_pending(omni_engine *engine, const omni__conv *c, int64_t n
     if (!rc)
         rc = materialize(store, c, now, ref_ttl_ms, &m, core.data, core.len);
     omni__buf_free(&core);
-    if (!rc)
+    if (!rc) {
         note_written_out(engine, c->id, m.seq);
+        if (m.direction[0] == 'o')
+            apply_parked(engine, &m, now, parked_events);
+    }
     return rc;
 }
 
@@ -717,7 +732,11 @@ static int answer(char **out, size_t *out_len, int duplicate, const char *core, 
 /* A reference record -> the duplicate's answer. */
 static int answer_from_ref(char **out, size_t *out_len, const omni__stored *ref)
 {
-    omni__jspan result = omni__j_get(omni__j_root(ref->text, ref->len), "result");
+    omni__jspan root = omni__j_root(ref->text, ref->len);
+    omni__jspan result = omni__j_get(root, "result");
+    if (!result.p && omni__j_is(omni__j_get(root, "attached"), 't'))
+        return omni__err(OMNI_EEXISTS, "conversation step: that message id is the carrier's id "
+                                       "attached to a recorded message");
     if (!omni__j_is(result, '{') || result.n < 2)
         return omni__conv_corrupt(OMNI__NS_MESSAGE_REF);
     return answer(out, out_len, 1, result.p + 1, result.n - 2, NULL);
@@ -856,6 +875,9 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
     unsigned seed = (unsigned)now ^ (unsigned)(uintptr_t)&seed;
     omni__msg m;
     int committed = 0, seen = 0;
+    /* change events of parked delivery statuses applied on the way: by the
+     * write-out of the previous message (before), and for this one (after) */
+    omni_buf parked_before = OMNI_BUF_INIT, parked = OMNI_BUF_INIT;
     for (int attempt = 0; attempt < o.attempts && !committed; attempt++) {
         if (attempt)
             backoff(attempt, &seed);
@@ -889,15 +911,20 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
             result_core(&core, c, &m, msg_correlation(c->last_message), now, NULL, 0);
             rc = omni__buf_status(&core);
             if (!rc) {
-                /* written out now if it was not yet; the answer stands either way */
-                if (materialize(store, c, now, o.dedupe_ms, &m, core.data, core.len) == 0)
+                /* written out now if it was not yet; the answer stands either way
+                 * (a duplicate has no events: those of parked statuses are dropped) */
+                if (materialize(store, c, now, o.dedupe_ms, &m, core.data, core.len) == 0) {
                     note_written_out(engine, c->id, m.seq);
+                    if (m.direction[0] == 'o')
+                        apply_parked(engine, &m, now, NULL);
+                }
                 rc = answer(out, out_len, 1, core.data, core.len, NULL);
             }
             goto done;
         }
         /* the previous message is written out before it is replaced */
-        if (found && (rc = omni__conv_flush_pending(engine, c, now, o.dedupe_ms)))
+        if (found &&
+            (rc = omni__conv_flush_pending(engine, c, now, o.dedupe_ms, &parked_before)))
             break;
 
         omni__json_w_arr_begin(&events);
@@ -1047,6 +1074,7 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
     }
     /* committed: write the message out (a failure here is repaired by the
      * next call that touches the conversation) */
+    int written = 1;
     if (!batch) {
         c->last_message = (omni__jspan){rec.data, rec.len};
         int wrc = materialize(store, c, now, o.dedupe_ms, &m, core.data, core.len);
@@ -1057,9 +1085,32 @@ int omni_conversation_step(char **out, size_t *out_len, omni_engine *engine,
                       "a committed message was not written out yet (%s); the next step of the "
                       "conversation writes it",
                       omni_status_code(wrc));
+        written = wrc == OMNI_OK;
+    }
+    /* statuses that arrived for this outbound message before it was
+     * recorded (its reference exists now; else the write-out applies them) */
+    if (in.outbound && written)
+        apply_parked(engine, &m, now, &parked);
+    /* the events in the order things happened: [before, the step's, after]
+     * (the step always has events of its own) */
+    if (parked_before.len && events.len > 2 && !omni__buf_status(&parked_before)) {
+        omni__json_w_raw(&parked_before, events.data + 1, events.len - 1);
+        if (!omni__buf_status(&parked_before)) {
+            omni__buf_reset(&events);
+            omni__buf_putc(&events, '[');
+            omni__buf_append(&events, parked_before.data, parked_before.len);
+        }
+    }
+    if (parked.len && !omni__buf_status(&parked) && events.len &&
+        events.data[events.len - 1] == ']') {
+        events.len--;
+        omni__json_w_raw(&events, parked.data, parked.len);
+        omni__buf_putc(&events, ']');
     }
     rc = answer(out, out_len, 0, core.data, core.len, &events);
 done:
+    omni__buf_free(&parked_before);
+    omni__buf_free(&parked);
     omni_free(st.text);
     sc->events = events;
     sc->rec = rec;

@@ -86,6 +86,7 @@ struct omni_delivery_job {
     size_t event_len;
     omni_http_request *request; /* the outstanding SEND, NULL when none */
     int probe;                  /* the SEND is the circuit's half-open probe */
+    cJSON *events; /* the conversation's change events (message.delivery_updated) */
     /* what happened to it in this job (for tick's summary) */
     int n_in_doubt, n_retry_scheduled;
 };
@@ -108,9 +109,10 @@ int omni__dlv_load(omni_delivery_job *job, int64_t now_ms);
  * the old one removed after, so a crash leaves a stale entry at worst (tick
  * skips and removes those). OMNI_ECONFLICT when the record changed. */
 int omni__dlv_save(omni_delivery_job *job, int64_t due_at, int64_t now_ms);
-/* The PublishOutboundResult of a record. */
+/* The PublishOutboundResult of a record (events: the conversation's change
+ * events to include, or NULL). */
 int omni__dlv_result(omni_buf *b, const omni_delivery *d, const cJSON *rec, int duplicate,
-                     int64_t now_ms);
+                     const cJSON *events, int64_t now_ms);
 /* A storage failure as OMNI_ESTORAGE naming `what` (ENOMEM and ECONFLICT kept). */
 int omni__dlv_db_error(int rc, const char *what);
 

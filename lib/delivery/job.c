@@ -41,6 +41,7 @@ void omni_delivery_job_free(omni_delivery_job *job)
         return;
     job_reset_request(job);
     cJSON_Delete(job->rec);
+    cJSON_Delete(job->events);
     free(job->event_text);
     free(job);
 }
@@ -503,6 +504,8 @@ static int apply_outcome(omni_delivery_job *job, const outcome *oc, int64_t n, i
     return become_dead(rec, oc->code, oc->message, now);
 }
 
+static void tell_conversation(omni_delivery_job *job, int64_t now);
+
 /* ---- next ---------------------------------------------------------------------------------- */
 
 static int build_failed(omni_delivery_job *job, int rc, const char *carrier, int64_t now,
@@ -685,6 +688,8 @@ int omni_delivery_next(omni_delivery_job *job, int64_t now, int *action,
             }
             if (rc)
                 return rc;
+            if (due == 0) /* became dead or expired */
+                tell_conversation(job, now);
             continue;
         }
         if (rc == OMNI_ECONFLICT) { /* claimed or changed elsewhere: look again */
@@ -781,32 +786,46 @@ static int response_outcome(outcome *oc, omni_delivery_job *job, const char *car
     return OMNI_OK;
 }
 
-/* Tells the conversation the provider's message id and status, when the
- * message was recorded in one; failures are logged, not returned (the
- * message is sent either way). */
-static void attach_to_conversation(omni_delivery_job *job, int64_t now)
+/* Tells the conversation recording this message (event.messageState +
+ * routing.conversationId) what became of it: the provider's id and status
+ * once accepted, or failed with the reason once dead or expired. Failures
+ * are logged, not returned (the message went out, or not, either way); the
+ * conversation's change events are kept for the job's result. */
+static void tell_conversation(omni_delivery_job *job, int64_t now)
 {
-    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(job->rec, "event");
+    const cJSON *rec = job->rec;
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event");
     const char *conv = omni__json_str(ev, "routing.conversationId");
     int64_t seq = 0;
-    const char *cmid = omni__json_str(job->rec, "result.carrierMessageId");
-    if (!conv || omni__json_int(ev, "messageState.sequenceNumber", &seq) != OMNI_OK || !cmid)
+    int state = omni__dlv_state(rec);
+    if (!conv || omni__json_int(ev, "messageState.sequenceNumber", &seq) != OMNI_OK ||
+        (state != DLV_DELIVERED && state != DLV_DEAD && state != DLV_EXPIRED))
         return;
-    const char *status = omni__json_str(job->rec, "result.status");
-    if (!status || strcmp(status, "accepted") == 0)
-        status = "queued";
     omni_buf b = OMNI_BUF_INIT;
     omni__json_w_obj_begin(&b);
     omni__json_w_keyl(&b, "conversationId");
     omni__json_w_str(&b, conv);
     omni__json_w_keyl(&b, "sequenceNumber");
     omni__json_w_int(&b, seq);
-    omni__json_w_keyl(&b, "status");
-    omni__json_w_str(&b, status);
-    omni__json_w_keyl(&b, "carrier");
-    omni__json_w_str(&b, omni__json_str(job->rec, "result.carrier"));
-    omni__json_w_keyl(&b, "carrierMessageId");
-    omni__json_w_str(&b, cmid);
+    if (state == DLV_DELIVERED) {
+        const char *cmid = omni__json_str(rec, "result.carrierMessageId");
+        const char *status = omni__json_str(rec, "result.status");
+        omni__json_w_keyl(&b, "status");
+        omni__json_w_str(&b, status && strcmp(status, "sent") == 0 ? "sent" : "queued");
+        if (cmid) {
+            omni__json_w_keyl(&b, "carrier");
+            omni__json_w_str(&b, omni__json_str(rec, "result.carrier"));
+            omni__json_w_keyl(&b, "carrierMessageId");
+            omni__json_w_str(&b, cmid);
+        }
+    } else {
+        omni__json_w_keyl(&b, "status");
+        omni__json_w_str(&b, "failed");
+        omni__json_w_keyl(&b, "errorCode");
+        omni__json_w_str(&b, omni__json_str(rec, "lastError.code"));
+        omni__json_w_keyl(&b, "errorMessage");
+        omni__json_w_str(&b, omni__json_str(rec, "lastError.message"));
+    }
     char t[40];
     if (omni_time_format(t, sizeof t, now) == OMNI_OK) {
         omni__json_w_keyl(&b, "timestamp");
@@ -818,10 +837,23 @@ static void attach_to_conversation(omni_delivery_job *job, int64_t now)
     int rc = omni__buf_status(&b);
     if (!rc)
         rc = omni_conversation_delivery(&out, &n, job->d->engine, b.data, b.len);
-    if (rc)
+    if (rc) {
         omni__log(job->d->engine, OMNI_LOG_WARN, "delivery",
                   "message %s: the conversation record was not updated: %s", job->id,
                   omni_error_last_message());
+    } else {
+        cJSON *res = NULL;
+        if (omni__json_parse(&res, out, n, 0, "conversation delivery") == OMNI_OK) {
+            cJSON *events = cJSON_DetachItemFromObjectCaseSensitive(res, "events");
+            if (cJSON_GetArraySize(events) > 0) {
+                cJSON_Delete(job->events);
+                job->events = events;
+            } else {
+                cJSON_Delete(events);
+            }
+        }
+        cJSON_Delete(res);
+    }
     omni_free(out);
     omni__buf_free(&b);
     omni_error_clear();
@@ -884,8 +916,7 @@ int omni_delivery_feed(omni_delivery_job *job, const omni_http_response *respons
         if (rc == OMNI_OK) {
             if (was_dead)
                 omni__dlv_dlq_drop(d, job->id, now);
-            if (oc.ok)
-                attach_to_conversation(job, now);
+            tell_conversation(job, now);
             break;
         }
         if (rc != OMNI_ECONFLICT)
@@ -909,7 +940,7 @@ int omni_delivery_job_result(const omni_delivery_job *job, char **out, size_t *o
     if (!job || !job->rec)
         return omni__err(OMNI_EINVAL, "delivery: job is NULL");
     omni_buf b = OMNI_BUF_INIT;
-    int rc = omni__dlv_result(&b, job->d, job->rec, job->duplicate,
+    int rc = omni__dlv_result(&b, job->d, job->rec, job->duplicate, job->events,
                               omni_engine_now_ms(job->d->engine));
     return omni__buf_finish(&b, rc, out, out_len);
 }

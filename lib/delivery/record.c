@@ -209,7 +209,7 @@ static void w_webhook(omni_buf *b, const char *tpl, const char *carrier, const c
 }
 
 int omni__dlv_result(omni_buf *b, const omni_delivery *d, const cJSON *rec, int duplicate,
-                     int64_t now_ms)
+                     const cJSON *events, int64_t now_ms)
 {
     int state = omni__dlv_state(rec);
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(rec, "result");
@@ -291,6 +291,10 @@ int omni__dlv_result(omni_buf *b, const omni_delivery *d, const cJSON *rec, int 
     if (state != DLV_DELIVERED && cJSON_IsObject(err)) {
         omni__json_w_keyl(b, "error");
         omni__json_w_item(b, err);
+    }
+    if (events) {
+        omni__json_w_keyl(b, "events");
+        omni__json_w_item(b, events);
     }
     omni__json_w_obj_end(b);
     return omni__buf_status(b);

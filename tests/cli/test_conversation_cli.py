@@ -313,8 +313,10 @@ def test_delivery_never_moves_backwards(omni, tmp_path):
     status_event = {"carrier": "twilio", "carrierMessageId": "out-1", "status": "read"}
     read = conv.ok("delivery", input=status_event, now="2025-01-02T03:06:00Z")
     assert read["changed"] is True and read["message"]["deliveryStatus"] == "read"
-    r = conv("delivery", input=json.dumps(status_event), now="2025-01-10T00:00:00Z")
-    assert r.code == 1 and r.error()["code"] == "NOT_FOUND"
+    # Once the reference expired the carrier id names no message: the status is
+    # parked (and applied should an outbound reference of that id appear).
+    late = conv.ok("delivery", input=status_event, now="2025-01-10T00:00:00Z")
+    assert late == {"changed": False, "parked": True, "message": None, "events": []}
     failed = conv.ok("delivery", input=dict(upd, status="failed"))
     assert failed["changed"] is False
     assert conv.ok("history", cid)["items"][0]["deliveryStatus"] == "read"
@@ -322,6 +324,44 @@ def test_delivery_never_moves_backwards(omni, tmp_path):
     r = conv("delivery", input=json.dumps(dict(upd, sequenceNumber=9)))
     assert r.code == 1 and r.error()["code"] == "NOT_FOUND"
     r = conv("delivery", input=json.dumps(dict(upd, status="lost")))
+    assert r.code == 2 and r.error()["code"] == "INVALID_ARGUMENT"
+
+
+def test_delivery_attach_and_parked_statuses(omni, tmp_path):
+    conv = Conv(omni, tmp_path)
+    out = conv.step(event("idem-1", direction="outbound"))
+    cid = out["conversation"]["conversationId"]
+    # The carrier's callbacks arrive before the provider's id is attached.
+    cb = {"kind": "status", "carrier": "twilio", "carrierMessageId": "SM77"}
+    for status in ("delivered", "sent"):
+        r = conv.ok("delivery", input=dict(cb, status=status), now="2025-01-02T03:04:07Z")
+        assert r == {"changed": False, "parked": True, "message": None, "events": []}
+    attach = {"conversationId": cid, "sequenceNumber": 1, "carrier": "twilio",
+              "carrierMessageId": "SM77", "status": "queued"}
+    r = conv.ok("delivery", input=attach, now="2025-01-02T03:04:08Z")
+    assert r["changed"] is True and r["parked"] is False
+    m = r["message"]
+    assert m["carrierMessageId"] == "SM77" and m["steppedMessageId"] == "idem-1"
+    assert m["deliveryStatus"] == "delivered"
+    assert [(e["detail"]["previousStatus"], e["detail"]["newStatus"]) for e in r["events"]] == [
+        ("pending", "queued"), ("queued", "delivered")]
+    # Attaching again is a no-op; the carrier id finds the message now.
+    again = conv.ok("delivery", input=attach)
+    assert again["changed"] is False and again["events"] == []
+    read = conv.ok("delivery", input=dict(cb, status="read"))
+    assert read["changed"] is True and read["message"]["deliveryStatus"] == "read"
+    # A failure parked for a message that is never attached stays parked.
+    r = conv.ok("delivery", input={"carrier": "twilio", "carrierMessageId": "SM78",
+                                   "status": "failed", "errorCode": "30007"})
+    assert r["parked"] is True
+    # Errors: an attach to a missing message, an id owned by another message.
+    r = conv("delivery", input=json.dumps(dict(attach, sequenceNumber=5)))
+    assert r.code == 1 and r.error()["code"] == "NOT_FOUND"
+    second = conv.step(event("idem-2", direction="outbound"))
+    r = conv("delivery", input=json.dumps(dict(
+        attach, sequenceNumber=second["messageState"]["sequenceNumber"])))
+    assert r.code == 1 and r.error()["code"] == "ALREADY_EXISTS"
+    r = conv("delivery", input=json.dumps(dict(attach, carrier="Twilio")))
     assert r.code == 2 and r.error()["code"] == "INVALID_ARGUMENT"
 
 

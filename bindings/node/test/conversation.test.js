@@ -583,12 +583,46 @@ test('conversationDelivery never moves backwards', () => {
 
   assert.throws(() => e1.conversationDelivery({ conversationId: cid, sequenceNumber: 9, status: 'sent' }),
     code('NOT_FOUND'));
-  assert.throws(() => e1.conversationDelivery({ carrier: 'whatsapp', carrierMessageId: 'nope', status: 'sent' }),
-    code('NOT_FOUND'));
+  // an unknown carrier id is parked, not an error
+  assert.deepEqual(e1.conversationDelivery({ carrier: 'whatsapp', carrierMessageId: 'nope', status: 'sent' }),
+    { changed: false, parked: true, message: null, events: [] });
   assert.throws(() => e1.conversationDelivery({ conversationId: cid, sequenceNumber: 2, status: 'bogus' }),
     code('INVALID_ARGUMENT'));
   assert.throws(() => e1.conversationDelivery({}), code('INVALID_ARGUMENT'));
   assert.throws(() => e1.conversationDelivery('{'), code('INVALID_JSON'));
+  at.close();
+});
+
+test('conversationDelivery attaches the provider id and applies parked statuses', () => {
+  const at = world();
+  const e = at(T0);
+  const out = e.conversationStep(message('idem-1', { direction: 'outbound' }));
+  const cid = out.conversation.conversationId;
+  const seq = out.messageState.sequenceNumber;
+  // the carrier's callbacks come before the provider's answer was attached
+  for (const status of ['delivered', 'sent']) {
+    assert.deepEqual(e.conversationDelivery({ kind: 'status', carrier: 'twilio', carrierMessageId: 'SM9', status }),
+      { changed: false, parked: true, message: null, events: [] });
+  }
+  const attach = { conversationId: cid, sequenceNumber: seq, carrier: 'twilio', carrierMessageId: 'SM9',
+    status: 'queued' };
+  const r = e.conversationDelivery(attach);
+  assert.equal(r.changed, true);
+  assert.equal(r.parked, false);
+  assert.equal(r.message.carrierMessageId, 'SM9');
+  assert.equal(r.message.steppedMessageId, 'idem-1');
+  assert.equal(r.message.deliveryStatus, 'delivered');
+  assert.deepEqual(r.events.map((ev) => [ev.detail.previousStatus, ev.detail.newStatus]),
+    [['pending', 'queued'], ['queued', 'delivered']]);
+  assert.equal(e.conversationDelivery(JSON.stringify(attach)).changed, false);
+  const read = e.conversationDelivery({ carrier: 'twilio', carrierMessageId: 'SM9', status: 'read' });
+  assert.equal(read.message.deliveryStatus, 'read');
+  // errors
+  assert.throws(() => e.conversationDelivery({ ...attach, sequenceNumber: 9 }), code('NOT_FOUND'));
+  const other = e.conversationStep(message('idem-2', { direction: 'outbound' }));
+  assert.throws(() => e.conversationDelivery({ ...attach, sequenceNumber: other.messageState.sequenceNumber }),
+    code('ALREADY_EXISTS'));
+  assert.throws(() => e.conversationDelivery({ ...attach, carrier: 'Twilio' }), code('INVALID_ARGUMENT'));
   at.close();
 });
 

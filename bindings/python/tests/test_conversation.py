@@ -798,8 +798,10 @@ def test_delivery_status_only_moves_forward() -> None:
 
         raises("NOT_FOUND", engine.conversation_delivery, {**ref, "sequenceNumber": 99,
                                                            "status": "sent"})
-        raises("NOT_FOUND", engine.conversation_delivery,
-               {"carrier": "twilio", "carrierMessageId": "nope", "status": "sent"})
+        # an unknown carrier id is parked, not an error
+        assert engine.conversation_delivery(
+            {"carrier": "twilio", "carrierMessageId": "nope", "status": "sent"}) == {
+                "changed": False, "parked": True, "message": None, "events": []}
         for bad in [{**ref, "status": "lost"}, {**ref}, {"status": "sent"},
                     {**ref, "sequenceNumber": 0, "status": "sent"},
                     {**ref, "status": "sent", "timestamp": "soon"},
@@ -809,6 +811,47 @@ def test_delivery_status_only_moves_forward() -> None:
         raises("INVALID_JSON", engine.conversation_delivery, "{")
         with pytest.raises(TypeError):
             engine.conversation_delivery(None)  # type: ignore[arg-type]
+
+
+def test_delivery_attach_and_parked_statuses() -> None:
+    with omni.Engine(FIXED) as engine:
+        out = engine.conversation_step(msg("idem-1", direction="outbound"))
+        cid = out["conversation"]["conversationId"]
+        seq = out["messageState"]["sequenceNumber"]
+        # callbacks before the provider's id is known: parked, in arrival order
+        for status in ("delivered", "sent"):
+            r = engine.conversation_delivery({"kind": "status", "carrier": "twilio",
+                                              "carrierMessageId": "SM9", "status": status})
+            assert r == {"changed": False, "parked": True, "message": None, "events": []}
+        attach = {"conversationId": cid, "sequenceNumber": seq, "carrier": "twilio",
+                  "carrierMessageId": "SM9", "status": "queued"}
+        r = engine.conversation_delivery(attach)
+        assert r["changed"] is True and r["parked"] is False
+        assert r["message"]["carrierMessageId"] == "SM9"
+        assert r["message"]["steppedMessageId"] == "idem-1"
+        assert r["message"]["deliveryStatus"] == "delivered"
+        assert [(e["detail"]["previousStatus"], e["detail"]["newStatus"])
+                for e in r["events"]] == [("pending", "queued"), ("queued", "delivered")]
+        assert engine.conversation_delivery(attach)["changed"] is False  # idempotent
+        # a fallback carrier's id: a new attempt
+        r = engine.conversation_delivery({**attach, "carrier": "bandwidth",
+                                          "carrierMessageId": "BW1"})
+        assert r["message"]["deliveryStatus"] == "queued"
+        assert [i["carrier"] for i in r["message"]["carrierMessageIds"]] == ["twilio",
+                                                                             "bandwidth"]
+        late = engine.conversation_delivery({"carrier": "twilio", "carrierMessageId": "SM9",
+                                             "status": "read"})
+        assert late["changed"] is False and late["message"]["deliveryStatus"] == "queued"
+        # errors
+        inbound = engine.conversation_step(msg("SM-IN"))["messageState"]["sequenceNumber"]
+        raises("INVALID_ARGUMENT", engine.conversation_delivery,
+               {**attach, "sequenceNumber": inbound})
+        raises("NOT_FOUND", engine.conversation_delivery, {**attach, "sequenceNumber": 99})
+        other = engine.conversation_step(msg("idem-2", direction="outbound"))
+        raises("ALREADY_EXISTS", engine.conversation_delivery,
+               {**attach, "sequenceNumber": other["messageState"]["sequenceNumber"]})
+        raises("INVALID_ARGUMENT", engine.conversation_delivery,
+               {**attach, "carrierMessageId": ""})
 
 
 # ---- delete and settings -------------------------------------------------------------------------
@@ -828,8 +871,9 @@ def test_delete() -> None:
                      engine.conversation_history, engine.conversation_window):
             raises("NOT_FOUND", call, cid)
         raises("NOT_FOUND", engine.conversation_transition, cid, {"event": "resolve"})
-        raises("NOT_FOUND", engine.conversation_delivery,
-               {"carrier": "twilio", "carrierMessageId": "SM1", "status": "read"})
+        # its references are gone: a status for its carrier id names no message
+        assert engine.conversation_delivery(
+            {"carrier": "twilio", "carrierMessageId": "SM1", "status": "read"})["parked"] is True
         assert [c["conversationId"] for c in engine.conversation_list("cust-1")["items"]] == [
             keep]
         # its messages and references are gone: the same message starts a new conversation
