@@ -40,7 +40,7 @@ Test(outbound, carriers_list)
         twilio |= strcmp(names[n], "twilio") == 0;
         ses |= strcmp(names[n], "aws-ses") == 0;
     }
-    cr_assert_eq(n, 8);
+    cr_assert_eq(n, 9);
     cr_assert(twilio && ses);
 }
 

@@ -14,10 +14,12 @@
  * absolute http:// or https:// URL (scheme in any case) with a host (name,
  * IPv4 or [IPv6]), an optional port 1..65535, no userinfo (RFC 9110
  * section 4.2.4), and only printable ASCII (no spaces or control bytes:
- * percent-encode others). Header names are RFC 9110 tokens; header values
- * must not contain CR, LF or NUL. Bodies are binary-safe. Error messages
- * never quote a URL's path or query, a header value or a body (they may
- * hold secrets); they name the host at most.
+ * percent-encode others); smtp:// and smtps:// URLs with the same rules
+ * are accepted too, for mail submission (the "SEND" requests of the smtp
+ * outbound adapter, see the curl transport below). Header names are RFC
+ * 9110 tokens; header values must not contain CR, LF or NUL. Bodies are
+ * binary-safe. Error messages never quote a URL's path or query, a header
+ * value or a body (they may hold secrets); they name the host at most.
  *
  * Thread-safety: a request or response object belongs to one thread at a
  * time. The bundled transports are thread-safe.
@@ -42,8 +44,9 @@ extern "C" {
 
 /* ---- requests --------------------------------------------------------- */
 
-/* method: upper-case token ("GET", "POST", ...); url: absolute http(s) URL.
- * Errors: OMNI_EINVAL (bad method or URL), OMNI_ETOOLARGE, OMNI_ENOMEM. */
+/* method: upper-case token ("GET", "POST", "SEND", ...); url: absolute
+ * http(s) or smtp(s) URL. Errors: OMNI_EINVAL (bad method or URL),
+ * OMNI_ETOOLARGE, OMNI_ENOMEM. */
 OMNI_API int omni_http_request_new(omni_http_request **out, const char *method, const char *url);
 OMNI_API void omni_http_request_free(omni_http_request *request);
 /* Appends a header (kept in order; repeated names allowed). Errors:
@@ -148,19 +151,40 @@ typedef struct omni_transport omni_transport;
  * Errors: OMNI_ECONFIG, OMNI_EUNSUPPORTED (built without curl), OMNI_ENOMEM.
  *
  * Sending: TLS peer and host verification are always on; only http and
- * https are allowed; redirects are not followed (a 3xx is a response); the
- * response's headers are those of the final response (not of 1xx interim
- * ones). curl's own Expect, Accept and (for bodies) Content-Type headers are
- * not sent unless the request has them; a Content-Length header of the
- * request is not passed on (curl computes it from the body). HEAD sends no
- * body; POST, PUT and PATCH always send theirs (Content-Length: 0 when
- * empty), other methods when it is not empty. Proxies: curl's usual
- * environment variables (http_proxy, https_proxy, no_proxy, all_proxy) are
- * honoured. Sending fails with OMNI_ETIMEOUT, OMNI_ECONNECT (connect or DNS
- * failure), OMNI_ETLS, OMNI_ERESPONSE or OMNI_ETRANSPORT (the connection
- * broke, the server sent nothing or no valid HTTP); all but OMNI_ETLS and
- * OMNI_ERESPONSE are retryable. libcurl is initialised once per process
- * (curl_global_init) and never de-initialised.
+ * https are allowed (smtp and smtps for mail, see below); redirects are not
+ * followed (a 3xx is a response); the response's headers are those of the
+ * final response (not of 1xx interim ones). curl's own Expect, Accept and
+ * (for bodies) Content-Type headers are not sent unless the request has
+ * them; a Content-Length header of the request is not passed on (curl
+ * computes it from the body). HEAD sends no body; POST, PUT and PATCH
+ * always send theirs (Content-Length: 0 when empty), other methods when it
+ * is not empty. Proxies: curl's usual environment variables (http_proxy,
+ * https_proxy, no_proxy, all_proxy) are honoured. Sending fails with
+ * OMNI_ETIMEOUT, OMNI_ECONNECT (connect or DNS failure), OMNI_ETLS,
+ * OMNI_ERESPONSE or OMNI_ETRANSPORT (the connection broke, the server sent
+ * nothing or no valid HTTP); all but OMNI_ETLS and OMNI_ERESPONSE are
+ * retryable. libcurl is initialised once per process (curl_global_init) and
+ * never de-initialised.
+ *
+ * Mail (smtp:// and smtps:// URLs): the request must be "SEND" with one
+ * "Mail-From: <address>" ("<>" allowed), 1..100 "Rcpt-To: <address>"
+ * (printable ASCII without spaces, at most 256 bytes between the brackets),
+ * optionally "Smtp-Tls: required" (the default: STARTTLS for smtp://, which
+ * fails with OMNI_ETLS when the server does not offer it; implicit TLS for
+ * smtps://) or "none" (clear text, only for smtp:// to 127.0.0.1, [::1] or
+ * localhost), and optionally "Authorization: Basic base64(user:password)" for
+ * SMTP AUTH (the credentials are wiped after use); other header fields are
+ * ignored and anything else is OMNI_EINVAL. The body is sent as the message
+ * (DATA, dot-stuffed by libcurl; a final CRLF is added when it lacks one).
+ * Only smtp and smtps are allowed for such requests, TLS verification stays
+ * on, a clear-text connection is never reused. The response's status is the
+ * server's last reply code (250 for an accepted message) and its body that
+ * reply's lines as sent (CRLF-ended, at most 16 KiB); a transaction the server
+ * refuses with a 4xx or 5xx reply (at the greeting, AUTH, MAIL, RCPT, DATA or
+ * after the data) is such a response too, not an error. Connect failures,
+ * timeouts (a server that stops answering; the whole exchange is bounded by
+ * the timeout) and a connection that breaks without a refusal fail as for
+ * HTTP (OMNI_ECONNECT, OMNI_ETIMEOUT, OMNI_ETRANSPORT).
  */
 OMNI_API int omni_transport_curl_new(omni_transport **out, const char *options_json,
                                      size_t options_len) OMNI_WARN_UNUSED;

@@ -34,6 +34,10 @@
  *   "messagebird": {"accessKey": SECRET, "channelId": "...",
  *                   "baseUrl"?: "https://conversations.messagebird.com"}
  *   "inteliquent": {"token": SECRET, "baseUrl"?: "https://messagebroker.inteliquent.com"}
+ *   "smtp":     {"url": "smtps://smtp.example.com:465" | "smtp://smtp.example.com:587",
+ *                "username"?: "...", "password"?: SECRET (both or neither),
+ *                "tls"?: "required" (default) | "none", "from": {"email", "name"?},
+ *                "replyTo"?: "help@example.com"}
  * SECRET is a string or {"env": "NAME"}, read from the environment when the
  * configuration is compiled. "baseUrl" / "endpoint" let tests point a
  * provider at a local server (http://127.0.0.1:PORT). Secret values never
@@ -116,8 +120,8 @@
  *   "text"/"html" ("content" as text when both are absent) -> Content.Simple;
  *   "templateId" (+ "templateParams" object) -> Content.Template;
  *   "attachments" [{"filename","contentType"?,"contentBase64"}] ->
- *   Content.Raw, a multipart/mixed MIME message whose boundaries derive from
- *   correlationId. Result "accepted" with MessageId; x-amzn-ErrorType
+ *   Content.Raw, the MIME message described under smtp (From is the configured
+ *   fromEmailAddress as it is). Result "accepted" with MessageId; x-amzn-ErrorType
  *   TooManyRequestsException RATE_LIMITED, MessageRejected/BadRequest
  *   INVALID_REQUEST, NotFound of a template TEMPLATE_REJECTED,
  *   AccountSuspended/SendingPaused PROVIDER_ERROR (not retryable).
@@ -157,6 +161,49 @@
  *   "result": {"referenceId"}} -> "accepted"; {"success": false, "reason", "detail"}
  *   PROVIDER_ERROR; otherwise by HTTP status. Followed from SDK-level documentation
  *   only; the error vocabulary is unconfirmed (lib/outbound/inteliquent.c).
+ *
+ * smtp (the seed's email fallback; RFC 5321 submission through a transport that
+ *   speaks SMTP, as the curl transport does): the request is method "SEND" to the
+ *   configured url (smtp:// with STARTTLS or smtps:// with implicit TLS; host,
+ *   optional port, optional path "/<helo-domain>" for EHLO; no userinfo, query or
+ *   other path) with the header fields "Mail-From: <from.email>", "Rcpt-To:
+ *   <recipient>", "Smtp-Tls: required|none" and, with credentials, "Authorization:
+ *   Basic base64(username:password)" (username without ':'); the body is the
+ *   message. "tls": "none" is only accepted for smtp:// to 127.0.0.1, [::1] or
+ *   localhost (tests, local relays). The recipient is an address local@domain
+ *   (dot-atom local part of at most 64 bytes, LDH domain labels, at most 254
+ *   bytes; no quoted local parts, domain literals or non-ASCII addresses).
+ *   message: "subject" (required, at most 998 bytes, no control characters),
+ *   "text"/"html" ("content" as text when both are absent), "attachments" as for
+ *   aws-ses; contentType "text" or "media"; "templateId" and contentType
+ *   "template" are OMNI_EINVAL (no provider templates: render first). A CR or LF
+ *   in the subject, a filename, the recipient or a configured name or address is
+ *   refused, naming the member (OMNI_EINVAL; OMNI_ECONFIG in the configuration).
+ *   The message (RFC 5322, MIME): Date (now_ms, "+0000"; OMNI_ETIME outside the
+ *   years 1970..9999), From (name as atoms, a quoted-string or RFC 2047 "B"
+ *   encoded-words), Reply-To?, To, Subject (encoded-words when not ASCII or when
+ *   it looks like one; folded to 78 columns, lines with encoded-words to 76),
+ *   Message-ID "<32 hex digits@from-domain>" (SHA-256 of correlationId and the
+ *   recipient, and of now_ms when there is no correlationId: the same event gives
+ *   the same id), MIME-Version; one text part, multipart/alternative (text, then
+ *   HTML) and multipart/mixed around it with the attachments (base64 in lines of
+ *   76); text parts 7bit when printable ASCII with lines of at most 998 bytes,
+ *   else quoted-printable; CRLF line ends everywhere; boundaries from
+ *   correlationId that cannot occur in any part. The response (what the transport
+ *   makes of the SMTP exchange) has the server's reply code as status and its
+ *   reply lines as body. 2xx -> "accepted", carrierMessageId the queue id of the
+ *   reply ("queued as X", "id=X") and absent when it names none (SMTP has no
+ *   message id of its own; the Message-ID is in the request body). Refusals are
+ *   classed by the RFC 3463 enhanced code when the reply has one of its class,
+ *   else by the reply code; providerCode "550 5.1.1" (or "550"): every 4xx is
+ *   retryable, RATE_LIMITED for 452 or a text speaking of a rate, "too many" or
+ *   throttling (4.7.x throttling replies), else PROVIDER_UNAVAILABLE (421, 450,
+ *   451, 454); AUTH_FAILED for 530, 534, 535, 538, X.7.8, X.7.9, X.7.11 (RFC 4954);
+ *   INVALID_RECIPIENT for X.1.x (but X.1.7/X.1.8, the sender: INVALID_REQUEST),
+ *   X.2.1, X.2.2 and, without an enhanced code, 550, 551, 553; INVALID_REQUEST
+ *   (too big) for X.2.3, X.3.4 and 552; PROVIDER_ERROR (policy, spam, not
+ *   retryable) for other X.7.x and 554; INVALID_REQUEST for other 5xx; anything
+ *   else (1xx, 3xx) PROVIDER_ERROR (lib/outbound/smtp.c, lib/outbound/mime.c).
  *
  * Thread-safety: a compiled omni_outbound is immutable and shareable.
  *
@@ -199,6 +246,7 @@ OMNI_API const char *const *omni_outbound_carriers(void);
  * not configured), OMNI_EINVAL (a member missing or of the wrong type, a
  * recipient the provider cannot address; the message names the member),
  * OMNI_EWINDOW (whatsapp free-form content while the window is closed),
+ * OMNI_ETIME (now_ms a SigV4 signature or an email's Date cannot show),
  * OMNI_EJSON, OMNI_ETOOLARGE, OMNI_ENOMEM.
  */
 OMNI_API int omni_outbound_build(omni_http_request **out, const omni_outbound *outbound,

@@ -24,19 +24,22 @@
  *   "templateParams": an object, sent as TemplateData (its JSON text;
  *                     "{}" when absent);
  *   "attachments":    [{"filename", "contentType"?, "contentBase64"}] (at
- *                     most 100): the message is sent as Content.Raw, a MIME
- *                     message multipart/mixed (RFC 2046) holding a
- *                     multipart/alternative of the text and HTML parts, then
- *                     the attachments, every part base64 in lines of 76
- *                     characters (RFC 2045 section 6.8); the boundaries are
- *                     derived from the event's correlationId (SHA-256) so
- *                     the same event gives the same bytes; a non-ASCII
- *                     subject is written as RFC 2047 "B" encoded-words.
- *                     filename: 1..255 printable ASCII bytes without '"' or
- *                     '\'; contentType a "type/subtype" token pair (default
- *                     application/octet-stream); contentBase64 standard
- *                     base64 with padding. Attachments with a template are
- *                     refused.
+ *                     most 100): the message is sent as Content.Raw, the
+ *                     MIME message of lib/outbound/mime.c (the one the smtp
+ *                     adapter sends): Date (now_ms), From (the configured
+ *                     fromEmailAddress as it is), To, Subject (RFC 2047
+ *                     encoded-words when not ASCII), Message-ID, then a
+ *                     multipart/mixed (RFC 2046) of the text (one part, or a
+ *                     multipart/alternative of text and HTML; 7bit or
+ *                     quoted-printable) and the attachments (base64 in
+ *                     lines of 76 characters, RFC 2045 section 6.8); the
+ *                     boundaries and Message-ID derive from the event's
+ *                     correlationId (SHA-256) so the same event gives the
+ *                     same bytes. filename: 1..255 printable ASCII bytes
+ *                     without '"' or '\'; contentType a "type/subtype" token
+ *                     pair (default application/octet-stream);
+ *                     contentBase64 standard base64 with padding.
+ *                     Attachments with a template are refused.
  * recipient.channelIdentifier must be an address local@domain of printable
  * ASCII without spaces, quotes, commas or angle brackets (at most 320 bytes).
  *
@@ -70,14 +73,11 @@
 #include <omni/aws.h>
 
 #include "core/codec.h"
-#include "core/crypto_internal.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "outbound_internal.h"
 
 #define CARRIER "aws-ses"
-#define MAX_SUBJECT 998
-#define MAX_ATTACHMENTS 100
 
 typedef struct ses_state {
     omni__ob_aws aws;
@@ -163,79 +163,21 @@ fail:
 
 /* ---- the message ---------------------------------------------------------------- */
 
-typedef struct attachment {
-    const char *filename, *type, *b64;
-} attachment;
-
 typedef struct mail {
-    const char *subject, *text, *html, *template_id;
+    omni__mime_mail mime; /* subject, text, html, attachments */
+    const char *template_id;
     const cJSON *params;
-    attachment att[MAX_ATTACHMENTS];
-    size_t n_att;
 } mail;
-
-/* "type/subtype", each an RFC 2045 token. */
-static int read_attachments(mail *m, const cJSON *arr)
-{
-    if (!cJSON_IsArray(arr))
-        return omni__ob_event_error(CARRIER, "message.attachments", "must be an array");
-    int count = cJSON_GetArraySize(arr);
-    if (count > MAX_ATTACHMENTS)
-        return omni__ob_event_error(CARRIER, "message.attachments",
-                                    "must hold at most 100 attachments");
-    const cJSON *a;
-    int rc;
-    cJSON_ArrayForEach(a, arr)
-    {
-        char where[64];
-        snprintf(where, sizeof(where), "message.attachments[%zu]", m->n_att);
-        if (!cJSON_IsObject(a))
-            return omni__ob_event_error(CARRIER, where, "must be an object");
-        attachment *t = &m->att[m->n_att];
-        if ((rc = omni__ob_opt_str(&t->filename, a, "filename", where, CARRIER)) ||
-            (rc = omni__ob_opt_str(&t->type, a, "contentType", where, CARRIER)) ||
-            (rc = omni__ob_opt_str(&t->b64, a, "contentBase64", where, CARRIER)))
-            return rc;
-        if (!t->filename || !t->filename[0] || strlen(t->filename) > 255 ||
-            !printable_ascii(t->filename) || strpbrk(t->filename, "\"\\"))
-            return omni__err(OMNI_EINVAL, "outbound " CARRIER ": %s.filename must be 1..255 "
-                                          "printable ASCII bytes without '\"' or '\\'",
-                             where);
-        if (t->type && !omni__ob_mime_type_ok(t->type))
-            return omni__err(OMNI_EINVAL,
-                             "outbound " CARRIER ": %s.contentType must be \"type/subtype\"",
-                             where);
-        if (!t->b64)
-            return omni__err(OMNI_EINVAL,
-                             "outbound " CARRIER ": %s.contentBase64 must be a string", where);
-        int ok = omni__ob_base64_ok(t->b64);
-        if (ok < 0)
-            return omni__err(OMNI_ENOMEM, NULL);
-        if (!ok)
-            return omni__err(OMNI_EINVAL, "outbound " CARRIER ": %s.contentBase64 is not "
-                                          "valid base64 (RFC 4648 section 4)",
-                             where);
-        if (!t->type)
-            t->type = "application/octet-stream";
-        m->n_att++;
-    }
-    return OMNI_OK;
-}
 
 static int read_mail(mail *m, const omni__ob_event *ev)
 {
     const cJSON *msg = ev->message;
-    const char *content;
     int rc;
     if (strcmp(ev->content_type, "text") != 0 && strcmp(ev->content_type, "media") != 0 &&
         strcmp(ev->content_type, "template") != 0)
         return omni__ob_event_error(CARRIER, "message.contentType",
                                     "must be \"text\", \"media\" or \"template\"");
-    if ((rc = omni__ob_opt_str(&m->subject, msg, "subject", "message", CARRIER)) ||
-        (rc = omni__ob_opt_str(&m->text, msg, "text", "message", CARRIER)) ||
-        (rc = omni__ob_opt_str(&m->html, msg, "html", "message", CARRIER)) ||
-        (rc = omni__ob_opt_str(&content, msg, "content", "message", CARRIER)) ||
-        (rc = omni__ob_opt_str(&m->template_id, msg, "templateId", "message", CARRIER)))
+    if ((rc = omni__ob_opt_str(&m->template_id, msg, "templateId", "message", CARRIER)))
         return rc;
     m->params = cJSON_GetObjectItemCaseSensitive(msg, "templateParams");
     if (m->params && !cJSON_IsObject(m->params))
@@ -243,147 +185,33 @@ static int read_mail(mail *m, const omni__ob_event *ev)
     if (strcmp(ev->content_type, "template") == 0 && !m->template_id)
         return omni__ob_event_error(CARRIER, "message.templateId",
                                     "is required when contentType is \"template\"");
-    const cJSON *atts = cJSON_GetObjectItemCaseSensitive(msg, "attachments");
     if (m->template_id) {
+        const char *unused; /* the mail members still have to be strings */
+        if ((rc = omni__ob_opt_str(&unused, msg, "subject", "message", CARRIER)) ||
+            (rc = omni__ob_opt_str(&unused, msg, "text", "message", CARRIER)) ||
+            (rc = omni__ob_opt_str(&unused, msg, "html", "message", CARRIER)) ||
+            (rc = omni__ob_opt_str(&unused, msg, "content", "message", CARRIER)))
+            return rc;
         if (!m->template_id[0] || strlen(m->template_id) > 256)
             return omni__ob_event_error(CARRIER, "message.templateId", "must be 1..256 bytes");
-        if (atts)
+        if (cJSON_GetObjectItemCaseSensitive(msg, "attachments"))
             return omni__ob_event_error(CARRIER, "message.attachments",
                                         "cannot be sent with an SES template");
         return OMNI_OK;
     }
-    if (!m->subject || !m->subject[0])
-        return omni__ob_event_error(CARRIER, "message.subject", "must be a non-empty string");
-    if (strlen(m->subject) > MAX_SUBJECT)
-        return omni__ob_event_error(CARRIER, "message.subject", "must be at most 998 bytes");
-    for (const char *p = m->subject; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return omni__ob_event_error(CARRIER, "message.subject",
-                                        "must not hold control characters");
-    if (!m->text && !m->html)
-        m->text = content;
-    if ((!m->text || !m->text[0]) && (!m->html || !m->html[0]))
-        return omni__ob_event_error(CARRIER, "message.text",
-                                    "(or html, or content) must be a non-empty string");
-    if (m->text && !m->text[0])
-        m->text = NULL;
-    if (m->html && !m->html[0])
-        m->html = NULL;
-    if (atts && (rc = read_attachments(m, atts)))
-        return rc;
-    return OMNI_OK;
+    return omni__mime_read(&m->mime, ev, CARRIER);
 }
 
-/* ---- MIME (RFC 2045, 2046, 2047, 5322) --------------------------------------------- */
-
-/* base64 of data in lines of 76 characters, each ended by CRLF. */
-static void b64_lines(omni_buf *b, const void *data, size_t len)
-{
-    omni_buf t = OMNI_BUF_INIT;
-    omni__base64_append(&t, data, len, 0);
-    if (t.failed) {
-        b->failed = t.failed;
-    } else {
-        for (size_t i = 0; i < t.len; i += 76) {
-            size_t k = t.len - i < 76 ? t.len - i : 76;
-            omni__buf_append(b, t.data + i, k);
-            omni__buf_append(b, "\r\n", 2);
-        }
-    }
-    omni__buf_free(&t);
-}
-
-/* The Subject header: as written when printable ASCII, else RFC 2047
- * encoded-words =?UTF-8?B?...?= of at most 45 bytes of text each (so each
- * word stays under 75 characters), cut on UTF-8 boundaries and folded. */
-static void subject_header(omni_buf *b, const char *s)
-{
-    omni__buf_puts(b, "Subject: ");
-    if (printable_ascii(s)) {
-        omni__buf_puts(b, s);
-        omni__buf_puts(b, "\r\n");
-        return;
-    }
-    size_t n = strlen(s), i = 0;
-    int first = 1;
-    while (i < n) {
-        size_t k = 0;
-        while (i + k < n) {
-            uint32_t cp;
-            size_t l = omni__utf8_next((const unsigned char *)s + i + k, n - i - k, &cp);
-            if (!l)
-                l = 1; /* the event was UTF-8-checked by the JSON parser */
-            if (k + l > 45)
-                break;
-            k += l;
-        }
-        if (!first)
-            omni__buf_puts(b, "\r\n ");
-        omni__buf_puts(b, "=?UTF-8?B?");
-        omni__base64_append(b, s + i, k, 0);
-        omni__buf_puts(b, "?=");
-        first = 0;
-        i += k;
-    }
-    omni__buf_puts(b, "\r\n");
-}
-
-static void text_part(omni_buf *b, const char *boundary, const char *type, const char *text)
-{
-    omni__buf_printf(b, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
-                        "Content-Transfer-Encoding: base64\r\n\r\n",
-                     boundary, type);
-    b64_lines(b, text, strlen(text));
-}
-
-static int mime_message(omni_buf *b, const ses_state *s, const omni__ob_event *ev,
-                        const mail *m)
+/* The raw MIME message (lib/outbound/mime.c) with the configured From
+ * value as it is. */
+static int mime_message(omni_buf *b, const ses_state *s, const omni__ob_event *ev, mail *m,
+                        int64_t now_ms)
 {
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(ev->root, "correlationId");
-    const char *seed = cJSON_IsString(cid) ? cid->valuestring : "";
-    uint8_t h[32];
-    if (omni__sha256(h, seed, strlen(seed)))
-        return omni__err(OMNI_ECRYPTO, "outbound " CARRIER ": SHA-256 failed");
-    char hex[25];
-    for (int i = 0; i < 12; i++)
-        snprintf(hex + 2 * i, 3, "%02x", h[i]);
-    /* "=_" cannot occur in base64 text, so no part can hold a boundary. */
-    char mixed[48], alt[48];
-    snprintf(mixed, sizeof(mixed), "=_omni_mixed_%s", hex);
-    snprintf(alt, sizeof(alt), "=_omni_alt_%s", hex);
-
-    omni__buf_printf(b, "From: %s\r\nTo: %s\r\n", s->from, ev->to);
-    subject_header(b, m->subject);
-    omni__buf_printf(b, "MIME-Version: 1.0\r\n"
-                        "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n",
-                     mixed);
-    omni__buf_printf(b, "--%s\r\nContent-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
-                     mixed, alt);
-    if (m->text)
-        text_part(b, alt, "text/plain", m->text);
-    if (m->html)
-        text_part(b, alt, "text/html", m->html);
-    omni__buf_printf(b, "--%s--\r\n", alt);
-    for (size_t i = 0; i < m->n_att; i++) {
-        const attachment *a = &m->att[i];
-        omni__buf_printf(b, "--%s\r\nContent-Type: %s; name=\"%s\"\r\n"
-                            "Content-Disposition: attachment; filename=\"%s\"\r\n"
-                            "Content-Transfer-Encoding: base64\r\n\r\n",
-                         mixed, a->type, a->filename, a->filename);
-        size_t n = strlen(a->b64), len = 0;
-        uint8_t *raw = malloc(omni__base64_decoded_max(n) + 1);
-        if (!raw)
-            return omni__err(OMNI_ENOMEM, NULL);
-        if (omni__base64_decode_into(raw, omni__base64_decoded_max(n) + 1, &len, a->b64, n,
-                                     0)) {
-            free(raw);
-            return OMNI_EINVAL; /* checked before; the last error is set */
-        }
-        b64_lines(b, raw, len);
-        free(raw);
-    }
-    omni__buf_printf(b, "--%s--\r\n", mixed);
-    return OMNI_OK;
+    m->mime.correlation_id = cJSON_IsString(cid) ? cid->valuestring : NULL;
+    m->mime.from_raw = s->from;
+    m->mime.to = ev->to;
+    return omni__mime_build(b, &m->mime, now_ms, CARRIER);
 }
 
 static void w_content(omni_buf *b, const char *key, const char *data)
@@ -441,8 +269,8 @@ static int ses_build(omni_http_request **out, const void *state, const omni__ob_
             omni__json_w_str(&body, "{}");
         }
         omni__json_w_obj_end(&body);
-    } else if (m->n_att) {
-        if ((rc = mime_message(&mime, s, ev, m)))
+    } else if (m->mime.n_att) {
+        if ((rc = mime_message(&mime, s, ev, m, now_ms)))
             goto done;
         if ((rc = omni__buf_status(&mime))) {
             rc = omni__err(rc, NULL);
@@ -458,13 +286,13 @@ static int ses_build(omni_http_request **out, const void *state, const omni__ob_
     } else {
         omni__json_w_keyl(&body, "Simple");
         omni__json_w_obj_begin(&body);
-        w_content(&body, "Subject", m->subject);
+        w_content(&body, "Subject", m->mime.subject);
         omni__json_w_keyl(&body, "Body");
         omni__json_w_obj_begin(&body);
-        if (m->text)
-            w_content(&body, "Text", m->text);
-        if (m->html)
-            w_content(&body, "Html", m->html);
+        if (m->mime.text)
+            w_content(&body, "Text", m->mime.text);
+        if (m->mime.html)
+            w_content(&body, "Html", m->mime.html);
         omni__json_w_obj_end(&body);
         omni__json_w_obj_end(&body);
     }

@@ -19,12 +19,13 @@
 static const omni__ob_adapter *const adapters[] = {
     &omni__ob_twilio,   &omni__ob_whatsapp,    &omni__ob_aws_sns,     &omni__ob_aws_ses,
     &omni__ob_sendgrid, &omni__ob_bandwidth,   &omni__ob_messagebird, &omni__ob_inteliquent,
+    &omni__ob_smtp,
 };
 #define N_ADAPTERS (sizeof(adapters) / sizeof(adapters[0]))
 
 static const char *const names[] = {"twilio",    "whatsapp",    "aws-sns",     "aws-ses",
                                     "sendgrid",  "bandwidth",   "messagebird", "inteliquent",
-                                    NULL};
+                                    "smtp",      NULL};
 
 struct omni_outbound {
     void *state[N_ADAPTERS];
@@ -455,8 +456,10 @@ void omni__ob_result_ok(omni_buf *out, const char *carrier, const char *message_
     omni__json_w_bool(out, 1);
     omni__json_w_keyl(out, "carrier");
     omni__json_w_str(out, carrier);
-    omni__json_w_keyl(out, "carrierMessageId");
-    omni__json_w_str(out, message_id);
+    if (message_id) {
+        omni__json_w_keyl(out, "carrierMessageId");
+        omni__json_w_str(out, message_id);
+    }
     omni__json_w_keyl(out, "status");
     omni__json_w_str(out, status);
     if (cost >= 0) {

@@ -48,6 +48,7 @@ extern const omni__ob_adapter omni__ob_sendgrid;
 extern const omni__ob_adapter omni__ob_bandwidth;
 extern const omni__ob_adapter omni__ob_messagebird;
 extern const omni__ob_adapter omni__ob_inteliquent;
+extern const omni__ob_adapter omni__ob_smtp;
 
 /* ---- configuration helpers ---------------------------------------------------- */
 
@@ -146,10 +147,79 @@ cJSON *omni__ob_body_object(const omni_http_response *resp);
  * them too); for any other status such a body is PROVIDER_ERROR. */
 int omni__ob_status_speaks(int status);
 
+/* ---- email: MIME messages (lib/outbound/mime.c) --------------------------------- */
+
+#define OMNI__MIME_MAX_ATTACHMENTS 100
+#define OMNI__MIME_MAX_SUBJECT 998
+
+typedef struct omni__mime_attachment {
+    const char *filename; /* 1..255 printable ASCII bytes without '"' or '\\' */
+    const char *type;     /* "type/subtype" (default application/octet-stream) */
+    const char *b64;      /* standard base64 with padding (checked) */
+} omni__mime_attachment;
+
+/*
+ * One email. The content members are filled by omni__mime_read; the header
+ * members by the adapter. Every string is borrowed (from the event or the
+ * adapter's configuration) and must outlive omni__mime_build.
+ */
+typedef struct omni__mime_mail {
+    /* content */
+    const char *subject;      /* required; no control characters, <= 998 bytes */
+    const char *text, *html;  /* NULL when absent; at least one is set */
+    omni__mime_attachment att[OMNI__MIME_MAX_ATTACHMENTS];
+    size_t n_att;
+    /* header fields */
+    const char *from_email;   /* the From address (local@domain), or NULL with from_raw */
+    const char *from_name;    /* display name (UTF-8, no controls) or NULL */
+    const char *from_raw;     /* instead of from_email/from_name: a From value written as
+                               * it is (printable ASCII, checked by the adapter) */
+    const char *reply_to;     /* NULL: no Reply-To */
+    const char *to;           /* the recipient address */
+    const char *correlation_id; /* seeds boundaries and Message-ID; NULL: "" */
+} omni__mime_mail;
+
+/*
+ * Reads message.subject, "text", "html" ("content" as the text when both
+ * are absent) and "attachments" [{"filename", "contentType"?,
+ * "contentBase64"}] (at most 100) into m; errors are OMNI_EINVAL "outbound
+ * <carrier>: message.<member> ..." naming the member (a CR or LF in the
+ * subject or a filename: "must not hold CR or LF"), OMNI_ENOMEM. Templates
+ * are the adapter's business (read before calling this).
+ */
+int omni__mime_read(omni__mime_mail *m, const omni__ob_event *ev, const char *carrier);
+
+/*
+ * Appends the RFC 5322 message of m to out: Date (from now_ms, "+0000"),
+ * From, Reply-To?, To, Subject (RFC 2047 "B" encoded-words when not
+ * printable ASCII, folded so that no line exceeds 76 columns; plain ASCII
+ * folded at spaces to 78 columns), Message-ID "<hex@from-domain>" (SHA-256
+ * of correlationId and recipient; of now_ms too when there is no
+ * correlationId), MIME-Version; then the body: one text part, a
+ * multipart/alternative of text then HTML, and a multipart/mixed around
+ * that and the attachments when there are any. Text parts are 7bit when
+ * printable ASCII (tab allowed), every line <= 998 bytes and "=_" absent,
+ * else quoted-printable (RFC 2045 section 6.7); line breaks become CRLF.
+ * Attachments are base64 in lines of 76 (RFC 2045 section 6.8). Boundaries
+ * "=_omni_{mixed,alt}_<hex of SHA-256(correlationId)>" cannot occur in any
+ * part. Errors: OMNI_ETIME (now_ms outside 1970..9999), OMNI_ECRYPTO,
+ * OMNI_ENOMEM (the buffer's failure is left in out->failed otherwise).
+ */
+int omni__mime_build(omni_buf *out, const omni__mime_mail *m, int64_t now_ms,
+                     const char *carrier);
+
+/* 1 when s is an address local@domain the MIME builder and SMTP accept:
+ * 3..254 bytes, a dot-atom local part (RFC 5322 section 3.2.3: atext and
+ * single inner dots) of 1..64 bytes, one '@', and a domain of labels of 1..63
+ * letters, digits and inner hyphens separated by single dots. No quoted
+ * local parts, domain literals or non-ASCII (RFC 6531) addresses. */
+int omni__mime_address_ok(const char *s);
+
 /* ---- results ------------------------------------------------------------------- */
 
 /* {"success":true,"carrier":..,"carrierMessageId":..,"status":..[,"cost":..,
- * "currency":..]} ; cost < 0: absent; currency may be NULL. */
+ * "currency":..]} ; cost < 0: absent; currency may be NULL; message_id NULL:
+ * "carrierMessageId" absent. */
 void omni__ob_result_ok(omni_buf *out, const char *carrier, const char *message_id,
                         const char *status, double cost, const char *currency);
 

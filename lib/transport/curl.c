@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "curl_smtp.h"
 #include "omni_config.h"
 #include "transport_internal.h"
 
@@ -458,6 +459,17 @@ static int curl_send(void *ctx, const omni_http_request *req, omni_http_response
     if (timeout > 0x7fffffffu) /* curl takes a long, which may have 32 bits */
         timeout = 0x7fffffffu;
     uint32_t connect_timeout = tp->connect_timeout_ms < timeout ? tp->connect_timeout_ms : timeout;
+
+    if (omni__curl_smtp_url(omni_http_request_url(req))) {
+        /* Mail submission: lib/transport/curl_smtp.c */
+        omni__curl_smtp_opts o = {timeout, connect_timeout, tp->ca_file, host};
+        CURL *sh = acquire(tp);
+        if (!sh)
+            return omni__err(OMNI_ENOMEM, "curl transport: cannot create a handle");
+        int src = omni__curl_smtp_send(sh, req, resp, &o);
+        release(tp, sh);
+        return src;
+    }
 
     int is_head = strcmp(method, "HEAD") == 0;
     int is_post = strcmp(method, "POST") == 0;

@@ -261,6 +261,23 @@ size_t omni__http_scheme_len(const char *url)
     return 0;
 }
 
+/* Length of "http://", "https://", "smtp://" or "smtps://" (ASCII
+ * case-insensitive) at the start of url, or 0: the schemes a request may
+ * have (SMTP ones for mail submission, see omni/http.h). */
+static size_t request_scheme_len(const char *url)
+{
+    size_t n = omni__http_scheme_len(url);
+    static const char *const mail[] = {"smtp://", "smtps://"};
+    for (size_t k = 0; !n && k < 2; k++) {
+        size_t len = strlen(mail[k]), i = 0;
+        while (i < len && url[i] && ascii_lower((unsigned char)url[i]) == mail[k][i])
+            i++;
+        if (i == len)
+            n = len;
+    }
+    return n;
+}
+
 size_t omni__http_url_bad_byte(const char *url, size_t n)
 {
     size_t i = 0;
@@ -275,7 +292,7 @@ static int is_host_char(unsigned char c)
            c == '-' || c == '.' || c == '_' || c == '~' || c == '%';
 }
 
-/* Validates an absolute http(s) URL (RFC 3986 / RFC 9110 section 4.2). */
+/* Validates an absolute http(s) or smtp(s) URL (RFC 3986 / RFC 9110 section 4.2). */
 static int check_url(const char *url)
 {
     if (!url)
@@ -291,9 +308,10 @@ static int check_url(const char *url)
                          "URL has a space, control or non-ASCII byte (0x%02x) at offset %zu; "
                          "percent-encode it",
                          (unsigned char)url[i], i);
-    size_t s = omni__http_scheme_len(url);
+    size_t s = request_scheme_len(url);
     if (!s)
-        return omni__err(OMNI_EINVAL, "URL must be absolute and start with http:// or https://");
+        return omni__err(OMNI_EINVAL, "URL must be absolute and start with http://, https://, "
+                                      "smtp:// or smtps://");
     const char *auth = url + s;
     size_t alen = strcspn(auth, "/?#");
     if (memchr(auth, '@', alen))
@@ -347,7 +365,7 @@ void omni__http_url_host(const char *url, char *buf, size_t cap)
 {
     if (!cap)
         return;
-    size_t s = url ? omni__http_scheme_len(url) : 0;
+    size_t s = url ? request_scheme_len(url) : 0;
     if (!s) {
         snprintf(buf, cap, "?");
         return;

@@ -87,3 +87,23 @@ test('outbound: golden Twilio request, a 429 result, whatsapp window closed', ()
   assert.throws(() => wa.build({ ...w.event, serviceWindow: { open: false } }),
     (e) => e.code === 'SERVICE_WINDOW_CLOSED');
 });
+
+test('outbound: golden smtp request and SMTP replies', () => {
+  const DATA = path.join(__dirname, '..', '..', '..', 'tests', 'data', 'outbound');
+  const g = JSON.parse(fs.readFileSync(path.join(DATA, 'smtp', 'non_ascii.json'), 'utf8'));
+  const ob = new omni.Outbound(g.config);
+  const req = ob.build(g.event, { now: g.now });
+  assert.equal(req.method, 'SEND');
+  assert.equal(req.url, g.request.url);
+  assert.deepEqual(req.headers, g.request.headers);
+  assert.equal(req.body, g.request.body);
+  const ok = ob.parse('smtp', { status: 250, body: '250 OK id=1rXyZa-000AbC-2B\r\n' });
+  assert.deepEqual(ok, { success: true, carrier: 'smtp', carrierMessageId: '1rXyZa-000AbC-2B',
+    status: 'accepted' });
+  const res = ob.parse('smtp', { status: 421, body: '421 4.7.0 Try again later\r\n' });
+  assert.equal(res.error.code, 'PROVIDER_UNAVAILABLE');
+  assert.equal(res.error.retryable, true);
+  assert.throws(() => ob.build({ ...g.event, message: { ...g.event.message, templateId: 'x' } }),
+    (e) => e.code === 'INVALID_ARGUMENT' && e.message.includes('message.templateId'));
+  ob.close();
+});

@@ -120,3 +120,23 @@ def test_outbound_whatsapp_window_closed() -> None:
     with pytest.raises(omni.OmniError) as ei:
         omni.Outbound(g["config"]).build(event)
     assert ei.value.code == "SERVICE_WINDOW_CLOSED"
+
+
+def test_outbound_smtp_golden_and_reply() -> None:
+    g = golden("smtp", "attachments")
+    with omni.Outbound(g["config"]) as ob:
+        req = ob.build(g["event"], now=g["now"])
+        assert req["method"] == "SEND" and req["url"] == g["request"]["url"]
+        assert req["headers"] == g["request"]["headers"]
+        assert req["body"] == g["request"]["body"]
+        ok = ob.parse("smtp", {"status": 250, "body": "250 2.0.0 Ok: queued as 4VT1Hk0J\r\n"})
+        assert ok == {"success": True, "carrier": "smtp", "carrierMessageId": "4VT1Hk0J",
+                      "status": "accepted"}
+        res = ob.parse("smtp", {"status": 550, "body": "550 5.1.1 No such user\r\n"})
+        assert res["error"]["code"] == "INVALID_RECIPIENT"
+        assert res["error"]["providerCode"] == "550 5.1.1"
+        assert res["error"]["retryable"] is False
+        with pytest.raises(omni.OmniError) as ei:
+            ob.build(dict(g["event"], message=dict(g["event"]["message"],
+                                                   subject="a\r\nBcc: x@example.com")))
+        assert ei.value.code == "INVALID_ARGUMENT" and "message.subject" in ei.value.message
