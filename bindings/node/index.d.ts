@@ -956,6 +956,11 @@ export interface MessageRecord {
   message: Record<string, unknown>;
   errorCode?: string | number;
   errorMessage?: string;
+  /** After the provider's id was attached: the carrier and id it was stepped with. */
+  steppedCarrier?: string;
+  steppedMessageId?: string;
+  /** Every provider id attached to it, oldest first. */
+  carrierMessageIds?: { carrier: string; carrierMessageId: string; attachedAt: string }[];
 }
 
 export interface Page<T> {
@@ -992,6 +997,9 @@ export type DeliveryUpdate =
       timestamp?: string;
       errorCode?: string | number;
       errorMessage?: string;
+      /** Attaches the provider's message id (outbound messages; the delivery engine does this). */
+      carrierMessageId?: string;
+      carrier?: string;
     }
   | {
       carrier: string;
@@ -1004,9 +1012,12 @@ export type DeliveryUpdate =
     };
 
 export interface DeliveryResult {
-  /** false when the update does not advance the status (not an error). */
+  /** false when the update changes nothing (not an error). */
   changed: boolean;
-  message: MessageRecord;
+  /** true when the message is not known yet: the status is kept and applied once the
+   * provider's id is attached to a message. */
+  parked: boolean;
+  message: MessageRecord | null;
   events: ChangeEvent[];
 }
 
@@ -1309,5 +1320,161 @@ export class Outbound {
     response: { status: number; headers?: Record<string, string> | Array<[string, string]>; body?: string | Uint8Array },
     options?: { now?: TimeArg | Date | string | null },
   ): OutboundResult;
+  close(): void;
+}
+
+// ---- the delivery engine (omni/delivery.h) ----
+
+/** The delivery engine's configuration; every member is optional. */
+export interface DeliveryConfig {
+  retryPolicy?: { maxRetries?: number; backoffMultiplier?: number; maxBackoff?: number; initialBackoff?: number };
+  /** carrier -> up to 3 carriers tried in order. */
+  fallback?: Record<string, string | string[]>;
+  circuitBreaker?: {
+    failureThreshold?: number;
+    failureRate?: number;
+    minRequests?: number;
+    windowMs?: number;
+    cooldownMs?: number;
+  };
+  rateLimits?: Record<string, { perSecond: number; burst?: number }>;
+  leaseMs?: number;
+  inDoubt?: 'deadLetter' | 'retry';
+  retryTimeouts?: boolean;
+  idempotencyTtlMs?: number;
+  deadLetterRetentionMs?: number;
+  /** tracking.webhookUrl of results; {carrier} and {messageId} are replaced. */
+  webhookUrl?: string;
+}
+
+/** Overrides of the event's options (plus deadlineMs for send()). */
+export interface DeliveryOptions {
+  idempotencyKey?: string;
+  scheduledAt?: string;
+  expiresAt?: string;
+  /** send() only: how long retries may be waited for inline (ms, default 0). */
+  deadlineMs?: number;
+  [key: string]: unknown;
+}
+
+export interface DeliveryError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** The seed's PublishOutboundResult. */
+export interface PublishOutboundResult {
+  success: boolean;
+  correlationId: string;
+  duplicate?: true;
+  delivery: {
+    messageId: string;
+    carrierMessageId?: string;
+    status: 'queued' | 'sent' | 'scheduled' | 'pending' | 'sending' | 'failed' | 'expired' | string;
+    carrier: string;
+    timestamp: string;
+    cost?: number;
+    currency?: string;
+    attempts: number;
+    nextAttemptAt?: string;
+  };
+  tracking: { trackingId: string; webhookUrl: string };
+  error?: DeliveryError;
+}
+
+export interface DeliveryTickSummary {
+  processed: number;
+  sent: number;
+  retried: number;
+  deadLettered: number;
+  expired: number;
+  inDoubt: number;
+  nextDueAt: string | null;
+  [key: string]: unknown;
+}
+
+export interface DeliveryAttempt {
+  n: number;
+  carrier: string;
+  startedAt: number;
+  endedAt?: number;
+  outcome: string;
+  httpStatus?: number;
+  error?: DeliveryError;
+}
+
+/** A stored message. */
+export interface DeliveryRecord {
+  messageId: string;
+  idempotencyKey: string;
+  correlationId: string;
+  state: 'pending' | 'sending' | 'delivered' | 'dead' | 'expired' | string;
+  attempts: DeliveryAttempt[];
+  event: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface DeadLetter {
+  messageId: string;
+  correlationId: string;
+  idempotencyKey: string;
+  carrier: string;
+  reason: { code: string; message: string };
+  deadAt: string;
+  attempts: DeliveryAttempt[];
+  event: Record<string, unknown>;
+}
+
+type DeliveryTime = TimeArg | string | null;
+
+/**
+ * The delivery engine over an Engine and an Outbound (kept alive by it). send() and tick() run
+ * their HTTP requests synchronously (the event loop is blocked meanwhile); the job API
+ * (publish / resume) lets the host send them.
+ */
+export class Delivery {
+  constructor(engine: Engine, outbound: Outbound, config?: DeliveryConfig | string | null);
+  readonly engine: Engine;
+  readonly outbound: Outbound;
+  /** True once it, its engine or its outbound is closed. */
+  readonly closed: boolean;
+  send(event: Record<string, unknown> | string | Uint8Array, options?: DeliveryOptions | string | null): PublishOutboundResult;
+  /** The stored work due at `now` (default: the engine's clock), at most `limit` (1..1000, default 100). */
+  tick(options?: { now?: DeliveryTime; limit?: number }): DeliveryTickSummary;
+  get(messageId: string): DeliveryRecord;
+  dlqList(options?: { limit?: number | null; cursor?: string | null }): { items: DeadLetter[]; next: string | null };
+  dlqGet(messageId: string): DeadLetter;
+  /** The redriven message's result (status 'pending'; tick() sends it). */
+  dlqRedrive(messageId: string): PublishOutboundResult;
+  /** Removes one dead letter, or every one; returns how many. */
+  dlqPurge(messageId?: string | null): number;
+  publish(
+    event: Record<string, unknown> | string | Uint8Array,
+    options?: DeliveryOptions | string | null,
+    at?: { now?: DeliveryTime },
+  ): DeliveryJob;
+  resume(messageId: string, at?: { now?: DeliveryTime }): DeliveryJob;
+  close(): void;
+}
+
+export type DeliveryStep =
+  | { action: 'send'; request: SentRequest; waitUntilMs: null }
+  | { action: 'wait'; request: null; waitUntilMs: number }
+  | { action: 'done'; request: null; waitUntilMs: null };
+
+/** One message being driven: next() -> send the request and feed() the outcome. */
+export class DeliveryJob {
+  private constructor();
+  readonly delivery: Delivery;
+  readonly closed: boolean;
+  next(now?: DeliveryTime): DeliveryStep;
+  feed(outcome: {
+    response?: { status: number; headers?: Headers; body?: string | Uint8Array; bodyBase64?: string } | null;
+    /** A Status (e.g. Status.ETIMEOUT), an OmniError from Transport.send, or a code ('TIMEOUT'). */
+    transportError?: number | OmniError | string | null;
+    now?: DeliveryTime;
+  }): void;
+  result(): PublishOutboundResult;
   close(): void;
 }

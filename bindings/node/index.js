@@ -1093,6 +1093,207 @@ class Outbound {
 }
 defineDispose(Outbound);
 
+// ---- the delivery engine (omni/delivery.h) ----------------------------------------------------
+
+const DELIVERY_ACTIONS = [undefined, 'send', 'wait', 'done'];
+
+// A time argument for the delivery engine: null for the engine's clock.
+function deliveryNow(now) {
+  const ms = nowArg(now);
+  if (ms !== null && typeof ms !== 'number' && typeof ms !== 'bigint') {
+    throw new TypeError('now must be Unix ms, a Date or RFC 3339 text');
+  }
+  return ms;
+}
+
+// The negative status of a transport failure: a number (Status.ETIMEOUT), an OmniError, or a
+// code ('TIMEOUT', 'CONNECT_FAILED', ...) or Status name ('ETIMEOUT').
+function transportStatusArg(error) {
+  let status;
+  if (error instanceof OmniError) status = error.status;
+  else if (typeof error === 'number') status = error;
+  else if (typeof error === 'string') {
+    status = Status[error];
+    if (status === undefined) {
+      const hit = Object.values(Status).find((s) => s !== 0 && native.statusCode(s) === error);
+      if (hit === undefined) {
+        throw new OmniError(`unknown transport error code ${JSON.stringify(error)}`, {
+          code: 'INVALID_ARGUMENT', status: Status.EINVAL,
+        });
+      }
+      status = hit;
+    }
+  } else {
+    throw new TypeError('transportError must be a status, an OmniError or a code');
+  }
+  if (!Number.isInteger(status) || status >= 0) {
+    throw new OmniError('transportError must be a negative status (an error)', {
+      code: 'INVALID_ARGUMENT', status: Status.EINVAL,
+    });
+  }
+  return status;
+}
+
+/**
+ * The delivery engine over an Engine (store, transport, clock, random) and an Outbound (the
+ * providers' configuration): sends outbound messages with retries, fallback, a circuit breaker,
+ * rate limits and a dead-letter queue, never losing or doubling one (omni/delivery.h). config:
+ * {retryPolicy, fallback, circuitBreaker, rateLimits, leaseMs, inDoubt, retryTimeouts,
+ * idempotencyTtlMs, deadLetterRetentionMs, webhookUrl}. The Delivery keeps its engine and
+ * outbound alive; closing either makes it fail "... is closed".
+ *
+ * send() and tick() run the HTTP requests synchronously (libcurl): the event loop is blocked
+ * meanwhile. The sans-I/O job API (publish / resume -> DeliveryJob) lets you send them yourself.
+ */
+class Delivery {
+  #engine;
+  #outbound;
+
+  constructor(engine, outbound, config = null) {
+    if (!(engine instanceof Engine)) throw new TypeError('engine must be an omni Engine');
+    if (!(outbound instanceof Outbound)) throw new TypeError('outbound must be an omni Outbound');
+    this[kHandle] = native.deliveryNew(engine[kHandle], outbound[kHandle], optJson(config, 'config'));
+    this.#engine = engine;
+    this.#outbound = outbound;
+  }
+
+  get engine() {
+    return this.#engine;
+  }
+
+  get outbound() {
+    return this.#outbound;
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]) || this.#engine.closed || this.#outbound.closed;
+  }
+
+  /**
+   * Publishes one PublishOutboundEvent and sends it through the engine's transport; returns the
+   * PublishOutboundResult (also when it says 'pending' or 'failed'). options: overrides of the
+   * event's options, plus deadlineMs (how long retries may be waited for inline; default 0).
+   */
+  send(event, options = null) {
+    return JSON.parse(native.deliverySend(this[kHandle], docJson(event, 'event'), optJson(options, 'options')));
+  }
+
+  /** Sends the stored work due at `now` (default: the engine's clock), at most `limit` (1..1000). */
+  tick({ now = null, limit = 100 } = {}) {
+    return JSON.parse(native.deliveryTick(this[kHandle], deliveryNow(now), limit));
+  }
+
+  /** A stored message with its attempt history. */
+  get(messageId) {
+    return JSON.parse(native.deliveryGet(this[kHandle], messageId));
+  }
+
+  /** One page {items, next} of dead letters (limit 1..1000, default 50). */
+  dlqList({ limit = null, cursor = null } = {}) {
+    const query = {};
+    if (limit !== null && limit !== undefined) query.limit = limit;
+    if (cursor !== null && cursor !== undefined) {
+      if (typeof cursor !== 'string') throw new TypeError('cursor must be a string');
+      query.cursor = cursor;
+    }
+    return JSON.parse(native.deliveryDlqList(this[kHandle], JSON.stringify(query)));
+  }
+
+  /** One dead letter. */
+  dlqGet(messageId) {
+    return JSON.parse(native.deliveryDlqGet(this[kHandle], messageId));
+  }
+
+  /** Makes a dead letter due now with a fresh retry budget; tick() sends it. */
+  dlqRedrive(messageId) {
+    return JSON.parse(native.deliveryDlqRedrive(this[kHandle], messageId));
+  }
+
+  /** Removes one dead letter, or every one (no id); returns how many. */
+  dlqPurge(messageId = null) {
+    return native.deliveryDlqPurge(this[kHandle], messageId);
+  }
+
+  /** Stores one message (or finds it by its idempotency key) and returns its job. */
+  publish(event, options = null, { now = null } = {}) {
+    const h = native.deliveryPublish(
+      this[kHandle], docJson(event, 'event'), optJson(options, 'options'), deliveryNow(now),
+    );
+    return new DeliveryJob(kHandle, h, this);
+  }
+
+  /** The job of a stored message, to drive a due message yourself. */
+  resume(messageId, { now = null } = {}) {
+    return new DeliveryJob(kHandle, native.deliveryResume(this[kHandle], messageId, deliveryNow(now)), this);
+  }
+
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Delivery);
+
+/**
+ * One message being driven (Delivery.publish / resume). next() says what to do: {action:
+ * 'send', request} (send it, then feed() the outcome), {action: 'wait', waitUntilMs} (the
+ * message is stored: tick() resumes it) or {action: 'done'}; result() is the
+ * PublishOutboundResult. A job belongs to one caller at a time.
+ */
+class DeliveryJob {
+  #delivery;
+
+  constructor(key, handle, delivery) {
+    if (key !== kHandle) throw new TypeError('use Delivery.publish() or Delivery.resume()');
+    this[kHandle] = handle;
+    this.#delivery = delivery;
+  }
+
+  get delivery() {
+    return this.#delivery;
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]) || this.#delivery.closed;
+  }
+
+  /** {action: 'send' | 'wait' | 'done', request: HttpRequest | null, waitUntilMs: number | null}. */
+  next(now = null) {
+    const [action, request, waitUntilMs] = native.deliveryNext(this[kHandle], deliveryNow(now));
+    return {
+      action: DELIVERY_ACTIONS[action],
+      request: request === null ? null : JSON.parse(request),
+      waitUntilMs,
+    };
+  }
+
+  /**
+   * Feeds the outcome of the 'send': {response} (the provider's {status, headers, body}; an
+   * HTTP error status is a response) or {transportError} (a Status, an OmniError thrown by
+   * Transport.send, or a code such as 'TIMEOUT', 'CONNECT_FAILED', 'TRANSPORT_ERROR').
+   */
+  feed({ response = null, transportError = null, now = null } = {}) {
+    const hasResponse = response !== null && response !== undefined;
+    const hasError = transportError !== null && transportError !== undefined;
+    if (hasResponse === hasError) throw new TypeError('feed() takes either response or transportError');
+    if (hasResponse) {
+      if (typeof response !== 'object') throw new TypeError('response must be an object');
+      native.deliveryFeed(this[kHandle], requestJson(response), 0, deliveryNow(now));
+    } else {
+      native.deliveryFeed(this[kHandle], null, transportStatusArg(transportError), deliveryNow(now));
+    }
+  }
+
+  /** The job's current PublishOutboundResult. */
+  result() {
+    return JSON.parse(native.deliveryJobResult(this[kHandle]));
+  }
+
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(DeliveryJob);
+
 // ---- channel: SMS, validation, formatting ---------------------------------------------------
 
 /** {encoding: 'GSM-7' | 'UCS-2', segments, units, parts: [...]} of an SMS body. */
@@ -1391,5 +1592,7 @@ module.exports = {
   awsSigv4Canonical,
   awsSigv4Presign,
   Outbound,
+  Delivery,
+  DeliveryJob,
   addonPath: native.path,
 };

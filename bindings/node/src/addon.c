@@ -471,12 +471,14 @@ enum {
     KIND_ANALYZER = 8,
     KIND_PREROUTE = 9,
     KIND_OUTBOUND = 10,
-    KIND_LAST = KIND_OUTBOUND
+    KIND_DELIVERY = 11,
+    KIND_DELIVERY_JOB = 12,
+    KIND_LAST = KIND_DELIVERY_JOB
 };
 
 static const char *kind_names[] = {"",        "engine",  "store",    "transport", "template",
                                    "data",    "inbound", "rules",    "analyzer",  "preroute",
-                                   "outbound"};
+                                   "outbound", "delivery", "delivery job"};
 
 static const napi_type_tag kind_tags[] = {
     {0, 0},
@@ -490,9 +492,13 @@ static const napi_type_tag kind_tags[] = {
     {0x6f6d6e69616e6c7aull, 0x6a2e8d1f4c9b3057ull}, /* analyzer */
     {0x6f6d6e6970726572ull, 0x3b9f6c2a7e1d5084ull}, /* preroute */
     {0x6f6d6e696f757462ull, 0x5e2a7c1d9b3f4068ull}, /* outbound */
+    {0x6f6d6e69646c7679ull, 0x8c3e1a7f5b2d9046ull}, /* delivery */
+    {0x6f6d6e69646a6f62ull, 0x2f9b6d3a8e1c7054ull}, /* delivery job */
 };
 
 static void tmpl_native_free(void *p);
+static void dlv_native_free(void *p);
+static void dlv_job_native_free(void *p);
 
 /*
  * The native side of a JS handle object. An engine's handle is shared by
@@ -529,6 +535,8 @@ static void kind_free(int kind, void *p)
     case KIND_ANALYZER: omni_analyzer_free(p); break;
     case KIND_PREROUTE: omni_preroute_free(p); break;
     case KIND_OUTBOUND: omni_outbound_free(p); break;
+    case KIND_DELIVERY: dlv_native_free(p); break;
+    case KIND_DELIVERY_JOB: dlv_job_native_free(p); break;
     default: break;
     }
 }
@@ -3558,6 +3566,386 @@ done:
     return result;
 }
 
+/* ---- the delivery engine (omni/delivery.h) -------------------------------------------- */
+
+/* A delivery borrows its engine and outbound: it holds a reference on their
+ * handles (the memory stays valid) and fails "... is closed" once either is
+ * closed; the JS handle object keeps their JS objects alive. A job holds its
+ * delivery's handle the same way. */
+typedef struct dlv_native {
+    omni_delivery *d;
+    handle *engine, *outbound;
+} dlv_native;
+
+typedef struct dlv_job_native {
+    omni_delivery_job *job;
+    handle *delivery;
+} dlv_job_native;
+
+static void dlv_native_free(void *p)
+{
+    dlv_native *n = p;
+    omni_delivery_free(n->d);
+    handle_release(n->engine);
+    handle_release(n->outbound);
+    free(n);
+}
+
+static void dlv_job_native_free(void *p)
+{
+    dlv_job_native *j = p;
+    omni_delivery_job_free(j->job);
+    handle_release(j->delivery);
+    free(j);
+}
+
+/* NULL (with an exception) when the delivery's engine or outbound is closed. */
+static dlv_native *dlv_check(napi_env env, dlv_native *n)
+{
+    if (!n)
+        return NULL;
+    if (!handle_ptr(n->engine)) {
+        throw_invalid(env, "engine is closed");
+        return NULL;
+    }
+    if (!handle_ptr(n->outbound)) {
+        throw_invalid(env, "outbound is closed");
+        return NULL;
+    }
+    return n;
+}
+
+static dlv_native *dlv_live(napi_env env, napi_value v, handle **hout)
+{
+    return dlv_check(env, live_ptr(env, v, KIND_DELIVERY, hout));
+}
+
+static dlv_job_native *dlv_job_live(napi_env env, napi_value v)
+{
+    dlv_job_native *j = live_ptr(env, v, KIND_DELIVERY_JOB, NULL);
+    if (!j)
+        return NULL;
+    dlv_native *n = handle_ptr(j->delivery);
+    if (!n) {
+        throw_invalid(env, "delivery is closed");
+        return NULL;
+    }
+    return dlv_check(env, n) ? j : NULL;
+}
+
+/* A time argument: an integer (Unix ms), or null / undefined for the engine's clock. */
+static int dlv_now(napi_env env, napi_value v, const dlv_native *n, int64_t *now)
+{
+    if (is_nullish(env, v)) {
+        *now = omni_engine_now_ms(handle_ptr(n->engine));
+        return 0;
+    }
+    return get_i64(env, v, now, "nowMs");
+}
+
+/* An optional JSON document argument (null / undefined: none). */
+static int opt_bytes(napi_env env, napi_value v, bytes_arg *out, const char *what)
+{
+    if (is_nullish(env, v)) {
+        out->data = NULL;
+        out->len = 0;
+        out->owned = NULL;
+        return 0;
+    }
+    return get_bytes(env, v, out, what);
+}
+
+static napi_value set_props(napi_env env, napi_value obj, const char *n1, napi_value v1,
+                            const char *n2, napi_value v2)
+{
+    napi_property_descriptor props[] = {
+        {n1, NULL, NULL, NULL, NULL, v1, napi_default, NULL},
+        {n2, NULL, NULL, NULL, NULL, v2, napi_default, NULL},
+    };
+    if (obj && napi_define_properties(env, obj, n2 ? 2 : 1, props) != napi_ok)
+        return throw_napi(env);
+    return obj;
+}
+
+/* deliveryNew(engine, outbound, configJson | null) -> delivery handle */
+static napi_value w_delivery_new(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg cfg = {0};
+    handle *eh = NULL, *oh = NULL;
+    omni_delivery *d = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    omni_engine *e = live_ptr(env, a.argv[0], KIND_ENGINE, &eh);
+    if (!e)
+        return NULL;
+    omni_outbound *ob = live_ptr(env, a.argv[1], KIND_OUTBOUND, &oh);
+    if (!ob || opt_bytes(env, a.argv[2], &cfg, "config"))
+        return NULL;
+    int rc = omni_delivery_new(&d, e, ob, cfg.data, cfg.len);
+    bytes_free(&cfg);
+    if (rc < 0)
+        return throw_status(env, rc);
+    dlv_native *n = calloc(1, sizeof(*n));
+    if (!n) {
+        omni_delivery_free(d);
+        return throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+    }
+    n->d = d;
+    n->engine = eh;
+    n->outbound = oh;
+    eh->refs++;
+    oh->refs++;
+    return set_props(env, new_handle(env, KIND_DELIVERY, n, NULL, NULL), "engine", a.argv[0],
+                     "outbound", a.argv[1]);
+}
+
+/* A new job handle (takes job), keeping the delivery's JS object alive. */
+static napi_value new_job(napi_env env, omni_delivery_job *job, handle *dh, napi_value dobj)
+{
+    dlv_job_native *j = calloc(1, sizeof(*j));
+    if (!j) {
+        omni_delivery_job_free(job);
+        return throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+    }
+    j->job = job;
+    j->delivery = dh;
+    dh->refs++;
+    return set_props(env, new_handle(env, KIND_DELIVERY_JOB, j, NULL, NULL), "delivery", dobj,
+                     NULL, NULL);
+}
+
+/* deliverySend(delivery, eventJson, optionsJson | null) -> PublishOutboundResult JSON */
+static napi_value w_delivery_send(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg ev = {0}, opts = {0};
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], NULL);
+    if (!n || get_bytes(env, a.argv[1], &ev, "event"))
+        return NULL;
+    if (opt_bytes(env, a.argv[2], &opts, "options")) {
+        bytes_free(&ev);
+        return NULL;
+    }
+    int rc = omni_delivery_send(&out, &out_len, n->d, ev.data, ev.len, opts.data, opts.len);
+    bytes_free(&ev);
+    bytes_free(&opts);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
+/* deliveryTick(delivery, nowMs | null, limit) -> summary JSON */
+static napi_value w_delivery_tick(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t now, limit;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], NULL);
+    if (!n || dlv_now(env, a.argv[1], n, &now) || get_i64(env, a.argv[2], &limit, "limit"))
+        return NULL;
+    if (limit < 0)
+        return throw_invalid(env, "limit must be 1 to 1000");
+    int rc = omni_delivery_tick(&out, &out_len, n->d, now, (size_t)limit);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
+typedef int (*dlv_id_fn)(char **out, size_t *out_len, omni_delivery *d, const char *id);
+
+/* fn(delivery, messageId) -> JSON, for get, dlq get and dlq redrive. */
+static napi_value dlv_by_id(napi_env env, napi_callback_info info, dlv_id_fn fn)
+{
+    args a;
+    char *id = NULL, *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], NULL);
+    if (!n || get_cstr(env, a.argv[1], &id, "messageId", 0))
+        return NULL;
+    int rc = fn(&out, &out_len, n->d, id);
+    free(id);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
+static napi_value w_delivery_get(napi_env env, napi_callback_info info)
+{
+    return dlv_by_id(env, info, omni_delivery_get);
+}
+
+static napi_value w_delivery_dlq_get(napi_env env, napi_callback_info info)
+{
+    return dlv_by_id(env, info, omni_delivery_dlq_get);
+}
+
+static napi_value w_delivery_dlq_redrive(napi_env env, napi_callback_info info)
+{
+    return dlv_by_id(env, info, omni_delivery_dlq_redrive);
+}
+
+/* deliveryDlqList(delivery, queryJson | null) -> {items, next} JSON */
+static napi_value w_delivery_dlq_list(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg q = {0};
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], NULL);
+    if (!n || opt_bytes(env, a.argv[1], &q, "query"))
+        return NULL;
+    int rc = omni_delivery_dlq_list(&out, &out_len, n->d, q.data, q.len);
+    bytes_free(&q);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
+/* deliveryDlqPurge(delivery, messageId | null) -> count */
+static napi_value w_delivery_dlq_purge(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *id = NULL;
+    size_t count = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], NULL);
+    if (!n || get_cstr(env, a.argv[1], &id, "messageId", 1))
+        return NULL;
+    int rc = omni_delivery_dlq_purge(n->d, id, &count);
+    free(id);
+    return rc < 0 ? throw_status(env, rc) : make_u64(env, count);
+}
+
+/* deliveryPublish(delivery, eventJson, optionsJson | null, nowMs | null) -> job handle */
+static napi_value w_delivery_publish(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg ev = {0}, opts = {0};
+    handle *dh = NULL;
+    int64_t now;
+    omni_delivery_job *job = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], &dh);
+    if (!n || dlv_now(env, a.argv[3], n, &now) || get_bytes(env, a.argv[1], &ev, "event"))
+        return NULL;
+    if (opt_bytes(env, a.argv[2], &opts, "options")) {
+        bytes_free(&ev);
+        return NULL;
+    }
+    int rc = omni_delivery_publish(&job, n->d, ev.data, ev.len, opts.data, opts.len, now);
+    bytes_free(&ev);
+    bytes_free(&opts);
+    return rc < 0 ? throw_status(env, rc) : new_job(env, job, dh, a.argv[0]);
+}
+
+/* deliveryResume(delivery, messageId, nowMs | null) -> job handle */
+static napi_value w_delivery_resume(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *id = NULL;
+    handle *dh = NULL;
+    int64_t now;
+    omni_delivery_job *job = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], &dh);
+    if (!n || dlv_now(env, a.argv[2], n, &now) ||
+        get_cstr(env, a.argv[1], &id, "messageId", 0))
+        return NULL;
+    int rc = omni_delivery_resume(&job, n->d, id, now);
+    free(id);
+    return rc < 0 ? throw_status(env, rc) : new_job(env, job, dh, a.argv[0]);
+}
+
+/* deliveryNext(job, nowMs | null) -> [action, requestJson | null, waitUntilMs | null] */
+static napi_value w_delivery_next(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t now, until = 0;
+    int action = 0;
+    const omni_http_request *req = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    napi_value arr, v0, v1, v2;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_job_native *j = dlv_job_live(env, a.argv[0]);
+    if (!j || dlv_now(env, a.argv[1], handle_ptr(j->delivery), &now))
+        return NULL;
+    int rc = omni_delivery_next(j->job, now, &action, &req, &until);
+    if (rc >= 0 && action == OMNI_DELIVERY_SEND)
+        rc = omni_http_request_to_json(&out, &out_len, req);
+    if (rc < 0)
+        return throw_status(env, rc);
+    if (out) {
+        v1 = take_string(env, out, out_len);
+        if (!v1)
+            return NULL;
+    } else {
+        NAPI_CALL(env, napi_get_null(env, &v1));
+    }
+    if (action == OMNI_DELIVERY_WAIT) {
+        if (!(v2 = make_i64(env, until)))
+            return NULL;
+    } else {
+        NAPI_CALL(env, napi_get_null(env, &v2));
+    }
+    NAPI_CALL(env, napi_create_int32(env, action, &v0));
+    NAPI_CALL(env, napi_create_array_with_length(env, 3, &arr));
+    NAPI_CALL(env, napi_set_element(env, arr, 0, v0));
+    NAPI_CALL(env, napi_set_element(env, arr, 1, v1));
+    NAPI_CALL(env, napi_set_element(env, arr, 2, v2));
+    return arr;
+}
+
+/* deliveryFeed(job, responseJson | null, transportStatus, nowMs | null) */
+static napi_value w_delivery_feed(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg rj = {0};
+    int64_t now, status;
+    omni_http_response *resp = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_job_native *j = dlv_job_live(env, a.argv[0]);
+    if (!j || dlv_now(env, a.argv[3], handle_ptr(j->delivery), &now) ||
+        get_i64(env, a.argv[2], &status, "transportStatus"))
+        return NULL;
+    if (status < INT32_MIN || status > 0)
+        return throw_invalid(env, "transportStatus must be 0 or a negative status");
+    if (opt_bytes(env, a.argv[1], &rj, "response"))
+        return NULL;
+    int rc = OMNI_OK;
+    if (rj.data)
+        rc = omni_http_response_from_json(&resp, rj.data, rj.len);
+    bytes_free(&rj);
+    if (rc >= 0)
+        rc = omni_delivery_feed(j->job, resp, (int)status, now);
+    omni_http_response_free(resp);
+    return rc < 0 ? throw_status(env, rc) : make_undefined(env);
+}
+
+/* deliveryJobResult(job) -> PublishOutboundResult JSON */
+static napi_value w_delivery_job_result(napi_env env, napi_callback_info info)
+{
+    args a;
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_job_native *j = dlv_job_live(env, a.argv[0]);
+    if (!j)
+        return NULL;
+    int rc = omni_delivery_job_result(j->job, &out, &out_len);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
@@ -3672,6 +4060,19 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("outboundNew", w_outbound_new),
         FN("outboundBuild", w_outbound_build),
         FN("outboundParse", w_outbound_parse),
+        FN("deliveryNew", w_delivery_new),
+        FN("deliverySend", w_delivery_send),
+        FN("deliveryTick", w_delivery_tick),
+        FN("deliveryGet", w_delivery_get),
+        FN("deliveryDlqList", w_delivery_dlq_list),
+        FN("deliveryDlqGet", w_delivery_dlq_get),
+        FN("deliveryDlqRedrive", w_delivery_dlq_redrive),
+        FN("deliveryDlqPurge", w_delivery_dlq_purge),
+        FN("deliveryPublish", w_delivery_publish),
+        FN("deliveryResume", w_delivery_resume),
+        FN("deliveryNext", w_delivery_next),
+        FN("deliveryFeed", w_delivery_feed),
+        FN("deliveryJobResult", w_delivery_job_result),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

@@ -23,6 +23,12 @@ entities, language), ``omni.PreRoute(config).run(engine, event)`` (seed 001's
 workFlowPreRoute), ``Engine(analyzer=fn)`` for a host analyzer, and the engine's
 ``optout_get`` / ``optout_set`` (the opt-out ledger).
 
+Delivery: ``omni.Delivery(engine, outbound, config)`` sends outbound messages
+through the carrier adapters with retries, fallback, a circuit breaker and a
+dead-letter queue, exactly once over the engine's store (``send``, ``tick``,
+``get``, ``dlq_*``), or hands the requests to the host (``publish`` / ``resume``
+return a ``DeliveryJob``: ``next``, ``feed``, ``result``).
+
 Every failing call raises :class:`OmniError` with ``status``, ``code``,
 ``message``, ``retryable`` and ``details`` taken from the library's last
 error. See README.md for an example.
@@ -53,6 +59,7 @@ from ._conversation import (
     dynamodb_stream_events,
     dynamodb_unmarshall,
 )
+from ._delivery import Delivery, DeliveryJob, JobStep
 from ._errors import OmniError, Status
 from ._preroute import Analyzer, PreRoute, Rules, analyze
 from ._aws import Outbound, aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
@@ -130,10 +137,13 @@ __all__ = [
     "ConversationEvent",
     "ConversationStatus",
     "Data",
+    "Delivery",
+    "DeliveryJob",
     "Engine",
     "HelperOptions",
     "IDENTITY_NAMESPACE",
     "Inbound",
+    "JobStep",
     "LIMITS",
     "MAX_NESTED_RENDERS",
     "Limit",

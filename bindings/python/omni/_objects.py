@@ -458,8 +458,11 @@ class Engine(Handle):
         "sequenceNumber", "status", "timestamp"?, "errorCode"?, "errorMessage"?} or a
         status event of Inbound.handle {"carrier", "carrierMessageId", "status", ...}.
         Statuses never move backwards (pending/processing < queued < sent < delivered <
-        read; failed/undelivered final). Returns {"changed": bool, "message": <record>,
-        "events": [...]}; NOT_FOUND when there is no such message."""
+        read; failed/undelivered final). With "carrierMessageId" (and "carrier") beside
+        conversationId/sequenceNumber it attaches the provider's id to an outbound message.
+        Returns {"changed": bool, "parked": bool, "message": <record> | None, "events": [...]};
+        a status for a carrier id not known yet is parked ("parked": True) and applied when
+        the id is attached; NOT_FOUND for a conversationId/sequenceNumber that does not exist."""
         raw = json_arg(update, "update")
         handle = self._handle_or_raise()
         result: Dict[str, Any] = from_json(
