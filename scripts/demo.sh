@@ -3,7 +3,7 @@
 # the pipeline issue lands `omni demo`, this shows what exists: derived
 # identifiers, reproducible runs, JWTs, encodings, signed carrier webhooks,
 # phone numbers, templates and SMS segments, conversations, pre-routing,
-# outbound requests.
+# outbound requests, and delivery through a local stand-in provider.
 # Exits non-zero
 # when any result differs from what it must be.
 set -eu
@@ -214,6 +214,58 @@ set -e
 check "WhatsApp free text, window closed (exit 1)" "1 SERVICE_WINDOW_CLOSED" \
       "$wcode $(echo "$wa" | sed 's/.*"code":"\([A-Z_]*\)".*/\1/')"
 unset OMNI_DEMO_TWILIO_TOKEN OMNI_DEMO_WA_TOKEN
+
+echo
+echo "Delivery: a stand-in for Twilio on 127.0.0.1 answers 429 first, then accepts"
+cat > "$dir/provider.py" <<'PY'
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+answers = [(429, '{"code":20429,"message":"Too Many Requests","status":429}', {"Retry-After": "1"})]
+seen = []
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):  # the number of messages received
+        body = str(len(seen)).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        seen.append(self.path)
+        status, body, extra = answers.pop(0) if answers else \
+            (201, '{"sid":"SM5f2a0c8e1b7d4f36a9e0c1d2b3a4f5e6","status":"queued"}', {})
+        self.send_response(status)
+        for k, v in dict(extra, **{"Content-Type": "application/json"}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body.encode())
+srv = HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(srv.server_address[1]))
+srv.serve_forever()
+PY
+python3 "$dir/provider.py" "$dir/port" & provider=$!
+trap 'kill $provider 2>/dev/null || true' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$dir/port" ] && break; sleep 0.2; done
+port=$(cat "$dir/port")
+cat > "$dir/delivery.json" <<JSON
+{"outbound": {"twilio": {"accountSid": "AC0123456789abcdef0123456789abcdef",
+                         "authToken": "demo-token", "baseUrl": "http://127.0.0.1:$port"}},
+ "delivery": {"retryPolicy": {"maxRetries": 3}}}
+JSON
+send() { reply twilio sms true | "$omni" outbound send --store "sqlite:$dir/delivery.db" --config "$dir/delivery.json"; }
+first=$(send)
+check "first attempt: 429, retry stored" "pending RATE_LIMITED" \
+      "$(echo "$first" | grep -o '"status":"[a-z]*"' | head -1 | sed 's/.*:"//;s/"//') $(echo "$first" | grep -o '"code":"[A-Z_]*"' | sed 's/.*:"//;s/"//')"
+again=$(send)
+check "published again: the same message" '"duplicate":true' "$(echo "$again" | grep -o '"duplicate":true')"
+sleep 1.1
+ticked=$("$omni" outbound tick --store "sqlite:$dir/delivery.db" --config "$dir/delivery.json")
+check "tick sends the due retry" '"sent":1' "$(echo "$ticked" | grep -o '"sent":1')"
+done_=$(send)
+check "result: queued with Twilio's message id" '"carrierMessageId":"SM5f2a0c8e1b7d4f36a9e0c1d2b3a4f5e6"' \
+      "$(echo "$done_" | grep -o '"carrierMessageId":"[^"]*"')"
+check "requests the provider received" "2" \
+      "$(python3 -c "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:$port/').read().decode())")"
+kill $provider 2>/dev/null || true
 rm -rf "$dir"
 
 echo
