@@ -64,6 +64,7 @@ bench: build
 	$(BUILD)/bench/omni-bench-preroute
 	$(BUILD)/bench/omni-bench-outbound
 	$(BUILD)/bench/omni-bench-delivery
+	$(BUILD)/bench/omni-bench-push
 
 bench-smoke:
 	$(BUILD)/bench/omni-bench --smoke
@@ -75,6 +76,7 @@ bench-smoke:
 	$(BUILD)/bench/omni-bench-preroute --smoke
 	$(BUILD)/bench/omni-bench-outbound --smoke
 	$(BUILD)/bench/omni-bench-delivery --smoke
+	$(BUILD)/bench/omni-bench-push --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.

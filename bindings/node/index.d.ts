@@ -332,6 +332,18 @@ export class Engine {
   conversationSettingsSet(accountId: string, settings: ConversationSettings | string | Uint8Array): void;
   /** An account's stored settings (NOT_FOUND when none). */
   conversationSettingsGet(accountId: string): ConversationSettings;
+  /** Registers or refreshes a push device; a token registered to another user moves. */
+  deviceRegister(device: DeviceInput | string | Uint8Array): DeviceRegisterResult;
+  /** The device record of (platform, token); NOT_FOUND when not registered. */
+  deviceGet(platform: DevicePlatform, token: string): DeviceRecord;
+  /** Removes a device; with a reason the event is device.invalidated. */
+  deviceRemove(
+    platform: DevicePlatform,
+    token: string,
+    reason?: string | null,
+  ): { device: DeviceRecord; events: DeviceEvent[] };
+  /** One page of a user's devices (userId, optionally one platform) or a platform's devices. */
+  deviceList(query: DeviceListQuery): Page<DeviceRecord>;
   /** Releases the engine (and its store and transport); idempotent. */
   close(): void;
 }
@@ -1477,4 +1489,78 @@ export class DeliveryJob {
   }): void;
   result(): PublishOutboundResult;
   close(): void;
+}
+
+// ---- Web Push (RFC 8291 encryption, RFC 8292 VAPID) ----
+
+/** The aes128gcm body of a push message (uaPublic 65 bytes, authSecret 16 bytes). */
+export function webpushEncrypt(plaintext: string | Uint8Array, uaPublic: Uint8Array,
+  authSecret: Uint8Array, options?: { salt?: Uint8Array; senderPrivate?: Uint8Array;
+    recordSize?: number }): Buffer;
+/** The plaintext of an aes128gcm push body (uaPrivate 32 bytes, authSecret 16 bytes). */
+export function webpushDecrypt(body: Uint8Array, uaPrivate: Uint8Array,
+  authSecret: Uint8Array): Buffer;
+/** A new P-256 key pair from the engine's random hook (default OS random). */
+export function webpushKeypair(engine?: Engine | null): { publicKey: Buffer; privateKey: Buffer };
+/** The VAPID Authorization header value "vapid t=<JWT>, k=<public key>". */
+export function webpushVapid(endpoint: string, subject: string, privateKey: Uint8Array,
+  options?: { nowMs?: number | Date; expires?: number }): string;
+
+// ---- the push device registry (omni/push.h) ----
+
+export type DevicePlatform = 'ios' | 'android' | 'web';
+
+export interface WebPushSubscriptionJson {
+  endpoint: string;
+  expirationTime?: number | null;
+  keys: { p256dh: string; auth: string };
+}
+
+export interface DeviceInput {
+  userId: string;
+  deviceToken: string;
+  platform: DevicePlatform;
+  subscription?: WebPushSubscriptionJson | null;
+  appId?: string | null;
+  locale?: string | null;
+  timezone?: string | null;
+  metadata?: { [key: string]: Json } | null;
+}
+
+export interface DeviceRecord extends DeviceInput {
+  registeredAt: string;
+  updatedAt: string;
+}
+
+export interface DeviceEvent {
+  source: 'omni.push';
+  detailType:
+    | 'device.registered'
+    | 'device.updated'
+    | 'device.moved'
+    | 'device.unregistered'
+    | 'device.invalidated';
+  detail: {
+    userId: string;
+    previousUserId?: string;
+    platform: DevicePlatform;
+    deviceToken: string;
+    reason?: string;
+    registeredAt?: string;
+    updatedAt?: string;
+    removedAt?: string;
+  };
+}
+
+export interface DeviceRegisterResult {
+  device: DeviceRecord;
+  created: boolean;
+  events: DeviceEvent[];
+}
+
+export interface DeviceListQuery {
+  userId?: string | null;
+  platform?: DevicePlatform | null;
+  limit?: number | null;
+  cursor?: string | null;
 }

@@ -577,6 +577,52 @@ class Engine {
     return JSON.parse(native.conversationSettingsGet(this[kHandle], accountId));
   }
 
+  // ---- the push device registry (omni/push.h) ----
+
+  /**
+   * Registers or refreshes a device {userId, deviceToken, platform: 'ios' | 'android' |
+   * 'web', subscription? (web: PushSubscription.toJSON(), required), appId?, locale?,
+   * timezone?, metadata?}: {device, created, events}. A token registered to another user
+   * moves (event device.moved {previousUserId}).
+   */
+  deviceRegister(device) {
+    return JSON.parse(native.deviceRegister(this[kHandle], docJson(device, 'device')));
+  }
+
+  /** The device record of (platform, token); NOT_FOUND when not registered. */
+  deviceGet(platform, token) {
+    return JSON.parse(native.deviceGet(this[kHandle], platform, token));
+  }
+
+  /**
+   * Removes a device: {device, events} with device.unregistered, or with a reason (the
+   * provider's, e.g. 'Unregistered', '410 Gone') device.invalidated {reason}.
+   */
+  deviceRemove(platform, token, reason = null) {
+    return JSON.parse(native.deviceRemove(this[kHandle], platform, token, reason));
+  }
+
+  /**
+   * One page {items, next} of a user's devices ({userId, platform?: only that platform})
+   * or of a platform's devices ({platform}); limit 1..1000 (default 100), cursor: the
+   * previous page's next.
+   */
+  deviceList({ userId = null, platform = null, limit = null, cursor = null } = {}) {
+    const q = {};
+    if (limit !== null && limit !== undefined) q.limit = limit;
+    if (cursor !== null && cursor !== undefined) q.cursor = cursor;
+    let user = userId;
+    let plat = platform;
+    if (user !== null && user !== undefined && plat !== null && plat !== undefined) {
+      q.platform = plat;
+      plat = null;
+    }
+    if (user === undefined) user = null;
+    if (plat === undefined) plat = null;
+    const query = Object.keys(q).length ? JSON.stringify(q) : null;
+    return JSON.parse(native.deviceList(this[kHandle], user, plat, query));
+  }
+
   /** Releases the engine (and its store and transport). Idempotent. */
   close() {
     native.close(this[kHandle]);
@@ -1521,6 +1567,37 @@ function dynamodbStreamEvents(event, nowMs = Date.now()) {
   return JSON.parse(native.dynamodbStreamEvents(docJson(event, 'event'), timeArg(nowMs)));
 }
 
+// ---- Web Push (RFC 8291 encryption, RFC 8292 VAPID) ------------------------------------
+
+/**
+ * The aes128gcm body (a Buffer) of a push message for a subscription: uaPublic = its
+ * keys.p256dh (65 bytes), authSecret = keys.auth (16 bytes). options.salt (16 bytes) and
+ * options.senderPrivate (32 bytes) only for reproducible output (RFC 8291 Appendix A);
+ * options.recordSize 18..2147483647 (default 4096).
+ */
+function webpushEncrypt(plaintext, uaPublic, authSecret, options = {}) {
+  const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+  return native.webpushEncrypt(data, uaPublic, authSecret, options.salt ?? null,
+    options.senderPrivate ?? null, options.recordSize ?? 0);
+}
+
+/** The user agent's side: the plaintext (a Buffer) of an aes128gcm push body. */
+function webpushDecrypt(body, uaPrivate, authSecret) {
+  return native.webpushDecrypt(body, uaPrivate, authSecret);
+}
+
+/** A new P-256 key pair {publicKey (65 bytes), privateKey (32 bytes)} from the engine's
+ * random hook (default: OS random). */
+function webpushKeypair(engine = null) {
+  const [publicKey, privateKey] = native.webpushKeypair(engineHandle(engine));
+  return { publicKey, privateKey };
+}
+
+/** The VAPID Authorization header value "vapid t=<JWT>, k=<public key>" for endpoint. */
+function webpushVapid(endpoint, subject, privateKey, { nowMs = Date.now(), expires = 43200 } = {}) {
+  return native.webpushVapid(endpoint, subject, privateKey, timeArg(nowMs), expires);
+}
+
 module.exports = {
   OmniError,
   Status,
@@ -1591,6 +1668,10 @@ module.exports = {
   awsSigv4Sign,
   awsSigv4Canonical,
   awsSigv4Presign,
+  webpushEncrypt,
+  webpushDecrypt,
+  webpushKeypair,
+  webpushVapid,
   Outbound,
   Delivery,
   DeliveryJob,

@@ -4,6 +4,11 @@
 
 #include "cli.h"
 
+int cmd_webpush(cli *c, int argc, char **argv);
+extern const char cmd_webpush_summary[], cmd_webpush_usage[];
+int cmd_devices(cli *c, int argc, char **argv);
+extern const char cmd_devices_summary[], cmd_devices_usage[];
+
 const cli_command cli_commands[] = {
     {"version", cmd_version, "print the library version",
      "usage: omni version\n\nPrints {\"version\":\"X.Y.Z\",\"versionNumber\":N}.\n"},
@@ -63,6 +68,8 @@ const cli_command cli_commands[] = {
     {"preroute", cmd_preroute, cmd_preroute_summary, cmd_preroute_usage},
     {"aws", cmd_aws, cmd_aws_summary, cmd_aws_usage},
     {"outbound", cmd_outbound, cmd_outbound_summary, cmd_outbound_usage},
+    {"webpush", cmd_webpush, cmd_webpush_summary, cmd_webpush_usage},
+    {"devices", cmd_devices, cmd_devices_summary, cmd_devices_usage},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -35,6 +35,7 @@
 #include "aws.h"
 #include "outbound.h"
 #include "delivery.h"
+#include "push.h"
 
 #ifdef __cplusplus
 extern "C" {

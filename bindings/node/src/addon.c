@@ -14,6 +14,9 @@
 
 #include <omni/omni.h>
 
+#include "devices.h"
+#include "push.h"
+
 /* ---- per-environment data --------------------------------------------- */
 
 struct active_call;
@@ -3946,6 +3949,10 @@ static napi_value w_delivery_job_result(napi_env env, napi_callback_info info)
     return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
 }
 
+/* The helpers push.c's wrappers share (see push.h). */
+static const omni_node_push_helpers push_helpers = {throw_status, throw_invalid, throw_type,
+                                                    throw_napi, get_engine_opt};
+
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
@@ -4081,6 +4088,10 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         return NULL;
     }
     if (napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns) != napi_ok)
+        return throw_napi(env);
+    if (omni_node_push_register(env, exports, &push_helpers) != napi_ok)
+        return throw_napi(env);
+    if (omni_node_devices_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);
     napi_value any, create;
     if (napi_create_bigint_uint64(env, OMNI_STORE_ANY_VERSION, &any) != napi_ok ||

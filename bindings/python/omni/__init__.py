@@ -63,6 +63,13 @@ from ._delivery import Delivery, DeliveryJob, JobStep
 from ._errors import OmniError, Status
 from ._preroute import Analyzer, PreRoute, Rules, analyze
 from ._aws import Outbound, aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
+from ._push import (
+    WEBPUSH_MAX_PLAINTEXT,
+    webpush_decrypt,
+    webpush_encrypt,
+    webpush_keypair,
+    webpush_vapid,
+)
 from ._functions import (
     NAMESPACE_DNS,
     NAMESPACE_OID,
@@ -119,6 +126,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "WEBPUSH_MAX_PLAINTEXT",
+    "webpush_decrypt",
+    "webpush_encrypt",
+    "webpush_keypair",
+    "webpush_vapid",
     "Analyzer",
     "Outbound",
     "PreRoute",

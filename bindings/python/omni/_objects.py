@@ -25,6 +25,7 @@ from ._conversation import (
     query_arg,
     time_arg,
 )
+from . import _devices  # noqa: F401  (registers the device prototypes)
 from ._errors import OmniError, Status, call_out, check, take
 from ._functions import from_json, to_bytes, to_cstr, to_json
 from ._handle import Handle
@@ -510,6 +511,71 @@ class Engine(Handle):
         handle = self._handle_or_raise()
         result: Dict[str, Any] = from_json(
             call_out(lambda o, n: lib().omni_conversation_settings_get(o, n, handle, rid))
+        )
+        return result
+
+    # ---- the push device registry (omni/push.h) ----
+
+    def device_register(self, device: Union[Mapping[str, Any], str, bytes]) -> Dict[str, Any]:
+        """Registers or refreshes a device {"userId", "deviceToken", "platform": "ios" |
+        "android" | "web", "subscription"? (web: PushSubscription.toJSON(), required),
+        "appId"?, "locale"?, "timezone"?, "metadata"?}. A token registered to another
+        user moves to this one. Returns {"device": record, "created": bool, "events":
+        [device.registered | device.updated | device.moved]}."""
+        raw = json_arg(device, "device")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_device_register(o, n, handle, raw, len(raw)))
+        )
+        return result
+
+    def device_get(self, platform: str, token: str) -> Dict[str, Any]:
+        """The device record of (platform, token); NOT_FOUND when not registered."""
+        rp = to_cstr(platform, "platform")
+        rt = to_cstr(token, "token")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_device_get(o, n, handle, rp, rt))
+        )
+        return result
+
+    def device_remove(
+        self, platform: str, token: str, reason: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """Removes a device: {"device": the removed record, "events": [...]} with
+        "device.unregistered", or with `reason` (the provider's, e.g. "Unregistered",
+        "410 Gone") "device.invalidated" {reason}. NOT_FOUND when not registered."""
+        rp = to_cstr(platform, "platform")
+        rt = to_cstr(token, "token")
+        rr = None if reason is None else to_cstr(reason, "reason")
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(lambda o, n: lib().omni_device_remove(o, n, handle, rp, rt, rr))
+        )
+        return result
+
+    def device_list(
+        self,
+        user_id: Optional[str] = None,
+        platform: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        platform_filter: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """One page {"items": [device records], "next": cursor|None} of a user's devices
+        (user_id; platform_filter: only that platform) or of a platform's devices
+        (platform) -- exactly one of the two. limit 1..1000 (default 100); cursor: the
+        previous page's "next"."""
+        ru = None if user_id is None else to_cstr(user_id, "user_id")
+        rp = None if platform is None else to_cstr(platform, "platform")
+        rq = query_arg(None, {"limit": limit, "cursor": cursor, "platform": platform_filter})
+        handle = self._handle_or_raise()
+        result: Dict[str, Any] = from_json(
+            call_out(
+                lambda o, n: lib().omni_device_list(
+                    o, n, handle, ru, rp, rq, len(rq) if rq else 0
+                )
+            )
         )
         return result
 
