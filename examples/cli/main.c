@@ -4,11 +4,6 @@
 
 #include "cli.h"
 
-int cmd_webpush(cli *c, int argc, char **argv);
-extern const char cmd_webpush_summary[], cmd_webpush_usage[];
-int cmd_devices(cli *c, int argc, char **argv);
-extern const char cmd_devices_summary[], cmd_devices_usage[];
-
 const cli_command cli_commands[] = {
     {"version", cmd_version, "print the library version",
      "usage: omni version\n\nPrints {\"version\":\"X.Y.Z\",\"versionNumber\":N}.\n"},
