@@ -16,20 +16,14 @@
 #include <omni/omni.h>
 
 #include "http_server.h"
-#include "test_files.h"
+#include "golden.h"
 
 static cJSON *load(const char *provider, const char *name)
 {
-    const char *src = getenv("OMNI_SOURCE_DIR");
-    cr_assert_not_null(src, "OMNI_SOURCE_DIR is not set");
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/data/outbound/%s/%s", src, provider, name);
-    size_t len = 0;
-    char *text = test_read_file(path, &len);
-    cr_assert_not_null(text, "cannot read %s", path);
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    cr_assert_not_null(j, "%s is not JSON", path);
+    char dir[64], why[512];
+    snprintf(dir, sizeof dir, "outbound/%s", provider);
+    cJSON *j = golden_load(dir, name, why, sizeof why);
+    cr_assert_not_null(j, "%s", why);
     return j;
 }
 

@@ -9,7 +9,6 @@
  * bodies), and every error path of configuration and build, checking that no secret leaks
  * into an error message or a result. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <omni/omni.h>
 
-#include "test_files.h"
+#include "golden.h"
 
 #define BW_SECRET "bw-secret-pass-5a4b3c"
 #define MB_SECRET "mb-secret-access-key-77"
@@ -37,160 +36,31 @@ static void no_secret(const char *s)
     cr_assert_null(strstr(s, IQ_SECRET), "secret in %s", s);
 }
 
-/* ---- data files ---------------------------------------------------------------- */
-
-static char *data_path(const char *provider, const char *name)
-{
-    const char *src = getenv("OMNI_SOURCE_DIR");
-    cr_assert_not_null(src, "OMNI_SOURCE_DIR is not set");
-    size_t n = strlen(src) + strlen(provider) + strlen(name) + 64;
-    char *p = malloc(n);
-    cr_assert_not_null(p);
-    snprintf(p, n, "%s/tests/data/outbound/%s/%s", src, provider, name);
-    return p;
-}
-
-static cJSON *load_json(const char *provider, const char *name)
-{
-    char *path = data_path(provider, name);
-    size_t len = 0;
-    char *text = test_read_file(path, &len);
-    cr_assert_not_null(text, "cannot read %s", path);
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    cr_assert_not_null(j, "%s is not JSON", path);
-    free(text);
-    free(path);
-    return j;
-}
-
-static int64_t parse_now(const cJSON *j, const char *def)
-{
-    const cJSON *now = cJSON_GetObjectItemCaseSensitive(j, "now");
-    const char *s = cJSON_IsString(now) ? now->valuestring : def;
-    int64_t ms = 0;
-    cr_assert_eq(omni_time_parse(&ms, s, strlen(s)), OMNI_OK, "bad now %s", s);
-    return ms;
-}
-
-static void check_golden(const char *provider, const char *name)
-{
-    cJSON *g = load_json(provider, name);
-    char *cfg = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(g, "config"));
-    omni_outbound *ob = NULL;
-    cr_assert_eq(omni_outbound_new(&ob, cfg, strlen(cfg)), OMNI_OK, "%s: %s", name,
-                 omni_error_last_message());
-    char *ev = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(g, "event"));
-    omni_http_request *req = NULL;
-    int rc = omni_outbound_build(&req, ob, provider, ev, strlen(ev), parse_now(g, NULL));
-    cr_assert_eq(rc, OMNI_OK, "%s/%s: %s", provider, name, omni_error_last_message());
-    const cJSON *want = cJSON_GetObjectItemCaseSensitive(g, "request");
-    cr_assert_str_eq(omni_http_request_method(req),
-                     cJSON_GetObjectItemCaseSensitive(want, "method")->valuestring, "%s", name);
-    cr_assert_str_eq(omni_http_request_url(req),
-                     cJSON_GetObjectItemCaseSensitive(want, "url")->valuestring, "%s", name);
-    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(want, "headers");
-    cr_assert_eq(omni_http_request_header_count(req), (size_t)cJSON_GetArraySize(hs),
-                 "%s: header count", name);
-    size_t i = 0;
-    const cJSON *h;
-    cJSON_ArrayForEach(h, hs)
-    {
-        cr_assert_str_eq(omni_http_request_header_name(req, i), h->string, "%s", name);
-        cr_assert_str_eq(omni_http_request_header_value(req, i), h->valuestring, "%s: %s", name,
-                         h->string);
-        i++;
-    }
-    size_t blen = 0;
-    const char *body = omni_http_request_body(req, &blen);
-    const char *wbody = cJSON_GetObjectItemCaseSensitive(want, "body")->valuestring;
-    cr_assert_eq(blen, strlen(wbody), "%s: body length\n got: %s\nwant: %s", name, body, wbody);
-    cr_assert_str_eq(body, wbody, "%s: body", name);
-    /* the body is JSON (every provider here takes JSON) */
-    cJSON *bj = cJSON_ParseWithLength(body, blen);
-    cr_assert_not_null(bj, "%s: body is not JSON", name);
-    cJSON_Delete(bj);
-    omni_http_request_free(req);
-    free(ev);
-    free(cfg);
-    omni_outbound_free(ob);
-    cJSON_Delete(g);
-}
+/* ---- golden files (tests/support/golden.h) ----------------------------------------- */
 
 static int run_goldens(const char *provider)
 {
-    char *dir = data_path(provider, "");
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d, "cannot open %s", dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0 ||
-            strcmp(e->d_name, "responses.json") == 0)
-            continue;
-        check_golden(provider, e->d_name);
-        n++;
-    }
-    closedir(d);
-    free(dir);
+    char why[2048];
+    int n = golden_outbound_requests(provider, 1, why, sizeof why);
+    cr_assert_geq(n, 0, "%s", why);
     return n;
 }
 
 static int run_responses(const char *provider, const char *config)
 {
-    omni_outbound *ob = NULL;
-    cr_assert_eq(omni_outbound_new(&ob, config, strlen(config)), OMNI_OK);
-    cJSON *all = load_json(provider, "responses.json");
-    int n = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, all)
-    {
-        cJSON *r = cJSON_Duplicate(c, 1);
-        cJSON *want = cJSON_DetachItemFromObjectCaseSensitive(r, "result");
-        int64_t now = parse_now(r, "2024-05-01T12:00:00Z");
-        cJSON_DeleteItemFromObjectCaseSensitive(r, "now");
-        char *rj = cJSON_PrintUnformatted(r);
-        omni_http_response *resp = NULL;
-        cr_assert_eq(omni_http_response_from_json(&resp, rj, strlen(rj)), OMNI_OK, "case %d: %s",
-                     n, omni_error_last_message());
-        char *out = NULL;
-        size_t len = 0;
-        cr_assert_eq(omni_outbound_parse(&out, &len, ob, provider, resp, now), OMNI_OK,
-                     "case %d: %s", n, omni_error_last_message());
-        cJSON *got = cJSON_Parse(out);
-        cr_assert_not_null(got, "case %d: result not JSON: %s", n, out);
-        char *wj = cJSON_PrintUnformatted(want);
-        cr_assert(cJSON_Compare(got, want, 1), "%s case %d:\n got: %s\nwant: %s", provider, n,
-                  out, wj);
-        no_secret(out);
-        free(wj);
-        cJSON_Delete(got);
-        omni_free(out);
-        omni_http_response_free(resp);
-        free(rj);
-        cJSON_Delete(want);
-        cJSON_Delete(r);
-        n++;
-    }
-    cJSON_Delete(all);
-    omni_outbound_free(ob);
+    static const char *const secrets[] = {BW_SECRET, MB_SECRET, IQ_SECRET, NULL};
+    char why[4096];
+    int n = golden_outbound_responses(provider, config, secrets, "2024-05-01T12:00:00Z", why,
+                                      sizeof why);
+    cr_assert_geq(n, 0, "%s", why);
     return n;
 }
 
 /* The last error's details hold {"path": path}. */
 static void expect_path(const char *path)
 {
-    char *json = NULL;
-    size_t n = 0;
-    cr_assert_eq(omni_error_last_json(&json, &n), OMNI_OK);
-    cJSON *j = cJSON_Parse(json);
-    cr_assert_not_null(j);
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "details");
-    const cJSON *p = d ? cJSON_GetObjectItemCaseSensitive(d, "path") : NULL;
-    cr_assert(cJSON_IsString(p), "no details.path in %s", json);
-    cr_assert_str_eq(p->valuestring, path, "%s", omni_error_last_message());
-    cJSON_Delete(j);
-    omni_free(json);
+    char got[256];
+    cr_assert_str_eq(golden_error_path(got, sizeof got), path, "%s", omni_error_last_message());
 }
 
 typedef struct cfg_case {

@@ -16,7 +16,6 @@
  *    equal the built request, AUTH, every refusal class, a stalled server
  *    (OMNI_ETIMEOUT), a closed connection (OMNI_ETRANSPORT), refused
  *    connections, TLS failures and the transport's own request checks. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,34 +27,10 @@
 #include <omni/omni.h>
 
 #include "smtp_server.h"
-#include "test_files.h"
+#include "golden.h"
 
 #define NOW_MS 1714564800000LL /* 2024-05-01T12:00:00Z */
 #define PASSWORD "smtp-test-password"
-
-static char *data_path(const char *rel)
-{
-    const char *src = getenv("OMNI_SOURCE_DIR");
-    cr_assert(src, "OMNI_SOURCE_DIR is not set");
-    size_t n = strlen(src) + strlen(rel) + 40;
-    char *p = malloc(n);
-    cr_assert(p);
-    snprintf(p, n, "%s/tests/data/outbound/smtp/%s", src, rel);
-    return p;
-}
-
-static cJSON *load_json(const char *rel)
-{
-    char *path = data_path(rel);
-    size_t len = 0;
-    char *text = test_read_file(path, &len);
-    cr_assert(text, "cannot read %s", path);
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    cr_assert(j, "%s is not JSON", path);
-    free(text);
-    free(path);
-    return j;
-}
 
 static omni_outbound *ob_new(const char *config)
 {
@@ -102,45 +77,16 @@ static int retryable(const cJSON *result)
 
 /* ---- golden requests ------------------------------------------------------------ */
 
-static void check_golden(const char *file)
+/* Each golden request also survives its JSON form (smtp URLs included). */
+static void check_json_round_trip(const char *file)
 {
-    cJSON *g = load_json(file);
+    char why[512];
+    cJSON *g = golden_load("outbound/smtp", file, why, sizeof why);
+    cr_assert(g, "%s", why);
     char *config = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(g, "config"));
     char *event = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(g, "event"));
-    const char *now = cJSON_GetObjectItemCaseSensitive(g, "now")->valuestring;
-    int64_t now_ms = 0;
-    cr_assert_eq(omni_time_parse(&now_ms, now, strlen(now)), OMNI_OK);
     omni_outbound *ob = ob_new(config);
-    omni_http_request *req = build(ob, event, now_ms);
-    /* the carrier can also come from recipient.carrier */
-    omni_http_request *req2 = NULL;
-    cr_assert_eq(omni_outbound_build(&req2, ob, NULL, event, strlen(event), now_ms), OMNI_OK);
-    omni_http_request_free(req2);
-
-    const cJSON *want = cJSON_GetObjectItemCaseSensitive(g, "request");
-    cr_assert_str_eq(omni_http_request_method(req),
-                     cJSON_GetObjectItemCaseSensitive(want, "method")->valuestring, "%s", file);
-    cr_assert_str_eq(omni_http_request_url(req),
-                     cJSON_GetObjectItemCaseSensitive(want, "url")->valuestring, "%s", file);
-    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(want, "headers");
-    cr_assert_eq(omni_http_request_header_count(req), (size_t)cJSON_GetArraySize(hs),
-                 "%s: header count", file);
-    size_t i = 0;
-    const cJSON *h;
-    cJSON_ArrayForEach(h, hs)
-    {
-        cr_assert_str_eq(omni_http_request_header_name(req, i), h->string, "%s", file);
-        cr_assert_str_eq(omni_http_request_header_value(req, i), h->valuestring, "%s: %s", file,
-                         h->string);
-        i++;
-    }
-    size_t blen = 0;
-    const char *body = omni_http_request_body(req, &blen);
-    const char *wbody = cJSON_GetObjectItemCaseSensitive(want, "body")->valuestring;
-    cr_assert_eq(blen, strlen(wbody), "%s: body length %zu, want %zu\n%s", file, blen,
-                 strlen(wbody), body);
-    cr_assert_str_eq(body, wbody, "%s: body", file);
-    /* the request survives its JSON form (smtp URLs included) */
+    omni_http_request *req = build(ob, event, golden_now(g, NULL));
     char *json = NULL;
     size_t jn = 0;
     cr_assert_eq(omni_http_request_to_json(&json, &jn, req), OMNI_OK);
@@ -148,7 +94,7 @@ static void check_golden(const char *file)
     cr_assert_eq(omni_http_request_from_json(&back, json, jn), OMNI_OK, "%s",
                  omni_error_last_message());
     cr_assert_str_eq(omni_http_request_url(back), omni_http_request_url(req));
-    cr_assert_str_eq(omni_http_request_body(back, NULL), body);
+    cr_assert_str_eq(omni_http_request_body(back, NULL), omni_http_request_body(req, NULL));
     omni_http_request_free(back);
     omni_free(json);
     omni_http_request_free(req);
@@ -160,21 +106,13 @@ static void check_golden(const char *file)
 
 Test(outbound_smtp, golden_requests)
 {
-    char *dir = data_path("");
-    DIR *d = opendir(dir);
-    cr_assert(d, "cannot open %s", dir);
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (l < 6 || strcmp(e->d_name + l - 5, ".json") || !strcmp(e->d_name, "responses.json"))
-            continue;
-        check_golden(e->d_name);
-        n++;
-    }
-    closedir(d);
-    free(dir);
-    cr_assert_geq(n, 6);
+    char why[4096];
+    int n = golden_outbound_requests("smtp", 1, why, sizeof why);
+    cr_assert_geq(n, 6, "%s", why);
+    char names[64][128];
+    cr_assert_eq(golden_list("outbound/smtp", names, 64), n);
+    for (int i = 0; i < n; i++)
+        check_json_round_trip(names[i]);
 }
 
 Test(outbound_smtp, carriers_list)
@@ -194,33 +132,11 @@ static const char *const CONFIG =
 
 Test(outbound_smtp, responses)
 {
-    cJSON *cases = load_json("responses.json");
-    omni_outbound *ob = ob_new(CONFIG);
-    const cJSON *c;
-    int n = 0;
-    cJSON_ArrayForEach(c, cases)
-    {
-        const char *name = cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring;
-        const char *body = cJSON_GetObjectItemCaseSensitive(c, "body")->valuestring;
-        omni_http_response *resp = NULL;
-        cr_assert_eq(omni_http_response_new(&resp), OMNI_OK);
-        cr_assert_eq(omni_http_response_set_status(
-                         resp, cJSON_GetObjectItemCaseSensitive(c, "status")->valueint),
-                     OMNI_OK);
-        cr_assert_eq(omni_http_response_set_body(resp, body, strlen(body)), OMNI_OK);
-        cJSON *got = parse_result(ob, resp);
-        const cJSON *want = cJSON_GetObjectItemCaseSensitive(c, "result");
-        char *g = cJSON_PrintUnformatted(got), *w = cJSON_PrintUnformatted(want);
-        cr_assert(cJSON_Compare(got, want, 1), "%s:\n got  %s\n want %s", name, g, w);
-        cJSON_free(g);
-        cJSON_free(w);
-        cJSON_Delete(got);
-        omni_http_response_free(resp);
-        n++;
-    }
-    cr_assert_geq(n, 40);
-    omni_outbound_free(ob);
-    cJSON_Delete(cases);
+    static const char *const secrets[] = {PASSWORD, NULL};
+    char why[4096];
+    int n = golden_outbound_responses("smtp", CONFIG, secrets, "2024-05-01T12:00:00Z", why,
+                                      sizeof why);
+    cr_assert_geq(n, 40, "%s", why);
 }
 
 /* Replies of arbitrary bytes still give valid results: ill-formed UTF-8 is

@@ -6,7 +6,6 @@
  * and as an HTTP-date, 5xx, non-JSON bodies), and every error path of configuration and
  * build, checking that no secret leaks into an error message or a result. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,6 @@
 #include <cjson/cJSON.h>
 #include <omni/omni.h>
 
-#include "test_files.h"
 
 #define PROVIDER "twilio"
 #define SECRET "tw-secret-token-9f8e7d"

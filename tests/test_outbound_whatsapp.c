@@ -6,7 +6,6 @@
  * Graph API error code, 429 / Retry-After, 5xx, non-JSON bodies), the 24-hour window refusal,
  * and every error path of configuration and build without secrets in errors or results. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,6 @@
 #include <cjson/cJSON.h>
 #include <omni/omni.h>
 
-#include "test_files.h"
 
 #define PROVIDER "whatsapp"
 #define SECRET "EAAG-wa-secret-access-token"
