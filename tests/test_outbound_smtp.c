@@ -110,7 +110,7 @@ Test(outbound_smtp, golden_requests)
     int n = golden_outbound_requests("smtp", 1, why, sizeof why);
     cr_assert_geq(n, 6, "%s", why);
     char names[64][128];
-    cr_assert_eq(golden_list("outbound/smtp", names, 64), n);
+    cr_assert_eq(golden_list("outbound/smtp", NULL, names, 64), n);
     for (int i = 0; i < n; i++)
         check_json_round_trip(names[i]);
 }

@@ -24,6 +24,110 @@ extern "C" {
 
 typedef struct omni_engine omni_engine;
 
+/* ---- platform adapters (sans-I/O): FCM HTTP v1, APNs, Web Push ---------------------- */
+
+/*
+ * A compiled push configuration (JSON object, at most OMNI_LIMIT_CONFIG_BYTES),
+ * one member per platform that is used:
+ *   "apns":    {"teamId": 10 chars, "keyId": 10 chars, "privateKey": SECRET (the .p8
+ *               PEM text), "topic": "com.example.app" (the bundle id; the default
+ *               apns-topic), "environment"?: "production" (api.push.apple.com) |
+ *               "sandbox" (api.sandbox.push.apple.com), "baseUrl"?: URL (tests)}
+ *   "fcm":     {"serviceAccount": SECRET (the service-account JSON text or object:
+ *               project_id, client_email, private_key, token_uri), "projectId"?
+ *               (default: its project_id), "baseUrl"?: "https://fcm.googleapis.com",
+ *               "tokenUrl"?: (default: its token_uri)}
+ *   "webpush": {"vapidPrivateKey": SECRET (base64url of the 32-byte P-256 key),
+ *               "subject": "mailto:..." | "https://...", "vapidExpiresSeconds"?: 43200}
+ * SECRET is a string or {"env": "NAME"} as in omni/outbound.h; secrets never
+ * appear in errors, results or logs.
+ *
+ * Credentials are cached in the compiled object and shared by every send
+ * (hence it is mutable, guarded by a mutex: thread-safe):
+ *  - APNs: the ES256 provider token (kid, iss = teamId, iat) is reused and
+ *    replaced once it is 20 minutes old (Apple accepts it for an hour and
+ *    answers TooManyProviderTokenUpdates to refreshes more often than every
+ *    20 minutes); a response ExpiredProviderToken discards it, so the next
+ *    build signs a new one (never twice within a minute);
+ *  - FCM: an OAuth 2.0 access token from the token endpoint, obtained with a
+ *    signed RS256 assertion (RFC 7523: iss = client_email, scope
+ *    https://www.googleapis.com/auth/firebase.messaging, aud = token_uri,
+ *    iat, exp = iat + 3600) through omni_push_token_request /
+ *    omni_push_token_response, and used until 5 minutes before it expires.
+ *
+ * The message of one device (JSON, at most 64 KiB):
+ *   {"platform": "ios"|"android"|"web",
+ *    "token"?: the APNs device token (hex) | the FCM registration token,
+ *    "subscription"?: web: {"endpoint", "keys": {"p256dh", "auth"}},
+ *    "topic"? | "condition"?: FCM targets instead of a token,
+ *    "payload": {"title", "body", "subtitle"?, "data"?: {...}, "image"?,
+ *                "sound"?, "badge"?, "category"?, "threadId"?, "clickAction"?,
+ *                "actions"?: [{"id", "title", "url"?}]}      (seed 001's payload)
+ *    "options"?: {"priority": "low"|"normal"|"high"|"critical", "ttl"?: seconds,
+ *                 "collapseKey"?, "channelId"?, "pushType"?: APNs apns-push-type
+ *                 ("alert" default, "background" when contentAvailable and no
+ *                 alert, "voip", ...), "contentAvailable"?, "mutableContent"?,
+ *                 "urgency"?: Web Push (very-low|low|normal|high), "webTopic"?,
+ *                 "topic"?: APNs apns-topic instead of the configured one},
+ *    "apns"?: {"headers"?, "payload"?}, "android"?: {...}, "webpush"?: {...}
+ *                 (FCM/APNs platform overrides merged last)}
+ * Mapping per platform is documented in the adapter files (lib/push/apns.c,
+ * fcm.c, webpush_send.c) and pinned by the golden files in tests/data/push/.
+ *
+ * Results of omni_push_parse:
+ *   {"success", "platform", "messageId"?, "status": "sent"|"failed",
+ *    "error"?: {"code", "providerCode"?, "message", "retryable"},
+ *    "invalidToken"?: true (remove the device: omni_device_remove with the
+ *    reason), "retryAfterMs"?}
+ * error.code: INVALID_TOKEN (APNs 410 Unregistered, 400 BadDeviceToken /
+ * DeviceTokenNotForTopic; FCM UNREGISTERED, INVALID_ARGUMENT on the token;
+ * Web Push 404/410), PAYLOAD_TOO_LARGE, AUTH_FAILED, TOKEN_EXPIRED (APNs
+ * ExpiredProviderToken: retryable, the token was discarded), RATE_LIMITED
+ * (429, Retry-After honoured), PROVIDER_UNAVAILABLE (5xx), INVALID_REQUEST,
+ * PROVIDER_ERROR.
+ */
+typedef struct omni_push omni_push;
+typedef struct omni_http_request omni_http_request;
+typedef struct omni_http_response omni_http_response;
+
+OMNI_API int omni_push_new(omni_push **out, const char *config_json, size_t len) OMNI_WARN_UNUSED;
+OMNI_API void omni_push_free(omni_push *push);
+
+/*
+ * The request that sends one device's message. APNs requests are meant for
+ * HTTP/2 (the transport decides). Errors: OMNI_ECONFIG (the platform is not
+ * configured), OMNI_EINVAL (a member missing or malformed, naming it),
+ * OMNI_ETOOLARGE (APNs payload over 4096 bytes, Web Push plaintext over
+ * OMNI_WEBPUSH_MAX_PLAINTEXT, checked before anything is sent),
+ * OMNI_EEXPIRED (FCM: no valid access token: run the token exchange first),
+ * OMNI_EKEY, OMNI_ECRYPTO, OMNI_EJSON, OMNI_ENOMEM.
+ */
+OMNI_API int omni_push_build(omni_http_request **out, omni_push *push, const char *message_json,
+                             size_t len, int64_t now_ms);
+
+/* The response to a request built for `platform` ("ios", "android", "web")
+ * as the result JSON above. Errors: OMNI_EINVAL, OMNI_ENOMEM. */
+OMNI_API int omni_push_parse(char **out, size_t *out_len, omni_push *push, const char *platform,
+                             const omni_http_response *response, int64_t now_ms);
+
+/* FCM's token exchange: *out is the token request when the cached access
+ * token is missing or within 5 minutes of expiring, else NULL (nothing to
+ * do). Errors: OMNI_EINVAL (NULL, now_ms outside 1970..9999), OMNI_ECONFIG
+ * (FCM not configured), OMNI_EKEY, OMNI_ECRYPTO, OMNI_ENOMEM. */
+OMNI_API int omni_push_token_request(omni_http_request **out, omni_push *push, int64_t now_ms);
+/* Reads the token endpoint's answer ({"access_token", "expires_in",
+ * "token_type": "Bearer"}) into the cache. Errors: OMNI_EINVAL (NULL),
+ * OMNI_ECONFIG (FCM not configured), OMNI_EKEY (400 invalid_grant /
+ * invalid_client / unauthorized_client, 401 or 403: the service account's
+ * key is not accepted; not retryable), OMNI_ETRANSPORT (429 or 5xx:
+ * retryable; also any other status), OMNI_EJSON (a 200 answer that is not
+ * the documented JSON: access_token 1..8192 printable ASCII bytes,
+ * token_type "Bearer" in any case, expires_in an integer 1..31622400),
+ * OMNI_ENOMEM. On error the cache is unchanged. The error message carries the endpoint's
+ * "error"/"error_description", never a credential. */
+OMNI_API int omni_push_token_response(omni_push *push, const omni_http_response *response,
+                                      int64_t now_ms);
+
 /* ---- Web Push message encryption (RFC 8291, RFC 8188) ---------------------------- */
 
 #define OMNI_WEBPUSH_PUBLIC_KEY_LEN 65 /* uncompressed P-256 point 0x04 || X || Y */

@@ -2,6 +2,7 @@
  * the provider files, and the helpers they share (secrets, results, HTTP
  * error classes, Retry-After). */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,17 @@ int omni_outbound_parse(char **out, size_t *out_len, const omni_outbound *ob, co
 
 int omni__ob_config_error(const char *path, const char *member, const char *why)
 {
+    /* "push:apns" names another component's configuration (see
+     * lib/push/push_internal.h): "push: apns.<member>: ..." */
+    const char *component = "outbound";
+    char comp[16];
+    const char *colon = strchr(path, ':');
+    if (colon && colon - path < (ptrdiff_t)sizeof(comp)) {
+        memcpy(comp, path, (size_t)(colon - path));
+        comp[colon - path] = '\0';
+        component = comp;
+        path = colon + 1;
+    }
     char full[256];
     snprintf(full, sizeof(full), "%s%s%.128s", path, path[0] && member ? "." : "",
              member ? member : "");
@@ -221,7 +233,7 @@ int omni__ob_config_error(const char *path, const char *member, const char *why)
     omni__json_w_keyl(&d, "path");
     omni__json_w_str(&d, full);
     omni__json_w_obj_end(&d);
-    int rc = omni__err_details(OMNI_ECONFIG, d.failed ? NULL : d.data, "outbound: %s: %s",
+    int rc = omni__err_details(OMNI_ECONFIG, d.failed ? NULL : d.data, "%s: %s: %s", component,
                                full, why);
     omni__buf_free(&d);
     return rc;

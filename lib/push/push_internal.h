@@ -7,9 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include <omni/http.h>
 #include <omni/push.h>
+
+#include "../core/buf.h"
 
 /* Largest aes128gcm body omni__ece_decrypt / omni_webpush_decrypt accept,
  * and largest plaintext omni__ece_encrypt accepts. */
@@ -55,5 +59,51 @@ int omni__p256_pkey_from_private(EVP_PKEY **out, uint8_t public_key[65],
  * verify a VAPID JWT with omni__jwt_verify_pkey. Errors: OMNI_EINVAL,
  * OMNI_EKEY (not a point on P-256), OMNI_ECRYPTO. */
 int omni__p256_pkey_from_public(EVP_PKEY **out, const uint8_t public_key[65]);
+
+/* ---- platform adapters (lib/push/push.c dispatches; one file each) ------------------ */
+
+/* The parsed message handed to an adapter (the core checks these types). */
+typedef struct omni__push_msg {
+    const cJSON *root;
+    const cJSON *payload; /* object (required) */
+    const cJSON *options; /* object or NULL */
+    const char *token;    /* "token" or NULL */
+} omni__push_msg;
+
+typedef struct omni__push_adapter {
+    const char *platform;   /* "ios" | "android" | "web" */
+    const char *config_key; /* "apns" | "fcm" | "webpush" */
+    /* Compiles the platform's configuration object into *state. Config
+     * errors go through omni__ob_config_error with the path "push:<key>"
+     * (lib/outbound/outbound_internal.h: secrets, base URLs). */
+    int (*config)(void **state, const cJSON *cfg, const char *path);
+    void (*free)(void *state);
+    /* The request of one message. The state is shared by all threads: an
+     * adapter guards its credential cache itself. */
+    int (*build)(omni_http_request **out, void *state, const omni__push_msg *msg,
+                 int64_t now_ms);
+    /* The result of a response (omni__push_result_* below). */
+    int (*parse)(omni_buf *out, void *state, const omni_http_response *resp, int64_t now_ms);
+} omni__push_adapter;
+
+extern const omni__push_adapter omni__push_apns;
+extern const omni__push_adapter omni__push_fcm;
+extern const omni__push_adapter omni__push_web;
+
+/* FCM's token exchange (lib/push/fcm.c), called by omni_push_token_*. */
+int omni__push_fcm_token_request(omni_http_request **out, void *state, int64_t now_ms);
+int omni__push_fcm_token_response(void *state, const omni_http_response *resp, int64_t now_ms);
+
+/* {"success":true,"platform":..,"status":"sent"[,"messageId":..]} */
+void omni__push_result_ok(omni_buf *out, const char *platform, const char *message_id);
+/* {"success":false,"platform":..,"status":"failed","error":{"code","providerCode"?,
+ * "message","retryable"}[,"invalidToken":true][,"retryAfterMs":..]};
+ * provider_code may be NULL, retry_after_ms < 0: absent. */
+void omni__push_result_error(omni_buf *out, const char *platform, const char *code,
+                             const char *provider_code, const char *message, int retryable,
+                             int invalid_token, int64_t retry_after_ms);
+
+/* OMNI_EINVAL "push <platform>: <member> <why>". */
+int omni__push_msg_error(const char *platform, const char *member, const char *why);
 
 #endif

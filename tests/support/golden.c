@@ -10,25 +10,28 @@
 
 #include "test_files.h"
 
-cJSON *golden_load(const char *dir, const char *name, char *why, size_t cap)
+char *golden_read(const char *dir, const char *name, size_t *len)
 {
     const char *src = getenv("OMNI_SOURCE_DIR");
-    if (!src) {
-        snprintf(why, cap, "OMNI_SOURCE_DIR is not set");
+    if (!src)
         return NULL;
-    }
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/data/%s/%s", src, dir, name);
+    return test_read_file(path, len);
+}
+
+cJSON *golden_load(const char *dir, const char *name, char *why, size_t cap)
+{
     size_t len = 0;
-    char *text = test_read_file(path, &len);
+    char *text = golden_read(dir, name, &len);
     if (!text) {
-        snprintf(why, cap, "cannot read %s", path);
+        snprintf(why, cap, "cannot read tests/data/%s/%s (is OMNI_SOURCE_DIR set?)", dir, name);
         return NULL;
     }
     cJSON *j = cJSON_ParseWithLength(text, len);
     free(text);
     if (!j)
-        snprintf(why, cap, "%s is not JSON", path);
+        snprintf(why, cap, "tests/data/%s/%s is not JSON", dir, name);
     return j;
 }
 
@@ -37,7 +40,7 @@ static int by_name(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-int golden_list(const char *dir, char names[][128], int cap)
+int golden_list(const char *dir, const char *skip, char names[][128], int cap)
 {
     const char *src = getenv("OMNI_SOURCE_DIR");
     if (!src)
@@ -52,7 +55,7 @@ int golden_list(const char *dir, char names[][128], int cap)
     while ((e = readdir(d)) && n < cap) {
         size_t len = strlen(e->d_name);
         if (len < 6 || len >= 128 || strcmp(e->d_name + len - 5, ".json") != 0 ||
-            strcmp(e->d_name, "responses.json") == 0)
+            strcmp(e->d_name, "responses.json") == 0 || (skip && strcmp(e->d_name, skip) == 0))
             continue;
         memcpy(names[n++], e->d_name, len + 1);
     }
@@ -164,7 +167,7 @@ int golden_outbound_requests(const char *provider, int ordered, char *why, size_
 {
     char dir[160], names[64][128];
     snprintf(dir, sizeof dir, "outbound/%s", provider);
-    int n = golden_list(dir, names, 64);
+    int n = golden_list(dir, NULL, names, 64);
     if (n < 0)
         return fail(why, cap, "cannot list", dir, "");
     for (int i = 0; i < n; i++) {

@@ -18,9 +18,13 @@
 cJSON *golden_load(const char *dir, const char *name, char *why, size_t why_cap);
 
 /* The golden case files of tests/data/<dir>/ (every *.json except
- * responses.json), sorted; returns how many (at most cap), -1 when the
- * folder cannot be read. */
-int golden_list(const char *dir, char names[][128], int cap);
+ * responses.json and `skip`, which may be NULL), sorted; returns how many
+ * (at most cap), -1 when the folder cannot be read. */
+int golden_list(const char *dir, const char *skip, char names[][128], int cap);
+
+/* The bytes of tests/data/<dir>/<name>, NUL-terminated, released with
+ * free(); NULL when it cannot be read. */
+char *golden_read(const char *dir, const char *name, size_t *len);
 
 /* A golden's "now" (RFC 3339) in Unix ms, else def (RFC 3339, may be NULL:
  * 0). */
