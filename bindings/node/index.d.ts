@@ -1335,6 +1335,50 @@ export class Outbound {
   close(): void;
 }
 
+// ---- push platform adapters (omni/push.h) ----
+
+export type PushPlatform = 'ios' | 'android' | 'web';
+
+/** A request built by Push: body is a Buffer when it is binary (Web Push). */
+export interface PushRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string> | Array<[string, string]>;
+  body?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface PushResponse {
+  status: number;
+  headers?: Record<string, string> | Array<[string, string]>;
+  body?: string | Uint8Array;
+  bodyBase64?: string;
+}
+
+export interface PushResult {
+  success: boolean;
+  platform: PushPlatform;
+  messageId?: string;
+  status: 'sent' | 'failed';
+  error?: { code: string; providerCode?: string; message: string; retryable: boolean };
+  /** The token is gone: remove the device (Engine.deviceRemove with the reason). */
+  invalidToken?: boolean;
+  retryAfterMs?: number;
+}
+
+/** The push platform adapters (APNs, FCM HTTP v1, Web Push); nothing is sent. */
+export class Push {
+  constructor(config: Record<string, unknown> | string | Uint8Array);
+  readonly closed: boolean;
+  build(message: Record<string, unknown> | string | Uint8Array, nowMs?: TimeArg | Date | string | null): PushRequest;
+  parse(platform: PushPlatform | string, response: PushResponse, nowMs?: TimeArg | Date | string | null): PushResult;
+  /** FCM's token request, or null while the cached access token is good. */
+  tokenRequest(nowMs?: TimeArg | Date | string | null): PushRequest | null;
+  /** Reads the token endpoint's answer ({access_token, expires_in, token_type}). */
+  tokenResponse(response: PushResponse, nowMs?: TimeArg | Date | string | null): void;
+  close(): void;
+}
+
 // ---- the delivery engine (omni/delivery.h) ----
 
 /** The delivery engine's configuration; every member is optional. */

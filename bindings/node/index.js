@@ -1139,6 +1139,80 @@ class Outbound {
 }
 defineDispose(Outbound);
 
+// ---- push platform adapters (omni/push.h) ----------------------------------------------------
+
+// A request's JSON text as an object; a binary body ("bodyBase64") becomes a Buffer "body".
+function pushRequest(text) {
+  const req = JSON.parse(text);
+  if (req.bodyBase64 !== undefined) {
+    req.body = Buffer.from(req.bodyBase64, 'base64');
+    delete req.bodyBase64;
+  }
+  return req;
+}
+
+function pushNow(nowMs) {
+  const ms = nowMs === null || nowMs === undefined ? Date.now() : nowArg(nowMs);
+  return typeof ms === 'bigint' ? Number(ms) : ms;
+}
+
+// A JSON document argument for the push wrappers: text, or its bytes as a Uint8Array.
+function pushDoc(value, what) {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value) && !(value instanceof Uint8Array)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  return docJson(value, what);
+}
+
+/**
+ * The push platform adapters with a push configuration (omni/push.h, sans-I/O):
+ * {apns?: {teamId, keyId, privateKey, topic, environment?}, fcm?: {serviceAccount,
+ * projectId?}, webpush?: {vapidPrivateKey, subject, vapidExpiresSeconds?}}; secrets may be
+ * {env: 'NAME'}. build(message) gives the request {method, url, headers, body} that sends
+ * one device's message (body a Buffer when binary: Web Push); for FCM run the token
+ * exchange first (tokenRequest() -> send it -> tokenResponse(answer)). parse(platform,
+ * response) reads a platform's answer. Nothing is sent. Thread-safe; caches the APNs
+ * provider token and FCM's access token.
+ */
+class Push {
+  #h;
+
+  constructor(config) {
+    this.#h = native.pushNew(pushDoc(config, 'config'));
+  }
+
+  get closed() {
+    return native.pushIsClosed(this.#h);
+  }
+
+  /** The request for one device's message; nowMs: Unix ms, Date, RFC 3339 text or null. */
+  build(message, nowMs = null) {
+    return pushRequest(native.pushBuild(this.#h, pushDoc(message, 'message'), pushNow(nowMs)));
+  }
+
+  /** The result of a platform's ('ios' | 'android' | 'web') response {status, headers?, body?}. */
+  parse(platform, response, nowMs = null) {
+    return JSON.parse(native.pushParse(this.#h, platform, requestJson(response), pushNow(nowMs)));
+  }
+
+  /** FCM's token request, or null while the cached access token is good. */
+  tokenRequest(nowMs = null) {
+    const text = native.pushTokenRequest(this.#h, pushNow(nowMs));
+    return text === null ? null : pushRequest(text);
+  }
+
+  /** Reads the token endpoint's answer {status, headers?, body} into the cache. */
+  tokenResponse(response, nowMs = null) {
+    native.pushTokenResponse(this.#h, requestJson(response), pushNow(nowMs));
+  }
+
+  close() {
+    native.pushClose(this.#h);
+  }
+}
+defineDispose(Push);
+
 // ---- the delivery engine (omni/delivery.h) ----------------------------------------------------
 
 const DELIVERY_ACTIONS = [undefined, 'send', 'wait', 'done'];
@@ -1673,6 +1747,7 @@ module.exports = {
   webpushKeypair,
   webpushVapid,
   Outbound,
+  Push,
   Delivery,
   DeliveryJob,
   addonPath: native.path,

@@ -65,6 +65,7 @@ const cli_command cli_commands[] = {
     {"outbound", cmd_outbound, cmd_outbound_summary, cmd_outbound_usage},
     {"webpush", cmd_webpush, cmd_webpush_summary, cmd_webpush_usage},
     {"devices", cmd_devices, cmd_devices_summary, cmd_devices_usage},
+    {"push", cmd_push, cmd_push_summary, cmd_push_usage},
     {NULL, NULL, NULL, NULL},
 };
 

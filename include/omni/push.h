@@ -53,7 +53,9 @@ typedef struct omni_engine omni_engine;
  *    signed RS256 assertion (RFC 7523: iss = client_email, scope
  *    https://www.googleapis.com/auth/firebase.messaging, aud = token_uri,
  *    iat, exp = iat + 3600) through omni_push_token_request /
- *    omni_push_token_response, and used until 5 minutes before it expires.
+ *    omni_push_token_response; token_request asks for a new one from 5
+ *    minutes before the cached one expires, and builds use the cached one
+ *    until it expires (then OMNI_EEXPIRED).
  *
  * The message of one device (JSON, at most 64 KiB):
  *   {"platform": "ios"|"android"|"web",

@@ -233,8 +233,10 @@ int omni__ob_config_error(const char *path, const char *member, const char *why)
     omni__json_w_keyl(&d, "path");
     omni__json_w_str(&d, full);
     omni__json_w_obj_end(&d);
-    int rc = omni__err_details(OMNI_ECONFIG, d.failed ? NULL : d.data, "%s: %s: %s", component,
-                               full, why);
+    int rc = full[0] ? omni__err_details(OMNI_ECONFIG, d.failed ? NULL : d.data, "%s: %s: %s",
+                                         component, full, why)
+                     : omni__err_details(OMNI_ECONFIG, d.failed ? NULL : d.data, "%s: %s",
+                                         component, why);
     omni__buf_free(&d);
     return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "devices.h"
 #include "push.h"
+#include "push_adapters.h"
 
 /* ---- per-environment data --------------------------------------------- */
 
@@ -4092,6 +4093,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
     if (omni_node_push_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);
     if (omni_node_devices_register(env, exports, &push_helpers) != napi_ok)
+        return throw_napi(env);
+    if (omni_node_push_adapters_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);
     napi_value any, create;
     if (napi_create_bigint_uint64(env, OMNI_STORE_ANY_VERSION, &any) != napi_ok ||

@@ -63,6 +63,7 @@ from ._delivery import Delivery, DeliveryJob, JobStep
 from ._errors import OmniError, Status
 from ._preroute import Analyzer, PreRoute, Rules, analyze
 from ._aws import Outbound, aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
+from ._push_adapters import Push
 from ._push import (
     WEBPUSH_MAX_PLAINTEXT,
     webpush_decrypt,
@@ -133,6 +134,7 @@ __all__ = [
     "webpush_vapid",
     "Analyzer",
     "Outbound",
+    "Push",
     "PreRoute",
     "Rules",
     "analyze",
