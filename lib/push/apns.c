@@ -258,8 +258,15 @@ static int bearer(char *out, size_t cap, apns_state *s, int64_t now_ms)
             s->stale = 0;
         }
     }
-    if (!rc && (size_t)snprintf(out, cap, "bearer %s", s->jwt) >= cap)
-        rc = omni__err(OMNI_EKEY, "push ios: the provider token is too long");
+    if (!rc) {
+        size_t jl = strlen(s->jwt);
+        if (jl + 8 > cap) {
+            rc = omni__err(OMNI_EKEY, "push ios: the provider token is too long");
+        } else {
+            memcpy(out, "bearer ", 7);
+            memcpy(out + 7, s->jwt, jl + 1);
+        }
+    }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -579,6 +586,16 @@ static void write_body(omni_buf *b, const alert_fields *a, const cJSON *data, in
     omni__json_w_obj_end(b);
 }
 
+/* Copies a header value already checked to fit (<= MAX_HEADER_VALUE). */
+static void copy_value(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    if (n > MAX_HEADER_VALUE)
+        n = MAX_HEADER_VALUE;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static int build(omni_http_request **out, void *state, const omni__push_msg *m, int64_t now_ms)
 {
     apns_state *s = state;
@@ -639,22 +656,24 @@ static int build(omni_http_request **out, void *state, const omni__push_msg *m, 
 
     /* Headers. */
     char hv[H_COUNT][MAX_HEADER_VALUE + 1];
-    memset(hv, 0, sizeof(hv));
+    for (int i = 0; i < H_COUNT; i++)
+        hv[i][0] = '\0';
     const char *t = topic ? topic : s->topic;
     size_t tl = strlen(t), sl = pt->suffix ? strlen(pt->suffix) : 0;
     if (sl && tl >= sl && strcmp(t + tl - sl, pt->suffix) == 0)
         sl = 0;
     if (tl + sl > MAX_HEADER_VALUE)
         return merr("options.topic", "with its push type's suffix is over 255 bytes");
-    snprintf(hv[H_TOPIC], sizeof(hv[H_TOPIC]), "%s%s", t, sl ? pt->suffix : "");
-    snprintf(hv[H_TYPE], sizeof(hv[H_TYPE]), "%s", pt->name);
+    memcpy(hv[H_TOPIC], t, tl);
+    memcpy(hv[H_TOPIC] + tl, sl ? pt->suffix : "", sl + 1);
+    copy_value(hv[H_TYPE], pt->name);
     int background = strcmp(pt->name, "background") == 0;
-    snprintf(hv[H_PRIORITY], sizeof(hv[H_PRIORITY]), "%s", background || !high ? "5" : "10");
+    copy_value(hv[H_PRIORITY], background || !high ? "5" : "10");
     if (has_ttl)
         snprintf(hv[H_EXPIRATION], sizeof(hv[H_EXPIRATION]), "%lld",
                  ttl == 0 ? 0LL : (long long)(now_ms / 1000 + ttl));
     if (collapse)
-        snprintf(hv[H_COLLAPSE], sizeof(hv[H_COLLAPSE]), "%s", collapse);
+        copy_value(hv[H_COLLAPSE], collapse);
     const cJSON *oh = member(ov, "headers"), *op = member(ov, "payload");
     if (oh && (rc = apply_header_overrides(hv, oh)))
         return rc;
@@ -681,11 +700,15 @@ static int build(omni_http_request **out, void *state, const omni__push_msg *m, 
     if (!rc) {
         /* base_url is a checked URL; the token at most 200 bytes. */
         char url[OMNI_HTTP_MAX_URL];
-        if ((size_t)snprintf(url, sizeof(url), "%s/3/device/%s", s->base_url, m->token) >=
-            sizeof(url))
+        size_t bl = strlen(s->base_url), kl = strlen(m->token);
+        if (bl + 10 + kl + 1 > sizeof(url)) {
             rc = omni__err(OMNI_ETOOLARGE, "push ios: the URL is too long");
-        else
+        } else {
+            memcpy(url, s->base_url, bl);
+            memcpy(url + bl, "/3/device/", 10);
+            memcpy(url + bl + 10, m->token, kl + 1);
             rc = omni_http_request_new(&req, "POST", url);
+        }
     }
     if (!rc)
         rc = omni_http_request_add_header(req, "authorization", auth);
@@ -697,7 +720,7 @@ static int build(omni_http_request **out, void *state, const omni__push_msg *m, 
     if (!rc)
         rc = omni_http_request_set_body(req, body.data, body.len);
     omni__buf_free(&body);
-    OPENSSL_cleanse(auth, sizeof(auth));
+    OPENSSL_cleanse(auth, rc ? sizeof(auth) : strlen(auth));
     if (rc) {
         omni_http_request_free(req);
         return rc;
