@@ -743,6 +743,9 @@ Test(devices, validation_errors)
         {OMNI_EINVAL, "{\"userId\":\"u\",\"deviceToken\":\"aa\",\"platform\":\"ios\","
                       "\"metadata\":[1]}",
          "metadata"},
+        {OMNI_EINVAL, "{\"userId\":\"u\",\"deviceToken\":\"aa\",\"platform\":\"ios\","
+                      "\"metadata\":{\"a\":[{\"n\":1,\"n\":2}]}}",
+         "repeats a member name"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *out = (char *)1;

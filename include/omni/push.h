@@ -218,8 +218,8 @@ OMNI_API int omni_webpush_vapid(char **out, size_t *out_len, const char *endpoin
  * "subscription"? (web: {"endpoint", "keys": {"p256dh", "auth"}} as the
  * browser's PushSubscription.toJSON() gives it; required for web, its
  * endpoint must equal deviceToken), "appId"?, "locale"?, "timezone"?
- * (IANA), "metadata"? (object)}. Stored records add "registeredAt",
- * "updatedAt" (RFC 3339).
+ * (IANA), "metadata"? (an object; no object in it may repeat a member
+ * name)}. Stored records add "registeredAt", "updatedAt" (RFC 3339).
  * Validation: deviceToken is printable ASCII; for "ios" hex of an even
  * length; for "web" an https URL (no user info). subscription (web only)
  * has only "endpoint", "expirationTime"? (null or a number) and "keys"

@@ -305,6 +305,23 @@ static int has_nul_escape(const char *json, size_t len)
     }
     return 0;
 }
+/* 1 when an object anywhere in v repeats a member name (RFC 8259 section 4:
+ * names SHOULD be unique; a stored record must read back the same). */
+static int has_repeated_name(const cJSON *v, int depth)
+{
+    if (depth > 64)
+        return 1;
+    for (const cJSON *a = v ? v->child : NULL; a; a = a->next) {
+        if (cJSON_IsObject(v))
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (strcmp(a->string, b->string) == 0)
+                    return 1;
+        if ((cJSON_IsObject(a) || cJSON_IsArray(a)) && has_repeated_name(a, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
 
 typedef struct device_in {
     cJSON *root;
@@ -373,6 +390,8 @@ static int read_device(device_in *d, const char *json, size_t len)
         meta = NULL;
     if (meta && !cJSON_IsObject(meta))
         return omni__err(OMNI_EINVAL, "device: metadata must be an object");
+    if (meta && has_repeated_name(meta, 0))
+        return omni__err(OMNI_EINVAL, "device: metadata repeats a member name");
     d->user = user;
     d->token = token;
     d->subscription = sub;

@@ -44,10 +44,14 @@ static int known_code(const char *c)
     return 0;
 }
 
+/* The input carries the key's text itself (then a result may echo it: the
+ * provider's words, not the key). */
+static int input_has_key;
+
 static void check_result(const char *out, size_t len)
 {
     CHECK(strlen(out) == len);
-    CHECK(!strstr(out, "1RxfREgC6RCYE3A"));
+    CHECK(input_has_key || !strstr(out, "1RxfREgC6RCYE3A"));
     cJSON *j = cJSON_ParseWithLength(out, len);
     CHECK(cJSON_IsObject(j));
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "success");
@@ -111,7 +115,7 @@ static void fuzz_build(omni_push *p, const uint8_t *data, size_t size)
         CHECK(rc == OMNI_EINVAL || rc == OMNI_EJSON || rc == OMNI_ETOOLARGE ||
               rc == OMNI_ECONFIG || rc == OMNI_ETOODEEP || rc == OMNI_ENOMEM ||
               rc == OMNI_EENCODING || rc == OMNI_EUNSUPPORTED);
-        CHECK(!strstr(omni_error_last_message(), "1RxfREgC6RCYE3A"));
+        CHECK(input_has_key || !strstr(omni_error_last_message(), "1RxfREgC6RCYE3A"));
         return;
     }
     CHECK(strcmp(omni_http_request_method(req), "POST") == 0);
@@ -128,7 +132,7 @@ static void fuzz_build(omni_push *p, const uint8_t *data, size_t size)
     size_t len = 0;
     const char *body = omni_http_request_body(req, &len);
     CHECK(len <= (strcmp(type, "voip") == 0 ? 5120u : 4096u));
-    CHECK(!strstr(body, "1RxfREgC6RCYE3A"));
+    CHECK(input_has_key || !strstr(body, "1RxfREgC6RCYE3A"));
     cJSON *j = cJSON_ParseWithLength(body, len);
     CHECK(cJSON_IsObject(j));
     CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "aps")));
@@ -143,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (size < 1)
         return 0;
+    input_has_key = memmem(data, size, "1RxfREgC6RCYE3A", 15) != NULL;
     if (data[0] & 1)
         fuzz_build(p, data + 1, size - 1);
     else
