@@ -28,6 +28,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define AS_PRIVATE "yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw"
+/* The input carries the key's text itself: an error or result may then
+ * echo it (the input's words, not the configured key). */
+static int input_has_key;
 #define UA_PUBLIC                                                                          \
     "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"
 #define SUB                                                                                \
@@ -48,7 +51,7 @@ static const int statuses[] = {200, 201, 202, 204, 301, 400, 401, 403, 404,
 static void check_result(const char *out, size_t len)
 {
     CHECK(out && strlen(out) == len);
-    CHECK(!strstr(out, AS_PRIVATE));
+    CHECK(input_has_key || !strstr(out, AS_PRIVATE));
     cJSON *j = cJSON_ParseWithLength(out, len);
     CHECK(cJSON_IsObject(j));
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "success");
@@ -137,7 +140,7 @@ static void fuzz_build(omni_push *p, const char *msg, size_t len)
     int rc = omni_push_build(&req, p, msg, len, NOW_MS);
     if (rc) {
         CHECK(req == NULL);
-        CHECK(!strstr(omni_error_last_message(), AS_PRIVATE));
+        CHECK(input_has_key || !strstr(omni_error_last_message(), AS_PRIVATE));
         return;
     }
     CHECK(req != NULL);
@@ -155,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 1 || size > 70000)
         return 0;
+    input_has_key = memmem(data, size, AS_PRIVATE, sizeof(AS_PRIVATE) - 1) != NULL;
     uint8_t mode = data[0] % 5;
     data++;
     size--;
