@@ -194,20 +194,11 @@ static void error_result(omni_buf *out, int status, const cJSON *j,
     if (cJSON_IsString(reason) && reason->valuestring[0])
         omni__ob_clean_text(pcode, sizeof(pcode), reason->valuestring,
                             strlen(reason->valuestring));
-    char text[512];
+    char text[512] = "";
     if (cJSON_IsString(detail) && detail->valuestring[0])
         omni__ob_clean_text(text, sizeof(text), detail->valuestring, strlen(detail->valuestring));
-    else if (pcode[0])
-        snprintf(text, sizeof(text), "%s", pcode);
-    else if (!j)
-        snprintf(text, sizeof(text), "HTTP %d with a body that is not Inteliquent's JSON",
-                 status);
-    else
-        snprintf(text, sizeof(text), "HTTP %d", status);
-    if (!j && !omni__ob_status_speaks(status))
-        cls = "PROVIDER_ERROR";
-    int64_t ra = retryable ? omni__ob_retry_after(resp, now_ms) : -1;
-    omni__ob_result_error(out, CARRIER, cls, pcode[0] ? pcode : NULL, text, retryable, ra);
+    omni__ob_result_http_error(out, CARRIER, "Inteliquent", status, j != NULL, resp, now_ms,
+                               cls, retryable, pcode, text[0] ? text : pcode);
 }
 
 static int parse(omni_buf *out, const void *state, const omni_http_response *resp,

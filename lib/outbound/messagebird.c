@@ -237,18 +237,11 @@ static void error_result(omni_buf *out, int status, const cJSON *j,
         if ((c == 9 || c == 10) && cJSON_IsString(param) && strcmp(param->valuestring, "to") == 0)
             cls = "INVALID_RECIPIENT";
     }
-    char text[512];
+    char text[512] = "";
     if (cJSON_IsString(desc) && desc->valuestring[0])
         omni__ob_clean_text(text, sizeof(text), desc->valuestring, strlen(desc->valuestring));
-    else if (!j)
-        snprintf(text, sizeof(text), "HTTP %d with a body that is not MessageBird's JSON",
-                 status);
-    else
-        snprintf(text, sizeof(text), "HTTP %d", status);
-    if (!j && !omni__ob_status_speaks(status))
-        cls = "PROVIDER_ERROR";
-    int64_t ra = retryable ? omni__ob_retry_after(resp, now_ms) : -1;
-    omni__ob_result_error(out, CARRIER, cls, pcode[0] ? pcode : NULL, text, retryable, ra);
+    omni__ob_result_http_error(out, CARRIER, "MessageBird", status, j != NULL, resp, now_ms,
+                               cls, retryable, pcode, text);
 }
 
 static int parse(omni_buf *out, const void *state, const omni_http_response *resp,

@@ -650,6 +650,30 @@ cJSON *omni__ob_body_object(const omni_http_response *resp)
     return j;
 }
 
+void omni__ob_result_http_error(omni_buf *out, const char *carrier, const char *provider,
+                                int status, int body_json, const omni_http_response *resp,
+                                int64_t now_ms, const char *cls, int retryable,
+                                const char *provider_code, const char *message)
+{
+    char text[512];
+    if (message && message[0])
+        snprintf(text, sizeof(text), "%s", message);
+    else if (!body_json)
+        snprintf(text, sizeof(text), "HTTP %d with a body that is not %s's JSON", status,
+                 provider);
+    else
+        snprintf(text, sizeof(text), "HTTP %d", status);
+    /* Not the provider's JSON: the HTTP status still tells a rate limit, an outage
+     * or an authentication failure (proxies answer those too); anything else is
+     * unexpected. */
+    if (!body_json && !omni__ob_status_speaks(status))
+        cls = "PROVIDER_ERROR";
+    int64_t ra = retryable ? omni__ob_retry_after(resp, now_ms) : -1;
+    omni__ob_result_error(out, carrier, cls, provider_code && provider_code[0] ? provider_code
+                                                                             : NULL,
+                          text, retryable, ra);
+}
+
 int omni__ob_status_speaks(int status)
 {
     return status == 429 || status >= 500 || status == 401 || status == 403;

@@ -230,6 +230,17 @@ void omni__ob_result_error(omni_buf *out, const char *carrier, const char *code,
                            const char *provider_code, const char *message, int retryable,
                            int64_t retry_after_ms);
 
+/* The end every adapter's error result shares: message (NULL or "": none)
+ * is the provider's own text, else "HTTP <status> with a body that is not
+ * <provider>'s JSON" when the body was not the provider's JSON (body_json
+ * 0), else "HTTP <status>"; such a body keeps its HTTP class only for the
+ * statuses omni__ob_status_speaks names (else PROVIDER_ERROR); Retry-After
+ * is read when the error is retryable. provider_code may be NULL or "". */
+void omni__ob_result_http_error(omni_buf *out, const char *carrier, const char *provider,
+                                int status, int body_json, const omni_http_response *resp,
+                                int64_t now_ms, const char *cls, int retryable,
+                                const char *provider_code, const char *message);
+
 /* The error class of an HTTP status when the provider says nothing more
  * specific: 429 RATE_LIMITED, 5xx PROVIDER_UNAVAILABLE, 401/403
  * AUTH_FAILED, other 4xx INVALID_REQUEST; *retryable set accordingly. */

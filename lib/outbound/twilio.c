@@ -315,19 +315,9 @@ static void error_result(omni_buf *out, int status, const cJSON *j,
                 retryable = codes[i].retryable;
             }
     }
-    char text[512];
-    if (cJSON_IsString(msg))
-        snprintf(text, sizeof(text), "%s", msg->valuestring);
-    else if (!j)
-        snprintf(text, sizeof(text), "HTTP %d with a body that is not Twilio's JSON", status);
-    else
-        snprintf(text, sizeof(text), "HTTP %d", status);
-    /* Not Twilio's JSON: the HTTP status still tells a rate limit, an outage or an
-     * authentication failure (proxies answer those too); anything else is unexpected. */
-    if (!j && !omni__ob_status_speaks(status))
-        cls = "PROVIDER_ERROR";
-    int64_t ra = retryable ? omni__ob_retry_after(resp, now_ms) : -1;
-    omni__ob_result_error(out, CARRIER, cls, pcode[0] ? pcode : NULL, text, retryable, ra);
+    omni__ob_result_http_error(out, CARRIER, "Twilio", status, j != NULL, resp, now_ms, cls,
+                               retryable, pcode,
+                               cJSON_IsString(msg) ? msg->valuestring : NULL);
 }
 
 static const char *result_status(const char *s)
