@@ -77,6 +77,7 @@ export const Status: Readonly<{
   EROUTING: -35;
   ETRANSITION: -36;
   EWINDOW: -37;
+  ECANCELED: -38;
 }>;
 
 export type LimitName =
@@ -1489,10 +1490,34 @@ type DeliveryTime = TimeArg | string | null;
  * their HTTP requests synchronously (the event loop is blocked meanwhile); the job API
  * (publish / resume) lets the host send them.
  */
+export interface PushNotificationResult {
+  success: boolean;
+  correlationId: string;
+  deliveryResults: Array<{
+    recipientId: string;
+    platform: 'ios' | 'android' | 'web' | 'all';
+    status: 'sent' | 'failed' | 'skipped' | 'pending';
+    messageId?: string;
+    deliveryId?: string;
+    error?: string;
+    errorCode?: string;
+    reason?: 'DISABLED' | 'OPTED_OUT' | 'QUIET_HOURS' | 'NO_DEVICES';
+    nextAttemptAt?: string;
+    duplicate?: true;
+  }>;
+  summary: { total: number; sent: number; failed: number; skipped: number; pending: number };
+  events: Array<{ source: string; detailType: string; detail: Record<string, unknown> }>;
+}
+
 export class Delivery {
-  constructor(engine: Engine, outbound: Outbound, config?: DeliveryConfig | string | null);
+  constructor(engine: Engine, outbound: Outbound, config?: DeliveryConfig | string | null,
+    options?: { push?: Push | null });
   readonly engine: Engine;
   readonly outbound: Outbound;
+  readonly push: Push | null;
+  /** pushNotification (seed 001's PushNotificationEvent) through the delivery engine. */
+  notify(event: Record<string, unknown> | string | Uint8Array,
+    options?: { deadlineMs?: number } | string | null): PushNotificationResult;
   /** True once it, its engine or its outbound is closed. */
   readonly closed: boolean;
   send(event: Record<string, unknown> | string | Uint8Array, options?: DeliveryOptions | string | null): PublishOutboundResult;
@@ -1531,6 +1556,8 @@ export class DeliveryJob {
     transportError?: number | OmniError | string | null;
     now?: DeliveryTime;
   }): void;
+  /** Drives the job through the engine's transport; waits for retries due by deadlineMs. */
+  run(deadlineMs?: number): PublishOutboundResult;
   result(): PublishOutboundResult;
   close(): void;
 }

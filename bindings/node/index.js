@@ -116,6 +116,7 @@ const Status = Object.freeze({
   EROUTING: -35,
   ETRANSITION: -36,
   EWINDOW: -37,
+  ECANCELED: -38,
 });
 
 /** Ids of limit() (omni/omni.h). */
@@ -1175,11 +1176,15 @@ function pushDoc(value, what) {
  * response) reads a platform's answer. Nothing is sent. Thread-safe; caches the APNs
  * provider token and FCM's access token.
  */
+/** The native handles of Push objects, for a Delivery that sends through them. */
+const pushHandles = new WeakMap();
+
 class Push {
   #h;
 
   constructor(config) {
     this.#h = native.pushNew(pushDoc(config, 'config'));
+    pushHandles.set(this, this.#h);
   }
 
   get closed() {
@@ -1262,19 +1267,43 @@ function transportStatusArg(error) {
  * idempotencyTtlMs, deadLetterRetentionMs, webhookUrl}. The Delivery keeps its engine and
  * outbound alive; closing either makes it fail "... is closed".
  *
- * send() and tick() run the HTTP requests synchronously (libcurl): the event loop is blocked
- * meanwhile. The sans-I/O job API (publish / resume -> DeliveryJob) lets you send them yourself.
+ * With a Push ({push}), it also sends to the push carriers 'apns', 'fcm' and 'webpush', and
+ * notify() runs pushNotification (omni/push.h).
+ *
+ * send(), notify() and tick() run the HTTP requests synchronously (libcurl): the event loop is
+ * blocked meanwhile. The sans-I/O job API (publish / resume -> DeliveryJob) lets you send them
+ * yourself.
  */
 class Delivery {
   #engine;
   #outbound;
+  #push;
 
-  constructor(engine, outbound, config = null) {
+  constructor(engine, outbound, config = null, { push = null } = {}) {
     if (!(engine instanceof Engine)) throw new TypeError('engine must be an omni Engine');
     if (!(outbound instanceof Outbound)) throw new TypeError('outbound must be an omni Outbound');
-    this[kHandle] = native.deliveryNew(engine[kHandle], outbound[kHandle], optJson(config, 'config'));
+    if (push !== null && push !== undefined && !(push instanceof Push)) {
+      throw new TypeError('push must be an omni Push or null');
+    }
+    const ph = push ? pushHandles.get(push) : null;
+    this[kHandle] = native.deliveryNew(engine[kHandle], outbound[kHandle], optJson(config, 'config'), ph);
     this.#engine = engine;
     this.#outbound = outbound;
+    this.#push = push || null;
+  }
+
+  get push() {
+    return this.#push;
+  }
+
+  /**
+   * pushNotification: sends a PushNotificationEvent to every device of every recipient (the
+   * registry's when deviceTokens is absent), after their preferences; returns the
+   * PushNotificationResult {success, correlationId, deliveryResults, summary, events}.
+   * options: {deadlineMs}.
+   */
+  notify(event, options = null) {
+    return JSON.parse(native.deliveryNotify(this[kHandle], docJson(event, 'event'), optJson(options, 'options')));
   }
 
   get engine() {
@@ -1286,7 +1315,8 @@ class Delivery {
   }
 
   get closed() {
-    return native.isClosed(this[kHandle]) || this.#engine.closed || this.#outbound.closed;
+    return native.isClosed(this[kHandle]) || this.#engine.closed || this.#outbound.closed ||
+      (this.#push !== null && this.#push.closed);
   }
 
   /**
@@ -1401,6 +1431,15 @@ class DeliveryJob {
     } else {
       native.deliveryFeed(this[kHandle], null, transportStatusArg(transportError), deliveryNow(now));
     }
+  }
+
+  /**
+   * Drives the job through the engine's transport (synchronously), waiting for retries due by
+   * deadlineMs (Unix ms on the engine's clock; 0: never waits); returns the result.
+   */
+  run(deadlineMs = 0) {
+    native.deliveryRun(this[kHandle], deadlineMs);
+    return this.result();
   }
 
   /** The job's current PublishOutboundResult. */

@@ -67,6 +67,36 @@ void cli_print_line(const char *text, size_t len);
 /* Prints a JSON document (from the library) plus newline. */
 void cli_print_json(const char *json, size_t len);
 
+/* A non-negative decimal integer option (at most 2^53 - 1); a usage error
+ * naming `name` otherwise. */
+int cli_uint_opt(const char *name, const char *text, unsigned long long *out);
+/* Prints a library result (or the error for st != 0), releases it and
+ * returns the exit code. */
+int cli_print_result(int st, char *out, size_t len);
+
+/* ---- the delivery engine of `outbound send|tick|get|dlq` and `push send`
+ * (cli_delivery.c). CONFIG: {"outbound"?: providers (omni/outbound.h), "push"?:
+ * push platforms (omni/push.h), "delivery"?: the delivery engine's
+ * configuration, "transport"?: libcurl options}; outbound or push is
+ * required. Functions return 0 or the exit code after printing the error. */
+struct cJSON;
+typedef struct cli_delivery {
+    omni_engine *engine;
+    omni_outbound *ob;
+    omni_push *push; /* NULL without "push" */
+    omni_delivery *d;
+} cli_delivery;
+/* CONFIG (a file, or stdin for NULL / "-") as a JSON object. */
+int cli_config_read(const char *path, struct cJSON **out);
+/* Checks the form above; *ob_cfg is its "outbound" member or NULL. */
+int cli_config_form(const struct cJSON *doc, const struct cJSON **ob_cfg);
+/* A compact JSON text of doc (free()). */
+int cli_json_text(const struct cJSON *doc, char **out);
+int cli_outbound_load(const struct cJSON *cfg, omni_outbound **ob);
+/* Opens everything over the store URI (NULL: "memory:"). */
+int cli_delivery_open(cli *c, const char *config, const char *store, cli_delivery *x);
+void cli_delivery_close(cli_delivery *x);
+
 extern const cli_command cli_commands[];
 
 /* Subcommands. */

@@ -1,6 +1,5 @@
 /* omni outbound — the outbound carrier adapters (omni/outbound.h: build, parse) and
  * the delivery engine over a store (omni/delivery.h: send, tick, get, dlq). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,149 +133,6 @@ static int check_args(const ob_args *a, const char *what, unsigned allowed, int 
     return CLI_OK;
 }
 
-/* A non-negative decimal integer option (at most 2^53 - 1). */
-static int uint_opt(const char *name, const char *text, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end || text[0] < '0' || text[0] > '9' || v > 9007199254740991ull)
-        return cli_usage_error("%s must be a non-negative integer", name);
-    *out = v;
-    return CLI_OK;
-}
-
-static int config_error(const char *msg)
-{
-    omni_error_set(OMNI_ECONFIG, msg, 0);
-    return cli_fail(OMNI_ECONFIG);
-}
-
-/* The configuration file as a cJSON object. */
-static int read_config(const char *path, cJSON **out)
-{
-    char *text;
-    size_t len;
-    int rc = cli_read_input(path, CLI_MAX_INPUT, &text, &len);
-    if (rc)
-        return rc;
-    cJSON *doc = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!doc) {
-        omni_error_set(OMNI_EJSON, "CONFIG is not a valid JSON document", 0);
-        return cli_fail(OMNI_EJSON);
-    }
-    if (!cJSON_IsObject(doc)) {
-        cJSON_Delete(doc);
-        return config_error("CONFIG must be a JSON object");
-    }
-    *out = doc;
-    return CLI_OK;
-}
-
-/* Checks the delivery form {"outbound", "delivery"?, "transport"?}; *ob_cfg is
- * its outbound member (borrowed). */
-static int check_wrapped(const cJSON *doc, const cJSON **ob_cfg)
-{
-    const cJSON *it;
-    cJSON_ArrayForEach(it, doc) {
-        if (strcmp(it->string, "outbound") != 0 && strcmp(it->string, "delivery") != 0 &&
-            strcmp(it->string, "transport") != 0) {
-            char msg[160];
-            snprintf(msg, sizeof msg,
-                     "CONFIG: unknown member \"%.60s\" (expected outbound, delivery, transport)",
-                     it->string);
-            return config_error(msg);
-        }
-        if (!cJSON_IsObject(it) && !(cJSON_IsNull(it) && strcmp(it->string, "outbound") != 0)) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "CONFIG: %s must be a JSON object", it->string);
-            return config_error(msg);
-        }
-    }
-    *ob_cfg = cJSON_GetObjectItemCaseSensitive(doc, "outbound");
-    if (!*ob_cfg)
-        return config_error("CONFIG: \"outbound\" (the providers' configuration) is required");
-    return CLI_OK;
-}
-
-/* Compiles a cJSON configuration with omni_outbound_new / omni_delivery_new. */
-static int print_doc(const cJSON *doc, char **out)
-{
-    *out = cJSON_PrintUnformatted(doc);
-    return *out ? CLI_OK : cli_fail(omni_error_set(OMNI_ENOMEM, NULL, -1));
-}
-
-static int load_outbound(const cJSON *cfg, omni_outbound **ob)
-{
-    char *text;
-    int rc = print_doc(cfg, &text);
-    if (rc)
-        return rc;
-    int st = omni_outbound_new(ob, text, strlen(text));
-    free(text);
-    return st ? cli_fail(st) : CLI_OK;
-}
-
-/* The engine of the delivery commands: the store, the transport of CONFIG and
- * the global --now / --seed (as cli_engine_store does). */
-static int delivery_engine(cli *c, const char *store, const cJSON *transport,
-                           omni_engine **out)
-{
-    cJSON *cfg = cJSON_CreateObject();
-    cJSON *t = transport && !cJSON_IsNull(transport) ? cJSON_Duplicate(transport, 1)
-                                                     : cJSON_CreateObject();
-    if (t && !cJSON_GetObjectItemCaseSensitive(t, "type") &&
-        !cJSON_AddStringToObject(t, "type", "curl")) {
-        cJSON_Delete(t);
-        t = NULL;
-    }
-    if (!cfg || !t || !cJSON_AddStringToObject(cfg, "storage", store ? store : "memory:")) {
-        cJSON_Delete(t);
-        cJSON_Delete(cfg);
-        return cli_fail(omni_error_set(OMNI_ENOMEM, NULL, -1));
-    }
-    cJSON_AddItemToObject(cfg, "transport", t);
-    if (c->now) {
-        int64_t ms;
-        if (omni_time_parse(&ms, c->now, strlen(c->now)) != OMNI_OK) {
-            cJSON_Delete(cfg);
-            return cli_fail(omni_error_last_status());
-        }
-        char iso[OMNI_TIME_STRLEN];
-        omni_time_format(iso, sizeof iso, ms);
-        cJSON *clock = cJSON_AddObjectToObject(cfg, "clock");
-        cJSON_AddStringToObject(clock, "fixed", iso);
-    }
-    if (c->seed) {
-        unsigned long long seed;
-        if (uint_opt("--seed", c->seed, &seed)) {
-            cJSON_Delete(cfg);
-            return CLI_USAGE;
-        }
-        cJSON *random = cJSON_AddObjectToObject(cfg, "random");
-        cJSON_AddNumberToObject(random, "seed", (double)seed);
-    }
-    char *text;
-    int rc = print_doc(cfg, &text);
-    cJSON_Delete(cfg);
-    if (rc)
-        return rc;
-    int st = omni_engine_new(out, text, strlen(text), NULL);
-    free(text);
-    return st ? cli_fail(st) : CLI_OK;
-}
-
-/* Prints a library result (or the error) and releases it. */
-static int print_result(int st, char *out, size_t len)
-{
-    if (st)
-        return cli_fail(st);
-    cli_print_json(out, len);
-    omni_free(out);
-    return CLI_OK;
-}
-
 /* ---- build, parse ------------------------------------------------------------------ */
 
 static int ob_build(cli *c, const ob_args *a, omni_outbound *ob)
@@ -298,7 +154,7 @@ static int ob_build(cli *c, const ob_args *a, omni_outbound *ob)
     size_t n;
     st = omni_http_request_to_json(&out, &n, req);
     omni_http_request_free(req);
-    return print_result(st, out, n);
+    return cli_print_result(st, out, n);
 }
 
 static int ob_parse(cli *c, const ob_args *a, omni_outbound *ob)
@@ -322,7 +178,7 @@ static int ob_parse(cli *c, const ob_args *a, omni_outbound *ob)
     size_t n;
     st = omni_outbound_parse(&out, &n, ob, a->carrier, resp, omni_engine_now_ms(e));
     omni_http_response_free(resp);
-    return print_result(st, out, n);
+    return cli_print_result(st, out, n);
 }
 
 /* build and parse take the providers' configuration, or the delivery form. */
@@ -332,15 +188,15 @@ static int adapters(cli *c, const ob_args *a, int build)
     if (rc)
         return rc;
     cJSON *doc;
-    if ((rc = read_config(a->config, &doc)))
+    if ((rc = cli_config_read(a->config, &doc)))
         return rc;
     const cJSON *cfg = doc;
-    if (cJSON_GetObjectItemCaseSensitive(doc, "outbound") && (rc = check_wrapped(doc, &cfg))) {
+    if (cJSON_GetObjectItemCaseSensitive(doc, "outbound") && (rc = cli_config_form(doc, &cfg))) {
         cJSON_Delete(doc);
         return rc;
     }
     omni_outbound *ob;
-    rc = load_outbound(cfg, &ob);
+    rc = cli_outbound_load(cfg, &ob);
     cJSON_Delete(doc);
     if (rc)
         return rc;
@@ -351,51 +207,6 @@ static int adapters(cli *c, const ob_args *a, int build)
 
 /* ---- the delivery engine -------------------------------------------------------------- */
 
-typedef struct dlv_ctx {
-    omni_engine *engine;
-    omni_outbound *ob;
-    omni_delivery *d;
-} dlv_ctx;
-
-static void dlv_close(dlv_ctx *x)
-{
-    omni_delivery_free(x->d);
-    omni_outbound_free(x->ob);
-    omni_engine_free(x->engine);
-}
-
-static int dlv_open(cli *c, const ob_args *a, dlv_ctx *x)
-{
-    memset(x, 0, sizeof *x);
-    cJSON *doc;
-    const cJSON *ob_cfg;
-    int rc = read_config(a->config, &doc);
-    if (rc)
-        return rc;
-    if ((rc = check_wrapped(doc, &ob_cfg)) || (rc = load_outbound(ob_cfg, &x->ob)) ||
-        (rc = delivery_engine(c, a->store, cJSON_GetObjectItemCaseSensitive(doc, "transport"),
-                              &x->engine))) {
-        cJSON_Delete(doc);
-        dlv_close(x);
-        return rc;
-    }
-    const cJSON *dcfg = cJSON_GetObjectItemCaseSensitive(doc, "delivery");
-    char *text = NULL;
-    if (dcfg && !cJSON_IsNull(dcfg) && (rc = print_doc(dcfg, &text))) {
-        cJSON_Delete(doc);
-        dlv_close(x);
-        return rc;
-    }
-    cJSON_Delete(doc);
-    int st = omni_delivery_new(&x->d, x->engine, x->ob, text, text ? strlen(text) : 0);
-    free(text);
-    if (st) {
-        dlv_close(x);
-        return cli_fail(st);
-    }
-    return CLI_OK;
-}
-
 /* The options of send: {"deadlineMs"?, "idempotencyKey"?}, or NULL. */
 static int send_options(const ob_args *a, char **out)
 {
@@ -403,7 +214,7 @@ static int send_options(const ob_args *a, char **out)
     if (!a->deadline && !a->key)
         return CLI_OK;
     unsigned long long deadline = 0;
-    if (a->deadline && uint_opt("--deadline-ms", a->deadline, &deadline))
+    if (a->deadline && cli_uint_opt("--deadline-ms", a->deadline, &deadline))
         return CLI_USAGE;
     cJSON *o = cJSON_CreateObject();
     int ok = o != NULL;
@@ -411,12 +222,12 @@ static int send_options(const ob_args *a, char **out)
         ok = cJSON_AddNumberToObject(o, "deadlineMs", (double)deadline) != NULL;
     if (ok && a->key)
         ok = cJSON_AddStringToObject(o, "idempotencyKey", a->key) != NULL;
-    int rc = ok ? print_doc(o, out) : cli_fail(omni_error_set(OMNI_ENOMEM, NULL, -1));
+    int rc = ok ? cli_json_text(o, out) : cli_fail(omni_error_set(OMNI_ENOMEM, NULL, -1));
     cJSON_Delete(o);
     return rc;
 }
 
-static int dlv_send(dlv_ctx *x, const ob_args *a)
+static int dlv_send(cli_delivery *x, const ob_args *a)
 {
     char *opts, *text;
     size_t len;
@@ -432,24 +243,24 @@ static int dlv_send(dlv_ctx *x, const ob_args *a)
     int st = omni_delivery_send(&out, &n, x->d, text, len, opts, opts ? strlen(opts) : 0);
     free(text);
     free(opts);
-    return print_result(st, out, n);
+    return cli_print_result(st, out, n);
 }
 
-static int dlv_tick(dlv_ctx *x, const ob_args *a)
+static int dlv_tick(cli_delivery *x, const ob_args *a)
 {
     unsigned long long limit = 100;
-    if (a->limit && uint_opt("--limit", a->limit, &limit))
+    if (a->limit && cli_uint_opt("--limit", a->limit, &limit))
         return CLI_USAGE;
     char *out = NULL;
     size_t n = 0;
     int st = omni_delivery_tick(&out, &n, x->d, omni_engine_now_ms(x->engine), (size_t)limit);
-    return print_result(st, out, n);
+    return cli_print_result(st, out, n);
 }
 
-static int dlv_list(dlv_ctx *x, const ob_args *a)
+static int dlv_list(cli_delivery *x, const ob_args *a)
 {
     unsigned long long limit = 0;
-    if (a->limit && uint_opt("--limit", a->limit, &limit))
+    if (a->limit && cli_uint_opt("--limit", a->limit, &limit))
         return CLI_USAGE;
     cJSON *q = cJSON_CreateObject();
     int ok = q != NULL;
@@ -458,7 +269,7 @@ static int dlv_list(dlv_ctx *x, const ob_args *a)
     if (ok && a->cursor)
         ok = cJSON_AddStringToObject(q, "cursor", a->cursor) != NULL;
     char *query = NULL;
-    int rc = ok ? print_doc(q, &query) : cli_fail(omni_error_set(OMNI_ENOMEM, NULL, -1));
+    int rc = ok ? cli_json_text(q, &query) : cli_fail(omni_error_set(OMNI_ENOMEM, NULL, -1));
     cJSON_Delete(q);
     if (rc)
         return rc;
@@ -466,10 +277,10 @@ static int dlv_list(dlv_ctx *x, const ob_args *a)
     size_t n = 0;
     int st = omni_delivery_dlq_list(&out, &n, x->d, query, strlen(query));
     free(query);
-    return print_result(st, out, n);
+    return cli_print_result(st, out, n);
 }
 
-static int dlv_purge(dlv_ctx *x, const ob_args *a)
+static int dlv_purge(cli_delivery *x, const ob_args *a)
 {
     size_t count = 0;
     int st = omni_delivery_dlq_purge(x->d, a->all ? NULL : a->pos[1], &count);
@@ -510,8 +321,8 @@ static int delivery(cli *c, const ob_args *a, const char *cmd)
     if (rc)
         return rc;
 
-    dlv_ctx x;
-    if ((rc = dlv_open(c, a, &x)))
+    cli_delivery x;
+    if ((rc = cli_delivery_open(c, a->config, a->store, &x)))
         return rc;
     char *out = NULL;
     size_t n = 0;
@@ -522,19 +333,19 @@ static int delivery(cli *c, const ob_args *a, const char *cmd)
         rc = dlv_tick(&x, a);
     } else if (!dlq) {
         st = omni_delivery_get(&out, &n, x.d, a->pos[0]);
-        rc = print_result(st, out, n);
+        rc = cli_print_result(st, out, n);
     } else if (strcmp(dlq, "list") == 0) {
         rc = dlv_list(&x, a);
     } else if (strcmp(dlq, "get") == 0) {
         st = omni_delivery_dlq_get(&out, &n, x.d, a->pos[1]);
-        rc = print_result(st, out, n);
+        rc = cli_print_result(st, out, n);
     } else if (strcmp(dlq, "redrive") == 0) {
         st = omni_delivery_dlq_redrive(&out, &n, x.d, a->pos[1]);
-        rc = print_result(st, out, n);
+        rc = cli_print_result(st, out, n);
     } else {
         rc = dlv_purge(&x, a);
     }
-    dlv_close(&x);
+    cli_delivery_close(&x);
     return rc;
 }
 

@@ -1,5 +1,6 @@
-/* omni push build | token | parse — the push platform adapters (omni/push.h: APNs,
- * FCM HTTP v1, Web Push requests built and read without sending anything). */
+/* omni push build | token | parse | send — the push platform adapters (omni/push.h:
+ * APNs, FCM HTTP v1, Web Push requests built and read without sending anything), and
+ * pushNotification through the delivery engine (send). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,15 @@
 
 #include "cli.h"
 
-const char cmd_push_summary[] = "build or read push requests (APNs, FCM, Web Push)";
+const char cmd_push_summary[] =
+    "build or read push requests (APNs, FCM, Web Push); send notifications";
 const char cmd_push_usage[] =
     "usage: omni push build --config CONFIG [--platform ios|android|web]\n"
     "                       [--access-token TOKEN [--token-expires-in S]] [MESSAGE]\n"
     "       omni push token --config CONFIG\n"
     "       omni push parse --config CONFIG --platform ios|android|web [RESPONSE]\n"
+    "       omni push send --config DELIVERY_CONFIG [--store URI] [--deadline-ms N]\n"
+    "                      [EVENT]\n"
     "\n"
     "CONFIG is the push configuration (omni/push.h): {\"apns\"?: {teamId, keyId,\n"
     "privateKey, topic, environment?}, \"fcm\"?: {serviceAccount, projectId?},\n"
@@ -35,12 +39,23 @@ const char cmd_push_usage[] =
     "\"headers\",\"body\"}) and prints the result {success, platform, messageId?,\n"
     "status, error? {code, providerCode?, message, retryable}, invalidToken?,\n"
     "retryAfterMs?}.\n"
+    "send: reads a PushNotificationEvent (EVENT file or stdin: {correlationId,\n"
+    "notificationType, recipients [{userId, deviceTokens?, preferences?}], payload,\n"
+    "options?, context?}) and sends it to every device of every recipient (the\n"
+    "registry's devices when deviceTokens is absent) through the delivery engine,\n"
+    "after each recipient's preferences (disabled, type turned off, quiet hours\n"
+    "unless priority is critical); prints {success, correlationId, deliveryResults\n"
+    "[{recipientId, platform, status, messageId?, error?}], summary, events}.\n"
+    "DELIVERY_CONFIG is {\"push\": CONFIG, \"delivery\"?, \"transport\"?} as for\n"
+    "omni outbound send; --store keeps the messages (retries, dead letters, the\n"
+    "registry; `omni outbound tick` with the same CONFIG sends stored retries).\n"
+    "--deadline-ms N waits for retries due within N ms.\n"
     "\n"
     "--now pins the clock (the APNs provider token's iat, the VAPID exp, the\n"
     "FCM assertion's iat, Retry-After dates).\n";
 
 typedef struct push_args {
-    const char *config, *platform, *token, *expires;
+    const char *config, *platform, *token, *expires, *store, *deadline;
     const char *pos[2];
     int npos;
 } push_args;
@@ -55,6 +70,10 @@ static int parse_args(int argc, char **argv, push_args *a)
             r = cli_opt(argc, argv, &i, "--access-token", &a->token);
         if (r == 0)
             r = cli_opt(argc, argv, &i, "--token-expires-in", &a->expires);
+        if (r == 0)
+            r = cli_opt(argc, argv, &i, "--store", &a->store);
+        if (r == 0)
+            r = cli_opt(argc, argv, &i, "--deadline-ms", &a->deadline);
         if (r < 0)
             return CLI_USAGE;
         if (r > 0)
@@ -247,9 +266,41 @@ static int push_parse(omni_push *push, const push_args *a, int64_t now_ms)
     return CLI_OK;
 }
 
-/* Checks the options and arguments of subcommand k (0 build, 1 token, 2 parse). */
+/* pushNotification through the delivery engine. */
+static int push_send(cli *c, const push_args *a)
+{
+    unsigned long long deadline = 0;
+    if (a->deadline && cli_uint_opt("--deadline-ms", a->deadline, &deadline))
+        return CLI_USAGE;
+    char opts[64];
+    snprintf(opts, sizeof opts, "{\"deadlineMs\":%llu}", deadline);
+    char *text;
+    size_t len;
+    int rc = cli_read_input(a->pos[0], CLI_MAX_INPUT, &text, &len);
+    if (rc)
+        return rc;
+    cli_delivery x;
+    if ((rc = cli_delivery_open(c, a->config, a->store, &x))) {
+        free(text);
+        return rc;
+    }
+    char *out = NULL;
+    size_t n = 0;
+    int st = omni_push_notify(&out, &n, x.d, text, len, opts, strlen(opts));
+    free(text);
+    cli_delivery_close(&x);
+    return cli_print_result(st, out, n);
+}
+
+/* Checks the options and arguments of subcommand k (0 build, 1 token, 2 parse,
+ * 3 send). */
 static int check_args(const push_args *a, int k, const char *name)
 {
+    if (k != 3 && (a->store || a->deadline))
+        return cli_usage_error("push %s does not take %s", name,
+                               a->store ? "--store" : "--deadline-ms");
+    if (k == 3 && (a->platform || a->token || a->expires))
+        return cli_usage_error("push send takes --config, --store and --deadline-ms");
     if (k == 1 && (a->platform || a->token || a->expires))
         return cli_usage_error("push token takes only --config");
     if (k == 2 && (a->token || a->expires))
@@ -266,26 +317,30 @@ static int check_args(const push_args *a, int k, const char *name)
         return cli_usage_error("push token takes no arguments");
     if (a->npos > 1)
         return cli_usage_error("push %s takes at most one %s", name,
-                               k == 0 ? "MESSAGE file" : "RESPONSE file");
+                               k == 0 ? "MESSAGE file" : k == 3 ? "EVENT file" : "RESPONSE file");
     return CLI_OK;
 }
 
 int cmd_push(cli *c, int argc, char **argv)
 {
-    static const char *const cmds[] = {"build", "token", "parse"};
+    static const char *const cmds[] = {"build", "token", "parse", "send"};
     if (argc < 2)
-        return cli_usage_error("usage: omni push build|token|parse ... (see omni push --help)");
+        return cli_usage_error("usage: omni push build|token|parse|send ... (see omni push "
+                               "--help)");
     int k = 0;
-    while (k < 3 && strcmp(argv[1], cmds[k]) != 0)
+    while (k < 4 && strcmp(argv[1], cmds[k]) != 0)
         k++;
-    if (k == 3)
-        return cli_usage_error("unknown push subcommand \"%s\" (build, token, parse)", argv[1]);
+    if (k == 4)
+        return cli_usage_error("unknown push subcommand \"%s\" (build, token, parse, send)",
+                               argv[1]);
     push_args a = {0};
     int rc = parse_args(argc, argv, &a);
     if (!rc)
         rc = check_args(&a, k, cmds[k]);
     if (rc)
         return rc;
+    if (k == 3)
+        return push_send(c, &a);
     omni_engine *e;
     if ((rc = cli_engine(c, &e)))
         return rc;

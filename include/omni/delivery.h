@@ -102,6 +102,36 @@
  * INVALID_REQUEST, a message the adapter cannot build) never fall back, so
  * an opted-out customer is not reached through another provider.
  *
+ * ---- Push -------------------------------------------------------------------------------
+ * With push adapters attached (omni_delivery_set_push), recipient.carrier may
+ * be a push carrier: "apns" (platform ios), "fcm" (android) or "webpush"
+ * (web); the event then carries "push": the device's message (omni/push.h)
+ * and recipient.channelIdentifier is the device token (web: the
+ * subscription's endpoint). Everything above applies: idempotency, claims,
+ * retries, the circuit breaker and rate limits per push carrier, dead
+ * letters; push carriers have no fallback (a token belongs to one platform).
+ * Specific to push:
+ *  - FCM's access token: when it is missing or about to expire, next
+ *    returns a SEND of the token request (omni_push_token_request) before the
+ *    message; its answer, fed like any other, fills the push object's cache
+ *    (shared by every job) and is not an attempt of the message. A refusal
+ *    is: AUTH_FAILED (final) or PROVIDER_UNAVAILABLE (retried).
+ *  - A refused device token (error.code INVALID_TOKEN: APNs Unregistered,
+ *    BadDeviceToken, DeviceTokenNotForTopic; FCM UNREGISTERED or
+ *    INVALID_ARGUMENT on the token; Web Push 404/410) is final, and the
+ *    device leaves the registry: omni_device_remove with the provider's
+ *    reason; its "device.invalidated" event is in the result's "events" (a
+ *    device that was not registered is skipped).
+ *  - APNs ExpiredProviderToken (TOKEN_EXPIRED): the provider token was
+ *    discarded, and the retry is due at once (once in a row; then the usual
+ *    backoff).
+ *  - delivery.carrierMessageId is the provider's id (apns-id, FCM's message
+ *    name, the Web Push service's Location).
+ *  - A message that cannot be built: PAYLOAD_TOO_LARGE (APNs over 4096
+ *    bytes, Web Push over its record), AUTH_FAILED (a key that cannot sign,
+ *    no FCM access token), INVALID_REQUEST; PROVIDER_NOT_CONFIGURED when the
+ *    platform (or push itself) is not configured.
+ *
  * ---- Stored records ---------------------------------------------------------------------
  * "delivery" (key messageId: the message with its attempt history
  * {n, carrier, startedAt, endedAt, outcome, httpStatus?, error?}),
@@ -142,6 +172,16 @@ OMNI_API int omni_delivery_new(omni_delivery **out, omni_engine *engine,
                                const omni_outbound *outbound, const char *config_json,
                                size_t len) OMNI_WARN_UNUSED;
 OMNI_API void omni_delivery_free(omni_delivery *delivery);
+
+/* The engine it was created over (borrowed), or NULL for NULL. */
+OMNI_API omni_engine *omni_delivery_engine(const omni_delivery *delivery);
+
+/* Attaches the push adapters (borrowed: they must outlive the engine; NULL
+ * detaches them), so messages to push carriers can be sent (see "Push"
+ * above). Call it before the engine is used from other threads.
+ * Errors: OMNI_EINVAL (NULL delivery). */
+typedef struct omni_push omni_push;
+OMNI_API int omni_delivery_set_push(omni_delivery *delivery, omni_push *push);
 
 /* ---- the sans-I/O core --------------------------------------------------------- */
 
@@ -217,6 +257,15 @@ OMNI_API void omni_delivery_job_free(omni_delivery_job *job);
 OMNI_API int omni_delivery_send(char **out, size_t *out_len, omni_delivery *delivery,
                                 const char *event_json, size_t len, const char *options_json,
                                 size_t options_len);
+
+/*
+ * Drives a published or resumed job through the engine's transport from the
+ * engine's clock: sends, feeds, and waits (a real sleep) for retries due
+ * at or before deadline_ms (absolute, engine clock; 0: never waits), then
+ * returns; read the outcome with omni_delivery_job_result. Errors:
+ * OMNI_EINVAL, OMNI_EUNSUPPORTED (no transport), and those of next and feed.
+ */
+OMNI_API int omni_delivery_run(omni_delivery_job *job, int64_t deadline_ms);
 
 /*
  * Processes the stored work that is due at now_ms, earliest first, at most

@@ -130,6 +130,94 @@ OMNI_API int omni_push_token_request(omni_http_request **out, omni_push *push, i
 OMNI_API int omni_push_token_response(omni_push *push, const omni_http_response *response,
                                       int64_t now_ms);
 
+/* ---- pushNotification (seed 001): one event to every device of every recipient ------ */
+
+/*
+ * The event (seed 001 PushNotificationEvent, at most OMNI_PUSH_MAX_EVENT bytes):
+ *   {"correlationId": 1..256 bytes,
+ *    "notificationType": "new_message"|"assignment"|"escalation"|"reminder"|"alert",
+ *    "recipients": [1..OMNI_PUSH_MAX_RECIPIENTS of
+ *       {"userId",
+ *        "deviceTokens"?: [{"token", "platform": "ios"|"android"|"web", "appId"?,
+ *                           "subscription"? (web)}]  (absent: the user's devices in the
+ *                           registry, at most OMNI_PUSH_MAX_DEVICES),
+ *        "preferences"?: {"enabled"?: bool (false: nothing is sent),
+ *                         "notificationTypes"?: {"<type>": bool} (false: opted out),
+ *                         "platforms"?: ["ios", ...] (only these),
+ *                         "quietHours"?: {"start": "HH:MM", "end": "HH:MM",
+ *                                         "timezone"?: IANA, "enabled"?: bool},
+ *                         "timezone"?: IANA (the user's; quiet hours default to it,
+ *                                     else UTC)}}],
+ *    "payload": the device message's payload (title, body, data, actions, image,
+ *               sound, badge, ...: see the message of one device above),
+ *    "options"?: {"priority": "low"|"normal"|"high"|"critical", "ttl"?: seconds,
+ *                 "collapseKey"?, "channelId"?, ...} (the device message's options),
+ *    "context"?: {"conversationId"?, "messageId"?, "accountId"?}}
+ * Per recipient: disabled, the notification type turned off, or the time
+ * inside its quiet hours (start inclusive, end exclusive, across midnight
+ * when end < start, in the user's time zone; unless priority is
+ * "critical") skips it — one result {platform "all", status "skipped",
+ * "reason": "DISABLED"|"OPTED_OUT"|"QUIET_HOURS"|"NO_DEVICES", "error"}.
+ * Otherwise every device gets the message through the delivery engine
+ * (omni/delivery.h, carriers "apns", "fcm", "webpush"), with its
+ * guarantees: the idempotency key is "push/" correlationId "/" userId "/"
+ * platform "/" SHA-256 of the token, so the same event sent again sends
+ * nothing twice; retries with backoff, the circuit breaker, dead letters;
+ * a refused token leaves the registry (device.invalidated in "events").
+ * ttl also makes the message expire (never sent late). An iOS device's appId
+ * is its apns-topic. A web device needs its subscription: given, or the
+ * registry's record of that endpoint.
+ *
+ * The result (seed 001 PushNotificationResult):
+ *   {"success": failed < total, "correlationId",
+ *    "deliveryResults": [{"recipientId", "platform", "status":
+ *        "sent"|"failed"|"skipped"|"pending", "messageId"? (the provider's id),
+ *        "deliveryId"? (the delivery engine's messageId), "error"? (message),
+ *        "errorCode"?, "reason"? (skips), "nextAttemptAt"? (pending: a retry
+ *        is stored for omni_delivery_tick), "duplicate"?: true}],
+ *    "summary": {"total", "sent", "failed", "skipped", "pending"},
+ *    "events": [device.invalidated ...]}
+ */
+#define OMNI_PUSH_MAX_EVENT (1024u * 1024u)
+#define OMNI_PUSH_MAX_RECIPIENTS 1000
+#define OMNI_PUSH_MAX_DEVICES 100 /* per recipient */
+
+typedef struct omni_delivery omni_delivery;
+typedef struct omni_delivery_job omni_delivery_job;
+typedef struct omni_push_batch omni_push_batch;
+
+/*
+ * Sends the event through `delivery` (its engine's store, transport and
+ * clock; push adapters attached with omni_delivery_set_push), device after
+ * device. options_json (may be NULL): {"deadlineMs": 0..86400000} as for
+ * omni_delivery_send (retries due within it are waited for). *out is the
+ * result above. Errors: OMNI_EINVAL (a malformed event: the message names
+ * the member, e.g. recipients[2].preferences.quietHours.start; nothing is
+ * sent), OMNI_EJSON, OMNI_ETOOLARGE, OMNI_EUNSUPPORTED (no transport),
+ * OMNI_ESTORAGE, OMNI_ENOMEM.
+ */
+OMNI_API int omni_push_notify(char **out, size_t *out_len, omni_delivery *delivery,
+                              const char *event_json, size_t len, const char *options_json,
+                              size_t options_len);
+
+/*
+ * The same in steps, for hosts that drive the sends themselves (concurrently,
+ * e.g. through omni_async): begin checks the event, applies the preferences,
+ * reads the devices and publishes one delivery job per device (nothing is
+ * stored before a job's first omni_delivery_next). Errors as omni_push_notify.
+ * The batch belongs to one thread at a time.
+ */
+OMNI_API int omni_push_notify_begin(omni_push_batch **out, omni_delivery *delivery,
+                                    const char *event_json, size_t len, int64_t now_ms);
+/* How many results the batch has (skips and devices); job i (borrowed,
+ * owned by the batch), or NULL for a skip. */
+OMNI_API size_t omni_push_batch_count(const omni_push_batch *batch);
+OMNI_API omni_delivery_job *omni_push_batch_job(omni_push_batch *batch, size_t i);
+/* The result above from the jobs' current state. Errors: OMNI_EINVAL,
+ * OMNI_ENOMEM. */
+OMNI_API int omni_push_batch_result(const omni_push_batch *batch, char **out, size_t *out_len);
+OMNI_API void omni_push_batch_free(omni_push_batch *batch);
+
 /* ---- Web Push message encryption (RFC 8291, RFC 8188) ---------------------------- */
 
 #define OMNI_WEBPUSH_PUBLIC_KEY_LEN 65 /* uncompressed P-256 point 0x04 || X || Y */

@@ -63,17 +63,26 @@ static int int_member(int64_t *out, const cJSON *obj, const char *name, const ch
     return rc;
 }
 
-static int carrier_known(const char *name)
+int omni__dlv_carrier_known(const char *name)
 {
     for (const char *const *c = omni_outbound_carriers(); *c; c++)
         if (strcmp(*c, name) == 0)
             return 1;
-    return 0;
+    return omni__dlv_push_platform(name) != NULL;
+}
+
+const char *omni__dlv_push_platform(const char *carrier)
+{
+    static const char *const map[][2] = {{"apns", "ios"}, {"fcm", "android"}, {"webpush", "web"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], carrier) == 0)
+            return map[i][1];
+    return NULL;
 }
 
 static int carrier_name(char out[OMNI__DLV_NAME_MAX + 1], const char *name, const char *path)
 {
-    if (!carrier_known(name))
+    if (!omni__dlv_carrier_known(name))
         return cfg_error(path, "is not a carrier with an outbound adapter");
     snprintf(out, OMNI__DLV_NAME_MAX + 1, "%s", name);
     return OMNI_OK;
@@ -113,6 +122,9 @@ static int read_fallback(omni_delivery *d, const cJSON *o)
         int rc = carrier_name(f->carrier, it->string, path);
         if (rc)
             return rc;
+        if (omni__dlv_push_platform(f->carrier))
+            return cfg_error(path, "names a push carrier: a device token belongs to one "
+                                   "platform, so push has no fallback");
         if (cJSON_IsString(it)) {
             if ((rc = carrier_name(f->next[0], it->valuestring, path)))
                 return rc;
@@ -129,6 +141,8 @@ static int read_fallback(omni_delivery *d, const cJSON *o)
                     return rc;
                 if (strcmp(f->next[f->count], f->carrier) == 0)
                     return cfg_error(path, "cannot fall back to the carrier itself");
+                if (omni__dlv_push_platform(f->next[f->count]))
+                    return cfg_error(path, "cannot fall back to a push carrier");
                 f->count++;
             }
         } else {
@@ -136,6 +150,8 @@ static int read_fallback(omni_delivery *d, const cJSON *o)
         }
         if (strcmp(f->next[0], f->carrier) == 0)
             return cfg_error(path, "cannot fall back to the carrier itself");
+        if (omni__dlv_push_platform(f->next[0]))
+            return cfg_error(path, "cannot fall back to a push carrier");
         d->fallback_count++;
     }
     return OMNI_OK;
@@ -295,4 +311,17 @@ void omni_delivery_free(omni_delivery *d)
     pthread_mutex_destroy(&d->mu);
     free(d->webhook_url);
     free(d);
+}
+
+int omni_delivery_set_push(omni_delivery *d, omni_push *push)
+{
+    if (!d)
+        return omni__err(OMNI_EINVAL, "delivery: delivery is NULL");
+    d->push = push;
+    return OMNI_OK;
+}
+
+omni_engine *omni_delivery_engine(const omni_delivery *d)
+{
+    return d ? d->engine : NULL;
 }

@@ -50,6 +50,7 @@ typedef struct omni__dlv_local {
 struct omni_delivery {
     omni_engine *engine;
     const omni_outbound *outbound;
+    omni_push *push; /* NULL: push carriers are not configured */
     /* retryPolicy */
     int max_retries;
     double multiplier;
@@ -70,6 +71,13 @@ struct omni_delivery {
     omni__dlv_local local[OMNI__DLV_CARRIERS];
 };
 
+/* 1 when `name` is a carrier the engine can send through: an outbound
+ * adapter's, or a push carrier ("apns", "fcm", "webpush"). */
+int omni__dlv_carrier_known(const char *name);
+/* The push platform of a push carrier ("apns" -> "ios", "fcm" ->
+ * "android", "webpush" -> "web"), or NULL for any other carrier. */
+const char *omni__dlv_push_platform(const char *carrier);
+
 /* Record states. */
 enum { DLV_PENDING, DLV_SENDING, DLV_DELIVERED, DLV_DEAD, DLV_EXPIRED };
 const char *omni__dlv_state_name(int state);
@@ -82,11 +90,15 @@ struct omni_delivery_job {
     uint64_t version; /* its version */
     int fresh;        /* rec is what this job last wrote or read in this step */
     int duplicate;    /* found by its idempotency key */
-    char *event_text; /* rec.event printed once, for the adapters */
+    char *event_text; /* rec.event (a push carrier's: rec.event.push) printed once, for the
+                         adapters */
     size_t event_len;
     omni_http_request *request; /* the outstanding SEND, NULL when none */
     int probe;                  /* the SEND is the circuit's half-open probe */
-    cJSON *events; /* the conversation's change events (message.delivery_updated) */
+    cJSON *events; /* the conversation's change events (message.delivery_updated), and
+                      device.invalidated when a push provider refused the token */
+    int token_exchange; /* the SEND is FCM's access-token request, not an attempt */
+    int token_fetched;  /* this job fetched one already (never twice) */
     /* what happened to it in this job (for tick's summary) */
     int n_in_doubt, n_retry_scheduled;
 };
@@ -104,6 +116,9 @@ int omni__dlv_set_str(cJSON *obj, const char *name, const char *v);
 /* Reads the record of job->id into job (rec, version, event_text).
  * OMNI_ENOTFOUND (no last error set), or a storage/corrupt error. */
 int omni__dlv_load(omni_delivery_job *job, int64_t now_ms);
+/* What the adapter builds from: rec.event, or for a push carrier
+ * rec.event.push (NULL when that is not an object). */
+const cJSON *omni__dlv_message(const cJSON *rec);
 /* Writes job->rec by compare-and-swap on job->version, moving its due entry
  * to due_at (0: none, the record is final): the new entry is written first,
  * the old one removed after, so a crash leaves a stale entry at worst (tick

@@ -64,6 +64,18 @@ static int drive(omni_delivery_job *job, omni_transport *t, int64_t now, int64_t
     }
 }
 
+int omni_delivery_run(omni_delivery_job *job, int64_t deadline_ms)
+{
+    if (!job)
+        return omni__err(OMNI_EINVAL, "delivery: job is NULL");
+    if (deadline_ms < 0)
+        return omni__err(OMNI_EINVAL, "delivery: deadline_ms must be >= 0");
+    omni_transport *t = omni_engine_transport(job->d->engine);
+    if (!t)
+        return omni__err(OMNI_EUNSUPPORTED, "delivery: the engine has no transport");
+    return drive(job, t, omni_engine_now_ms(job->d->engine), deadline_ms);
+}
+
 static int read_deadline(const char *options, size_t len, int64_t *deadline_ms)
 {
     *deadline_ms = 0;

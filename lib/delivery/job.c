@@ -25,6 +25,8 @@ typedef struct outcome {
     int breaks;        /* counts as a failure of the carrier (circuit breaker) */
     int64_t retry_after;
     int http_status;   /* 0: no response */
+    int immediate;     /* retry at once (APNs ExpiredProviderToken: a new JWT is signed) */
+    int invalid_token; /* the push provider refused the device token: remove the device */
     cJSON *result;     /* the adapter's result (ok or not) */
 } outcome;
 
@@ -33,6 +35,7 @@ static void job_reset_request(omni_delivery_job *job)
     omni_http_request_free(job->request);
     job->request = NULL;
     job->probe = 0;
+    job->token_exchange = 0;
 }
 
 void omni_delivery_job_free(omni_delivery_job *job)
@@ -143,14 +146,6 @@ static int opt_time(const cJSON *opts, const char *name, int64_t *out)
     return OMNI_OK;
 }
 
-static int carrier_known(const char *name)
-{
-    for (const char *const *c = omni_outbound_carriers(); *c; c++)
-        if (strcmp(*c, name) == 0)
-            return 1;
-    return 0;
-}
-
 /* The new record for a validated event (takes ev). */
 static int new_record(cJSON **out, omni_delivery *d, cJSON *ev, const char *id, const char *key,
                       const char *carrier, int64_t scheduled, int64_t expires, int64_t now)
@@ -225,8 +220,14 @@ int omni_delivery_publish(omni_delivery_job **out, omni_delivery *d, const char 
         rc = event_error("recipient", "must be an object");
     else if (!(to = omni__json_str(recipient, "channelIdentifier")) || !*to || strlen(to) > 1024)
         rc = event_error("recipient.channelIdentifier", "must be a string of 1 to 1024 bytes");
-    else if (!(carrier = omni__json_str(recipient, "carrier")) || !carrier_known(carrier))
-        rc = event_error("recipient.carrier", "must name a carrier with an outbound adapter");
+    else if (!(carrier = omni__json_str(recipient, "carrier")) ||
+             !omni__dlv_carrier_known(carrier))
+        rc = event_error("recipient.carrier", "must name a carrier with an outbound adapter or "
+                                              "a push carrier (apns, fcm, webpush)");
+    else if (omni__dlv_push_platform(carrier) &&
+             !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "push")))
+        rc = event_error("push", "must be an object (the device's push message) for a push "
+                                 "carrier");
     else
         rc = merge_options(ev, options_json, options_len);
     int64_t scheduled = 0, expires = 0;
@@ -276,8 +277,7 @@ int omni_delivery_publish(omni_delivery_job **out, omni_delivery *d, const char 
     rc = new_record(&job->rec, d, ev, id, key.data, carrier, scheduled, expires, now);
     omni__buf_free(&key);
     if (!rc)
-        rc = omni__json_print(&job->event_text, &job->event_len,
-                              cJSON_GetObjectItemCaseSensitive(job->rec, "event"));
+        rc = omni__json_print(&job->event_text, &job->event_len, omni__dlv_message(job->rec));
     /* stored by the first next(), in the state it decides (one write fewer
      * for a message sent at once) */
     job->version = OMNI_STORE_CREATE;
@@ -430,6 +430,8 @@ static int apply_outcome(omni_delivery_job *job, const outcome *oc, int64_t n, i
     cJSON *rec = job->rec;
     cJSON *a = find_attempt(rec, n);
     const char *carrier = rec_carrier(rec);
+    const char *prev = omni__json_str(rec, "lastError.code");
+    int immediate = oc->immediate && !(prev && strcmp(prev, oc->code) == 0); /* once in a row */
     if (a) {
         omni__dlv_set_num(a, "endedAt", (double)now);
         if (oc->http_status)
@@ -478,7 +480,7 @@ static int apply_outcome(omni_delivery_job *job, const outcome *oc, int64_t n, i
     int64_t retry = omni__dlv_num(rec, "retry", 0);
     int64_t expires = omni__dlv_num(rec, "expiresAt", 0);
     if (oc->retryable && retry < d->max_retries) {
-        int64_t at = now + backoff(d, retry + 1, oc->retry_after);
+        int64_t at = immediate ? now : now + backoff(d, retry + 1, oc->retry_after);
         if (expires && at >= expires) {
             if ((rc = set_state(rec, DLV_EXPIRED)))
                 return rc;
@@ -528,12 +530,18 @@ static int build_failed(omni_delivery_job *job, int rc, const char *carrier, int
         }
         return become_dead(job->rec, "PROVIDER_NOT_CONFIGURED", msg, now);
     }
-    int r2 = note_skip(job->rec, carrier, now, "not_built",
-                       rc == OMNI_EWINDOW ? "WINDOW_CLOSED" : "INVALID_REQUEST", msg);
+    const char *code = "INVALID_REQUEST";
+    if (rc == OMNI_EWINDOW)
+        code = "WINDOW_CLOSED";
+    else if (omni__dlv_push_platform(carrier) && rc == OMNI_ETOOLARGE)
+        code = "PAYLOAD_TOO_LARGE";
+    else if (omni__dlv_push_platform(carrier) &&
+             (rc == OMNI_EKEY || rc == OMNI_EEXPIRED || rc == OMNI_ECRYPTO))
+        code = "AUTH_FAILED"; /* the credentials could not sign, or FCM has no access token */
+    int r2 = note_skip(job->rec, carrier, now, "not_built", code, msg);
     if (r2)
         return r2;
-    return become_dead(job->rec, rc == OMNI_EWINDOW ? "WINDOW_CLOSED" : "INVALID_REQUEST", msg,
-                       now);
+    return become_dead(job->rec, code, msg, now);
 }
 
 static const char *rec_sender(const cJSON *rec)
@@ -601,6 +609,21 @@ static int decide(omni_delivery_job *job, int64_t now, int *action, int64_t *wai
         return 0;
     }
     const char *carrier = rec_carrier(rec);
+    const char *platform = omni__dlv_push_platform(carrier);
+    if (platform && d->push && !job->token_fetched && strcmp(carrier, "fcm") == 0) {
+        /* FCM's access token first (shared by every send; not an attempt) */
+        omni_http_request *treq = NULL;
+        int rc = omni_push_token_request(&treq, d->push, now);
+        if (rc == OMNI_ENOMEM)
+            return rc;
+        omni_error_clear(); /* a token that cannot be asked for: the build below says why */
+        if (treq) {
+            job->request = treq;
+            job->token_exchange = 1;
+            *action = OMNI_DELIVERY_SEND;
+            return 0;
+        }
+    }
     int probe = 0;
     int64_t until = 0;
     int rc = omni__dlv_circuit_check(d, carrier, now, &probe, &until);
@@ -625,7 +648,12 @@ static int decide(omni_delivery_job *job, int64_t now, int *action, int64_t *wai
         return 1;
     }
     omni_http_request *req = NULL;
-    rc = omni_outbound_build(&req, d->outbound, carrier, job->event_text, job->event_len, now);
+    if (!platform)
+        rc = omni_outbound_build(&req, d->outbound, carrier, job->event_text, job->event_len, now);
+    else if (!d->push)
+        rc = omni__err(OMNI_ECONFIG, "delivery: push is not configured (omni_delivery_set_push)");
+    else
+        rc = omni_push_build(&req, d->push, job->event_text, job->event_len, now);
     if (rc) {
         int fell_back = 0;
         if ((rc = build_failed(job, rc, carrier, now, &fell_back)))
@@ -760,8 +788,10 @@ static int response_outcome(outcome *oc, omni_delivery_job *job, const char *car
 {
     char *text = NULL;
     size_t len = 0;
+    const char *platform = omni__dlv_push_platform(carrier);
     oc->http_status = omni_http_response_status(resp);
-    int rc = omni_outbound_parse(&text, &len, job->d->outbound, carrier, resp, now);
+    int rc = platform ? omni_push_parse(&text, &len, job->d->push, platform, resp, now)
+                      : omni_outbound_parse(&text, &len, job->d->outbound, carrier, resp, now);
     if (!rc)
         rc = omni__json_parse(&oc->result, text, len, 0, "outbound result");
     omni_free(text);
@@ -769,6 +799,9 @@ static int response_outcome(outcome *oc, omni_delivery_job *job, const char *car
         return rc;
     int success = 0;
     (void)omni__json_bool(oc->result, "success", &success);
+    const char *push_id = platform ? omni__json_str(oc->result, "messageId") : NULL;
+    if (push_id && !cJSON_AddStringToObject(oc->result, "carrierMessageId", push_id))
+        return omni__err(OMNI_ENOMEM, "delivery: out of memory");
     if (success) {
         oc->ok = 1;
         return OMNI_OK;
@@ -783,7 +816,101 @@ static int response_outcome(outcome *oc, omni_delivery_job *job, const char *car
         oc->retry_after = ra > 86400000 ? 86400000 : ra;
     oc->fallback = strcmp(oc->code, "AUTH_FAILED") == 0 || strcmp(oc->code, "PROVIDER_ERROR") == 0;
     oc->breaks = oc->fallback || strcmp(oc->code, "PROVIDER_UNAVAILABLE") == 0;
+    if (platform) {
+        oc->fallback = 0; /* a device token belongs to one platform */
+        (void)omni__json_bool(oc->result, "invalidToken", &oc->invalid_token);
+        oc->immediate = strcmp(oc->code, "TOKEN_EXPIRED") == 0;
+    }
     return OMNI_OK;
+}
+
+/* A device token the push provider refused: the device leaves the registry
+ * (omni_device_remove with the provider's reason) and its device.invalidated
+ * event joins the job's events. A device that is not registered (its token
+ * came in the event) is fine; other failures are logged. */
+static void forget_device(omni_delivery_job *job, const cJSON *result, const char *platform)
+{
+    const cJSON *msg = omni__dlv_message(job->rec);
+    const char *token = strcmp(platform, "web") == 0 ? omni__json_str(msg, "subscription.endpoint")
+                                                      : omni__json_str(msg, "token");
+    const char *reason = omni__json_str(result, "error.providerCode");
+    if (!reason || !*reason)
+        reason = omni__json_str(result, "error.code");
+    if (!token)
+        return;
+    char *out = NULL;
+    size_t n = 0;
+    int rc = omni_device_remove(&out, &n, job->d->engine, platform, token,
+                                reason && *reason ? reason : "INVALID_TOKEN");
+    cJSON *res = NULL;
+    if (!rc && omni__json_parse(&res, out, n, 0, "device removal") == OMNI_OK) {
+        cJSON *events = cJSON_GetObjectItemCaseSensitive(res, "events");
+        if (!job->events)
+            job->events = cJSON_CreateArray();
+        cJSON *ev;
+        while (job->events && (ev = cJSON_DetachItemFromArray(events, 0)))
+            cJSON_AddItemToArray(job->events, ev);
+    } else if (rc && rc != OMNI_ENOTFOUND) {
+        omni__log(job->d->engine, OMNI_LOG_WARN, "delivery",
+                  "message %s: the refused device was not removed: %s", job->id,
+                  omni_error_last_message());
+    }
+    cJSON_Delete(res);
+    omni_free(out);
+    omni_error_clear();
+}
+
+/* The token endpoint's answer to FCM's access-token request (a SEND that is
+ * not an attempt of the message): cached, and the job goes on to build the
+ * message; a refusal is the message's failure (a key the endpoint does not
+ * accept is final; 429, 5xx and transport errors are retried). */
+static int feed_token(omni_delivery_job *job, const omni_http_response *resp, int ts, int64_t now)
+{
+    omni_delivery *d = job->d;
+    outcome oc = {0};
+    snprintf(oc.code, sizeof oc.code, "PROVIDER_ERROR");
+    if (ts != OMNI_OK) {
+        transport_outcome(&oc, d, ts);
+        oc.retryable = ts != OMNI_ETLS; /* a token request is safe to repeat */
+    } else {
+        int rc = omni_push_token_response(d->push, resp, now);
+        if (rc == OMNI_ENOMEM)
+            return rc;
+        if (rc == OMNI_OK) {
+            job_reset_request(job);
+            job->token_fetched = 1;
+            return OMNI_OK;
+        }
+        oc.http_status = omni_http_response_status(resp);
+        oc.breaks = 1;
+        if (rc == OMNI_EKEY)
+            snprintf(oc.code, sizeof oc.code, "AUTH_FAILED");
+        else if (rc == OMNI_ETRANSPORT)
+            snprintf(oc.code, sizeof oc.code, "PROVIDER_UNAVAILABLE");
+        oc.retryable = rc == OMNI_ETRANSPORT;
+    }
+    snprintf(oc.message, sizeof oc.message, "FCM access token: %s", omni_error_last_message());
+    omni_error_clear();
+    job_reset_request(job);
+    int rc = OMNI_OK;
+    for (int tries = 0; tries < OMNI__DLV_CAS_TRIES; tries++) {
+        if (omni__dlv_state(job->rec) != DLV_PENDING)
+            break; /* another process took it on meanwhile */
+        cJSON *a = add_attempt(job->rec, "fcm", now, "token_refused");
+        if (!a)
+            return omni__err(OMNI_ENOMEM, "delivery: out of memory");
+        int64_t due = 0;
+        rc = apply_outcome(job, &oc, omni__dlv_num(a, "n", 0), now, &due);
+        if (!rc)
+            rc = save(job, due, now);
+        if (rc != OMNI_ECONFLICT)
+            break;
+        omni_error_clear();
+        if ((rc = omni__dlv_load(job, now)))
+            break;
+    }
+    job->fresh = rc == OMNI_OK;
+    return rc;
 }
 
 /* Tells the conversation recording this message (event.messageState +
@@ -868,6 +995,8 @@ int omni_delivery_feed(omni_delivery_job *job, const omni_http_response *respons
         return omni__err(OMNI_EINVAL, "delivery: there is no SEND to feed");
     if (ts == OMNI_OK && !response)
         return omni__err(OMNI_EINVAL, "delivery: a response or a transport error is required");
+    if (job->token_exchange)
+        return feed_token(job, response, ts, now);
     omni_delivery *d = job->d;
     cJSON *attempts = cJSON_GetObjectItemCaseSensitive(job->rec, "attempts");
     cJSON *last = cJSON_GetArrayItem(attempts, cJSON_GetArraySize(attempts) - 1);
@@ -917,6 +1046,8 @@ int omni_delivery_feed(omni_delivery_job *job, const omni_http_response *respons
             if (was_dead)
                 omni__dlv_dlq_drop(d, job->id, now);
             tell_conversation(job, now);
+            if (oc.invalid_token)
+                forget_device(job, oc.result, omni__dlv_push_platform(carrier));
             break;
         }
         if (rc != OMNI_ECONFLICT)

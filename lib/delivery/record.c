@@ -120,12 +120,24 @@ int omni__dlv_load(omni_delivery_job *job, int64_t now_ms)
     job->rec = rec;
     job->version = version;
     if (!job->event_text) {
-        rc = omni__json_print(&job->event_text, &job->event_len,
-                              cJSON_GetObjectItemCaseSensitive(rec, "event"));
-        if (rc)
+        const cJSON *msg = omni__dlv_message(rec);
+        if (!msg)
+            return omni__err(OMNI_ESTORAGE, "delivery: the record of %s is not one libomni wrote",
+                             job->id);
+        if ((rc = omni__json_print(&job->event_text, &job->event_len, msg)))
             return rc;
     }
     return OMNI_OK;
+}
+
+const cJSON *omni__dlv_message(const cJSON *rec)
+{
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event");
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rec, "carriers"), 0);
+    if (!cJSON_IsString(first) || !omni__dlv_push_platform(first->valuestring))
+        return ev;
+    const cJSON *push = cJSON_GetObjectItemCaseSensitive(ev, "push");
+    return cJSON_IsObject(push) ? push : NULL;
 }
 
 int omni__dlv_save(omni_delivery_job *job, int64_t due_at, int64_t now_ms)

@@ -3579,6 +3579,7 @@ done:
 typedef struct dlv_native {
     omni_delivery *d;
     handle *engine, *outbound;
+    void *push; /* a reference on the push handle (push_adapters.h), or NULL */
 } dlv_native;
 
 typedef struct dlv_job_native {
@@ -3592,6 +3593,7 @@ static void dlv_native_free(void *p)
     omni_delivery_free(n->d);
     handle_release(n->engine);
     handle_release(n->outbound);
+    omni_node_push_release(n->push);
     free(n);
 }
 
@@ -3614,6 +3616,10 @@ static dlv_native *dlv_check(napi_env env, dlv_native *n)
     }
     if (!handle_ptr(n->outbound)) {
         throw_invalid(env, "outbound is closed");
+        return NULL;
+    }
+    if (n->push && !omni_node_push_get(n->push)) {
+        throw_invalid(env, "push is closed");
         return NULL;
     }
     return n;
@@ -3671,7 +3677,9 @@ static napi_value set_props(napi_env env, napi_value obj, const char *n1, napi_v
     return obj;
 }
 
-/* deliveryNew(engine, outbound, configJson | null) -> delivery handle */
+static const omni_node_push_helpers push_helpers;
+
+/* deliveryNew(engine, outbound, configJson | null, push | null) -> delivery handle */
 static napi_value w_delivery_new(napi_env env, napi_callback_info info)
 {
     args a;
@@ -3686,16 +3694,30 @@ static napi_value w_delivery_new(napi_env env, napi_callback_info info)
     omni_outbound *ob = live_ptr(env, a.argv[1], KIND_OUTBOUND, &oh);
     if (!ob || opt_bytes(env, a.argv[2], &cfg, "config"))
         return NULL;
+    omni_push *push = NULL;
+    void *push_ref = NULL;
+    if (!is_nullish(env, a.argv[3]) &&
+        !(push_ref = omni_node_push_acquire(env, a.argv[3], &push_helpers, &push))) {
+        bytes_free(&cfg);
+        return NULL;
+    }
     int rc = omni_delivery_new(&d, e, ob, cfg.data, cfg.len);
     bytes_free(&cfg);
-    if (rc < 0)
+    if (rc == OMNI_OK && push)
+        rc = omni_delivery_set_push(d, push);
+    if (rc < 0) {
+        omni_delivery_free(d);
+        omni_node_push_release(push_ref);
         return throw_status(env, rc);
+    }
     dlv_native *n = calloc(1, sizeof(*n));
     if (!n) {
         omni_delivery_free(d);
+        omni_node_push_release(push_ref);
         return throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
     }
     n->d = d;
+    n->push = push_ref;
     n->engine = eh;
     n->outbound = oh;
     eh->refs++;
@@ -3736,6 +3758,28 @@ static napi_value w_delivery_send(napi_env env, napi_callback_info info)
         return NULL;
     }
     int rc = omni_delivery_send(&out, &out_len, n->d, ev.data, ev.len, opts.data, opts.len);
+    bytes_free(&ev);
+    bytes_free(&opts);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
+/* deliveryNotify(delivery, eventJson, optionsJson | null) -> PushNotificationResult JSON */
+static napi_value w_delivery_notify(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg ev = {0}, opts = {0};
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], NULL);
+    if (!n || get_bytes(env, a.argv[1], &ev, "event"))
+        return NULL;
+    if (opt_bytes(env, a.argv[2], &opts, "options")) {
+        bytes_free(&ev);
+        return NULL;
+    }
+    int rc = omni_push_notify(&out, &out_len, n->d, ev.data, ev.len, opts.data, opts.len);
     bytes_free(&ev);
     bytes_free(&opts);
     return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
@@ -3935,6 +3979,20 @@ static napi_value w_delivery_feed(napi_env env, napi_callback_info info)
     return rc < 0 ? throw_status(env, rc) : make_undefined(env);
 }
 
+/* deliveryRun(job, deadlineMs) -> undefined: drives the job through the transport */
+static napi_value w_delivery_run(napi_env env, napi_callback_info info)
+{
+    args a;
+    int64_t deadline = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_job_native *j = dlv_job_live(env, a.argv[0]);
+    if (!j || get_i64(env, a.argv[1], &deadline, "deadlineMs"))
+        return NULL;
+    int rc = omni_delivery_run(j->job, deadline);
+    return rc < 0 ? throw_status(env, rc) : make_undefined(env);
+}
+
 /* deliveryJobResult(job) -> PublishOutboundResult JSON */
 static napi_value w_delivery_job_result(napi_env env, napi_callback_info info)
 {
@@ -4081,6 +4139,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("deliveryNext", w_delivery_next),
         FN("deliveryFeed", w_delivery_feed),
         FN("deliveryJobResult", w_delivery_job_result),
+        FN("deliveryNotify", w_delivery_notify),
+        FN("deliveryRun", w_delivery_run),
     };
     addon_data *d = calloc(1, sizeof(*d));
     if (!d || napi_set_instance_data(env, d, addon_data_free, NULL) != napi_ok) {

@@ -6,6 +6,8 @@
  *   pushTokenRequest(push, nowMs) -> request JSON text | null
  *   pushTokenResponse(push, responseJson, nowMs) -> undefined
  *   pushClose(push), pushIsClosed(push) -> boolean
+ * and, for addon.c's Delivery, references that keep a push alive while it is
+ * held (omni_node_push_acquire / _get / _release).
  * JSON arguments are strings or Uint8Arrays. The handle is a type-tagged
  * object wrapping the omni_push (freed by pushClose or the GC). addon.c's
  * helpers reach each wrapper as the callback data (no global state).
@@ -27,7 +29,23 @@ static const napi_type_tag push_tag = {0x6f6d6e6970757368ull, 0x4b1e7d2a9c3f5086
 
 typedef struct push_handle {
     omni_push *push; /* NULL once closed */
+    omni_push *held; /* the object, freed when closed or collected and no holder is left */
+    int refs;        /* holders (Delivery objects) */
+    int finalized;   /* the JS object was collected */
 } push_handle;
+
+/* Frees what nobody can reach any more. */
+static void push_settle(push_handle *p)
+{
+    if (p->refs > 0)
+        return;
+    if (!p->push || p->finalized) {
+        omni_push_free(p->held);
+        p->held = p->push = NULL;
+    }
+    if (p->finalized)
+        free(p);
+}
 
 typedef struct pa_args {
     size_t argc;
@@ -47,8 +65,8 @@ static void push_finalize(napi_env env, void *data, void *hint)
     (void)env;
     (void)hint;
     push_handle *p = data;
-    omni_push_free(p->push);
-    free(p);
+    p->finalized = 1;
+    push_settle(p);
 }
 
 static int get_args(napi_env env, napi_callback_info info, pa_args *a)
@@ -224,12 +242,12 @@ static napi_value w_push_new(napi_env env, napi_callback_info info)
     args_free(&a);
     if (rc)
         return a.h->throw_status(env, rc);
-    push_handle *p = malloc(sizeof(*p));
+    push_handle *p = calloc(1, sizeof(*p));
     if (!p) {
         omni_push_free(push);
         return a.h->throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
     }
-    p->push = push;
+    p->push = p->held = push;
     napi_value obj;
     if (napi_create_object(env, &obj) != napi_ok) {
         push_finalize(env, p, NULL);
@@ -331,9 +349,40 @@ static napi_value w_push_close(napi_env env, napi_callback_info info)
     push_handle *p;
     if (get_args(env, info, &a) || get_handle(env, &a, 0, &p))
         return NULL;
-    omni_push_free(p->push);
     p->push = NULL;
+    push_settle(p);
     return NULL;
+}
+
+void *omni_node_push_acquire(napi_env env, napi_value v, const omni_node_push_helpers *h,
+                             omni_push **out)
+{
+    pa_args a;
+    memset(&a, 0, sizeof a);
+    a.argv[0] = v;
+    a.h = h;
+    omni_push *push;
+    if (get_push(env, &a, &push))
+        return NULL;
+    push_handle *p;
+    napi_unwrap(env, v, (void **)&p);
+    p->refs++;
+    *out = push;
+    return p;
+}
+
+omni_push *omni_node_push_get(void *ref)
+{
+    return ref ? ((push_handle *)ref)->push : NULL;
+}
+
+void omni_node_push_release(void *ref)
+{
+    push_handle *p = ref;
+    if (p && p->refs > 0) {
+        p->refs--;
+        push_settle(p);
+    }
 }
 
 static napi_value w_push_is_closed(napi_env env, napi_callback_info info)

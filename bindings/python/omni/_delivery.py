@@ -38,6 +38,7 @@ from ._functions import from_json, status_code, time_parse, to_cstr, to_json
 from ._handle import Handle
 from ._lib import PROTOTYPES, lib
 from ._objects import Engine
+from ._push_adapters import Push
 
 __all__ = ["Delivery", "DeliveryJob", "JobStep", "DELIVERY_SEND", "DELIVERY_WAIT",
            "DELIVERY_DONE"]
@@ -71,6 +72,13 @@ PROTOTYPES.update({
     "omni_delivery_dlq_get": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p]),
     "omni_delivery_dlq_redrive": (c_int, [_P_CHARP, _P_SIZE, c_void_p, c_char_p]),
     "omni_delivery_dlq_purge": (c_int, [c_void_p, c_char_p, POINTER(c_size_t)]),
+    "omni_delivery_set_push": (c_int, [c_void_p, c_void_p]),
+    "omni_delivery_engine": (c_void_p, [c_void_p]),
+    "omni_delivery_run": (c_int, [c_void_p, c_int64]),
+    "omni_push_notify": (
+        c_int,
+        [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_char_p, c_size_t],
+    ),
 })
 
 # omni_delivery_action
@@ -157,6 +165,8 @@ class Delivery(Handle):
     ``config`` (dict, JSON text or None for defaults): {"retryPolicy", "fallback",
     "circuitBreaker", "rateLimits", "leaseMs", "inDoubt", "retryTimeouts",
     "idempotencyTtlMs", "deadLetterRetentionMs", "webhookUrl"} (omni/delivery.h).
+    ``push`` (a Push, kept alive like the others) lets it send to the push carriers
+    "apns", "fcm" and "webpush", and ``notify()`` run pushNotification.
     Thread-safe, like the engine; close() must not race with other calls.
     """
 
@@ -164,18 +174,26 @@ class Delivery(Handle):
     _free = "omni_delivery_free"
 
     def __init__(self, engine: Engine, outbound: Outbound,
-                 config: Union[Mapping[str, Any], str, bytes, None] = None) -> None:
+                 config: Union[Mapping[str, Any], str, bytes, None] = None,
+                 push: Optional[Push] = None) -> None:
         self._handle = None
         if not isinstance(engine, Engine):
             raise TypeError(f"engine must be an omni.Engine, not {type(engine).__name__}")
         if not isinstance(outbound, Outbound):
             raise TypeError(f"outbound must be an omni.Outbound, not {type(outbound).__name__}")
+        if push is not None and not isinstance(push, Push):
+            raise TypeError(f"push must be an omni.Push or None, not {type(push).__name__}")
+        if push is not None and push._handle is None:
+            raise closed_error("push")
         raw = opt_json_arg(config, "config")
         handle = ctypes.c_void_p()
         check(lib().omni_delivery_new(ctypes.byref(handle), engine._handle_or_raise(),
                                       outbound._live(), raw, len(raw) if raw else 0))
+        if push is not None:
+            check(lib().omni_delivery_set_push(handle, push._handle))
         self._engine = engine
         self._outbound = outbound
+        self._push = push
         self._handle = handle.value
 
     @property
@@ -187,9 +205,14 @@ class Delivery(Handle):
         return self._outbound
 
     @property
+    def push(self) -> Optional[Push]:
+        return self._push
+
+    @property
     def closed(self) -> bool:
         return (not self._handle or self._engine.closed or
-                getattr(self._outbound, "_handle", None) is None)
+                getattr(self._outbound, "_handle", None) is None or
+                (self._push is not None and self._push._handle is None))
 
     def _handle_or_raise(self) -> int:
         if not self._handle:
@@ -198,6 +221,8 @@ class Delivery(Handle):
             raise closed_error("engine")
         if getattr(self._outbound, "_handle", None) is None:
             raise closed_error("outbound")
+        if self._push is not None and self._push._handle is None:
+            raise closed_error("push")
         return self._handle
 
     def _now(self, now_ms: TimeArg, what: str = "now_ms") -> int:
@@ -215,6 +240,20 @@ class Delivery(Handle):
         opts = opt_json_arg(options, "options")
         handle = self._handle_or_raise()
         out = call_out(lambda o, n: lib().omni_delivery_send(
+            o, n, handle, ev, len(ev), opts, len(opts) if opts else 0))
+        result: Dict[str, Any] = from_json(out)
+        return result
+
+    def notify(self, event: Union[Mapping[str, Any], str, bytes],
+               options: Union[Mapping[str, Any], str, bytes, None] = None) -> Dict[str, Any]:
+        """pushNotification (omni/push.h): sends a PushNotificationEvent to every
+        device of every recipient (the registry's when deviceTokens is absent),
+        after their preferences; returns the PushNotificationResult {success,
+        correlationId, deliveryResults, summary, events}. options: {"deadlineMs"}."""
+        ev = json_arg(event, "event")
+        opts = opt_json_arg(options, "options")
+        handle = self._handle_or_raise()
+        out = call_out(lambda o, n: lib().omni_push_notify(
             o, n, handle, ev, len(ev), opts, len(opts) if opts else 0))
         result: Dict[str, Any] = from_json(out)
         return result
@@ -392,6 +431,15 @@ class DeliveryJob(Handle):
             check(L.omni_delivery_feed(handle, resp, 0, now))
         finally:
             L.omni_http_response_free(resp)
+
+    def run(self, deadline_ms: TimeArg = 0) -> Dict[str, Any]:
+        """Drives the job through the engine's transport (sends, feeds, and waits for
+        retries due by deadline_ms: Unix ms / RFC 3339 / datetime on the engine's
+        clock; 0: never waits); returns the result."""
+        deadline = 0 if deadline_ms == 0 else self._delivery._now(deadline_ms, "deadline_ms")
+        handle = self._handle_or_raise()
+        check(lib().omni_delivery_run(handle, deadline))
+        return self.result()
 
     def result(self) -> Dict[str, Any]:
         """The job's current PublishOutboundResult."""
