@@ -1635,3 +1635,133 @@ export interface DeviceListQuery {
   limit?: number | null;
   cursor?: string | null;
 }
+
+// ---- the engine configuration (omni/config.h) ----
+
+/** One error of a configuration document. */
+export interface ConfigError {
+  /** JSON path, e.g. "accounts[1].outbound.twilio.authToken" ("" for the document). */
+  path: string;
+  message: string;
+  /** "INVALID_CONFIG", or a component's code ("NOT_FOUND" for an unknown time zone, ...). */
+  code: string;
+  /** For a document that is not JSON. */
+  line?: number;
+  column?: number;
+}
+
+/** What Config.check() says (never a secret). */
+export interface ConfigCheckResult {
+  valid: boolean;
+  errors: ConfigError[];
+  errorCount: number;
+  accounts: number;
+  addresses: number;
+  templates: number;
+  /** Inbound carriers (shared and the accounts' own). */
+  carriers: string[];
+  /** Outbound providers of any account. */
+  outbound: string[];
+  /** Push platforms of any account. */
+  push: string[];
+  /** The workflow's step ids in order. */
+  steps: string[];
+  storage?: string;
+}
+
+export interface ConfigApplyCounts {
+  written: number;
+  unchanged: number;
+}
+
+export interface ConfigApplyResult {
+  routing: ConfigApplyCounts;
+  conversationSettings: ConfigApplyCounts;
+  templates: ConfigApplyCounts;
+}
+
+export type WorkflowCondition = 'always' | 'auto_response_enabled' | 'route_to_agent' | 'blocked';
+export type WorkflowStepId =
+  | 'workFlowIdentityLookup'
+  | 'workFlowBiDirectional'
+  | 'workFlowPreRoute'
+  | 'publishOutbound'
+  | 'pushNotification';
+
+/** Seed 001's WorkflowStepConfig with every default filled in. */
+export interface WorkflowStep {
+  stepId: WorkflowStepId;
+  enabled: boolean;
+  /** Milliseconds. */
+  timeout: number;
+  retryPolicy: { maxRetries: number; backoffMultiplier: number; maxBackoff: number; initialBackoff: number };
+  conditions: WorkflowCondition[];
+  nextSteps: Array<{ stepId: WorkflowStepId | 'terminate'; condition: WorkflowCondition }>;
+  /** The step function's options (identity lookup, conversation step, delivery deadline). */
+  options: Record<string, unknown>;
+}
+
+/** An account's settings without secrets, the defaults applied. */
+export interface ConfigAccount {
+  accountId: string;
+  name?: string;
+  businessUnitId?: string;
+  tenantId?: string;
+  createCustomers: boolean;
+  defaultRegion?: string;
+  timeZone: string;
+  locale: string;
+  addresses: {
+    phoneNumbers?: string[];
+    shortCodes?: string[];
+    messagingServiceSids?: string[];
+    whatsappPhoneNumberIds?: string[];
+    whatsappBusinessIds?: string[];
+    businessIds?: string[];
+  };
+  /** The routing keys of the addresses ("+14155550100", "shortcode:12345", "waba:..."). */
+  routingKeys: string[];
+  carriers: string[];
+  outbound: string[];
+  push: string[];
+  conversation?: { inactivityTimeoutMs?: number; dedupeWindowMs?: number };
+  businessHours?: Record<string, unknown>;
+  rules?: unknown;
+  autoResponses?: Record<string, unknown>;
+  optOut?: Record<string, unknown>;
+  priority?: Record<string, unknown>;
+  defaultDestination?: Record<string, unknown>;
+  analyzer?: Record<string, unknown>;
+}
+
+/**
+ * The engine configuration (omni/config.h). An invalid document throws OmniError
+ * INVALID_CONFIG whose details.errors lists every error ({path, message, code}).
+ */
+export class Config {
+  constructor(doc: Record<string, unknown> | string | Uint8Array | ArrayBuffer);
+  /** Validates without keeping anything; never throws for a bad document. */
+  static check(doc: Record<string, unknown> | string | Uint8Array | ArrayBuffer): ConfigCheckResult;
+  readonly closed: boolean;
+  /** Writes routing records, conversation settings and templates where they differ. */
+  apply(engine: Engine): ConfigApplyResult;
+  readonly accountIds: string[];
+  /** The accountId owning an address, or null (INVALID_ARGUMENT for a non-address). */
+  accountId(address: string): string | null;
+  /** The settings of the account owning an address, or null. */
+  account(address: string): ConfigAccount | null;
+  /** An account's settings by id (NOT_FOUND when not listed). */
+  accountSettings(accountId: string): ConfigAccount;
+  readonly summary: ConfigCheckResult;
+  /** {storage, transport?}: the configuration for new Engine(...). */
+  readonly engineConfig: { storage: string; transport?: Record<string, unknown> };
+  readonly storage: string;
+  readonly transport: Record<string, unknown> | null;
+  readonly delivery: DeliveryConfig;
+  readonly workflow: { steps: WorkflowStep[] };
+  readonly steps: WorkflowStep[];
+  step(stepId: string): WorkflowStep | null;
+  /** A new Engine over the document's storage and transport plus extra members. */
+  engine(extra?: Record<string, unknown>): Engine;
+  close(): void;
+}

@@ -1711,6 +1711,128 @@ function webpushVapid(endpoint, subject, privateKey, { nowMs = Date.now(), expir
   return native.webpushVapid(endpoint, subject, privateKey, timeArg(nowMs), expires);
 }
 
+// ---- the engine configuration (omni/config.h) ------------------------------------------------
+
+// A configuration document: an object (serialized), JSON text, or its bytes.
+function configDoc(value) {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value) && !(value instanceof Uint8Array)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value === undefined || value === null) throw new TypeError('config must be an object or JSON text');
+  return docJson(value, 'config');
+}
+
+function parseOrNull(text) {
+  return text === null ? null : JSON.parse(text);
+}
+
+// Config -> its native handle (for the wrappers that take one).
+const configHandles = new WeakMap();
+
+/**
+ * The engine configuration (omni/config.h): one document for the whole inbound workflow --
+ * {version: 1, storage, transport, inbound, defaults, accounts: [{accountId, addresses,
+ * carriers, outbound, push, timeZone, locale, businessHours, rules, autoResponses, optOut,
+ * ...}], templates, analyzer, delivery, workflow: {steps}}; secrets are strings or
+ * {env: 'NAME'} and are never echoed. An invalid document throws OmniError INVALID_CONFIG
+ * whose details.errors lists {path, message, code} for every error; Config.check(doc) reports
+ * without throwing. apply(engine) writes the routing records, conversation settings and
+ * templates into the engine's store (idempotent). Immutable: share it freely.
+ */
+class Config {
+  #h;
+
+  constructor(doc) {
+    this.#h = native.configNew(configDoc(doc));
+    configHandles.set(this, this.#h);
+  }
+
+  /** {valid, errors: [{path, message, code}], errorCount, accounts, addresses, templates,
+   *  carriers, outbound, push, steps, storage?}; never throws for a bad document. */
+  static check(doc) {
+    return JSON.parse(native.configCheck(configDoc(doc)));
+  }
+
+  get closed() {
+    return native.configIsClosed(this.#h);
+  }
+
+  /** Writes routing records, conversation settings and templates where they differ:
+   *  {routing: {written, unchanged}, conversationSettings: {...}, templates: {...}}. */
+  apply(engine) {
+    return JSON.parse(native.configApply(this.#h, engineHandle(engine)));
+  }
+
+  /** The accountIds in document order. */
+  get accountIds() {
+    return native.configAccountIds(this.#h);
+  }
+
+  /** The accountId owning an address (+E.164, shortcode:N, mss:SID, waba:ID, business:ID),
+   *  or null; a string that is no address throws INVALID_ARGUMENT. */
+  accountId(address) {
+    return native.configAccount(this.#h, address);
+  }
+
+  /** The settings (without secrets) of the account owning an address, or null. */
+  account(address) {
+    const id = this.accountId(address);
+    return id === null ? null : this.accountSettings(id);
+  }
+
+  /** An account's settings by id (NOT_FOUND when it is not listed). */
+  accountSettings(accountId) {
+    return JSON.parse(native.configAccountJson(this.#h, accountId));
+  }
+
+  get summary() {
+    return JSON.parse(native.configSummary(this.#h));
+  }
+
+  /** {storage, transport?}: the configuration for new Engine(...). */
+  get engineConfig() {
+    return JSON.parse(native.configEngineJson(this.#h));
+  }
+
+  get storage() {
+    return native.configStorage(this.#h);
+  }
+
+  get transport() {
+    return parseOrNull(native.configTransport(this.#h));
+  }
+
+  get delivery() {
+    return JSON.parse(native.configDelivery(this.#h));
+  }
+
+  /** {steps: [...]} with every default filled in. */
+  get workflow() {
+    return JSON.parse(native.configWorkflow(this.#h));
+  }
+
+  get steps() {
+    return this.workflow.steps;
+  }
+
+  /** A step by id, or null. */
+  step(stepId) {
+    return parseOrNull(native.configStep(this.#h, stepId));
+  }
+
+  /** A new Engine over the document's storage and transport, plus extra members
+   *  (clock, random, log). */
+  engine(extra = {}) {
+    return new Engine({ ...this.engineConfig, ...extra });
+  }
+
+  close() {
+    native.configClose(this.#h);
+  }
+}
+defineDispose(Config);
+
 module.exports = {
   OmniError,
   Status,
@@ -1789,5 +1911,6 @@ module.exports = {
   Push,
   Delivery,
   DeliveryJob,
+  Config,
   addonPath: native.path,
 };

@@ -72,13 +72,14 @@ extern "C" {
     XX(EIDENTITY, -34, "IDENTITY_NOT_FOUND", 0, "customer record not found")           \
     XX(EROUTING, -35, "ROUTING_RESOLUTION_FAILED", 1, "cannot determine routing")    \
     XX(ETRANSITION, -36, "INVALID_TRANSITION", 0, "event does not apply in this state") \
-    XX(EWINDOW, -37, "SERVICE_WINDOW_CLOSED", 0, "customer service window is closed")
+    XX(EWINDOW, -37, "SERVICE_WINDOW_CLOSED", 0, "customer service window is closed") \
+    XX(ECANCELED, -38, "CANCELED", 1, "canceled: the transport was closed")
 
 typedef enum omni_status {
 #define OMNI__STATUS_ENUM(name, value, code, retry, msg) OMNI_##name = value,
     OMNI_STATUS_MAP(OMNI__STATUS_ENUM)
 #undef OMNI__STATUS_ENUM
-    OMNI__STATUS_MIN = -37
+    OMNI__STATUS_MIN = -38
 } omni_status;
 
 /* Static description of a status ("invalid argument"); never NULL. */

@@ -15,6 +15,7 @@
 #include <omni/omni.h>
 
 #include "devices.h"
+#include "config.h"
 #include "push.h"
 #include "push_adapters.h"
 
@@ -4155,6 +4156,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
     if (omni_node_devices_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);
     if (omni_node_push_adapters_register(env, exports, &push_helpers) != napi_ok)
+        return throw_napi(env);
+    if (omni_node_config_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);
     napi_value any, create;
     if (napi_create_bigint_uint64(env, OMNI_STORE_ANY_VERSION, &any) != napi_ok ||

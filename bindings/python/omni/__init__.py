@@ -29,6 +29,12 @@ dead-letter queue, exactly once over the engine's store (``send``, ``tick``,
 ``get``, ``dlq_*``), or hands the requests to the host (``publish`` / ``resume``
 return a ``DeliveryJob``: ``next``, ``feed``, ``result``).
 
+Configuration: ``omni.Config(doc)`` validates one engine configuration document
+(accounts, addresses, credentials, rules, templates, workflow steps; every error
+with its JSON path), ``Config.check(doc)`` reports without raising,
+``cfg.apply(engine)`` writes routing records and templates, ``cfg.account(address)``
+gives an account's settings.
+
 Every failing call raises :class:`OmniError` with ``status``, ``code``,
 ``message``, ``retryable`` and ``details`` taken from the library's last
 error. See README.md for an example.
@@ -64,6 +70,7 @@ from ._errors import OmniError, Status
 from ._preroute import Analyzer, PreRoute, Rules, analyze
 from ._aws import Outbound, aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
 from ._push_adapters import Push
+from ._config import Config
 from ._push import (
     WEBPUSH_MAX_PLAINTEXT,
     webpush_decrypt,
@@ -135,6 +142,7 @@ __all__ = [
     "Analyzer",
     "Outbound",
     "Push",
+    "Config",
     "PreRoute",
     "Rules",
     "analyze",

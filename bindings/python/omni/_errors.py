@@ -54,6 +54,7 @@ class Status(enum.IntEnum):
     EROUTING = -35
     ETRANSITION = -36
     EWINDOW = -37
+    ECANCELED = -38
 
 
 class OmniError(Exception):
