@@ -4,9 +4,12 @@
  * same run: P-256 key generation, ECDH, two HKDF-SHA-256 (RFC 8291's and
  * RFC 8188's) and one AES-128-GCM seal through EVP. Also decryption and the
  * VAPID header. Goal: >= 20,000 encryptions per second on one core.
- * APNs: omni_push_build of an alert (the provider token is cached, so no
- * signing in the loop; goal 500,000 per second) against the floor of the
- * request object alone (new + headers + body + free), as bench_outbound.c. */
+ * APNs and FCM: omni_push_build of an alert to a device token (the provider
+ * token / the OAuth access token is cached, so no signing in the loop; goal
+ * 500,000 per second each) against the floor of the request object the
+ * build ends with, made the way the build makes it (the body in its own
+ * buffer, then the object, URL and headers in one block through
+ * omni__http_request_make) and freed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include <omni/omni.h>
 
 #include "bench.h"
+#include "lib/transport/transport_internal.h"
 
 typedef struct push_ctx {
     uint8_t ua_public[65], ua_private[32], auth[16];
@@ -169,7 +173,8 @@ static void run_apns_build(void *p, size_t n)
 /* FCM: the same notification to an Android token, with an access token in
  * the cache (the token exchange is not in the loop). */
 static const char fcm_message[] =
-    "{\"platform\":\"android\",\"token\":\"dXNlci10b2tlbi1hYmNkZWY6QVBBOTFiSGhpZ2hfZW50cm9weV90b2tlbg\","
+    "{\"platform\":\"android\","
+    "\"token\":\"dXNlci10b2tlbi1hYmNkZWY6QVBBOTFiSGhpZ2hfZW50cm9weV90b2tlbg\","
     "\"payload\":{\"title\":\"Order AB-123456\",\"body\":\"Your order ships today.\","
     "\"badge\":1,\"sound\":\"default\",\"data\":{\"orderId\":\"AB-123456\"}},"
     "\"options\":{\"priority\":\"high\",\"ttl\":3600,\"collapseKey\":\"order-AB-123456\","
@@ -219,39 +224,74 @@ static omni_push *fcm_push(void)
     return p;
 }
 
-/* The floor: the request object an APNs build ends with, made directly. */
-static void run_apns_floor(void *p, size_t n)
+/* The floor: the request object a build ends with, made directly: the body
+ * copied into a buffer of its own (the build writes it into one), then the
+ * one-block object with the URL and headers, then freed. */
+typedef struct floor_req {
+    const char *url, *url_tail;
+    const omni__http_field *fields;
+    size_t count;
+    const char *body;
+    size_t body_len;
+} floor_req;
+
+static void run_floor_request(void *p, size_t n)
 {
-    (void)p;
-    static const char body[] =
-        "{\"aps\":{\"alert\":{\"title\":\"Order AB-123456\",\"body\":\"Your order ships "
-        "today.\"},\"badge\":1,\"sound\":\"default\"},\"orderId\":\"AB-123456\"}";
-    static const char auth[] =
-        "bearer eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IlRFU1QxMjM0NTYifQ."
-        "eyJpc3MiOiJBQkNERTEyMzQ1IiwiaWF0IjoxNzY3MjI1NjAwfQ.MEUCIQDx5y6x0QnZ0N3lqY1bq9xk"
-        "QmFq0e1M3JmC2xk5oVt8NQIgWm8Z1p3m0L1h0oQ0bq2xWw5vKJ9p8f0D3yq9Zr2r6V";
+    const floor_req *f = p;
+    size_t ul = strlen(f->url), tl = strlen(f->url_tail);
     for (size_t i = 0; i < n; i++) {
-        omni_http_request *req;
-        if (omni_http_request_new(&req, "POST",
-                                  "https://api.push.apple.com/3/device/"
-                                  "5b6f0c4ee2d4e7c1a3f9b8d2c6e0f1a2"
-                                  "b3c4d5e6f708192a3b4c5d6e7f801234") != OMNI_OK)
+        char *body = malloc(512);
+        if (!body)
             continue;
-        omni_http_request_add_header(req, "authorization", auth);
-        omni_http_request_add_header(req, "apns-topic", "com.example.app");
-        omni_http_request_add_header(req, "apns-push-type", "alert");
-        omni_http_request_add_header(req, "apns-priority", "10");
-        omni_http_request_add_header(req, "apns-expiration", "1767229200");
-        omni_http_request_add_header(req, "apns-collapse-id", "order-AB-123456");
-        omni_http_request_add_header(req, "content-type", "application/json");
-        omni_http_request_set_body(req, body, sizeof(body) - 1);
+        memcpy(body, f->body, f->body_len + 1);
+        omni_http_request *req;
+        if (omni__http_request_make(&req, "POST", f->url, ul, f->url_tail, tl, f->fields,
+                                    f->count, body, f->body_len, 512) != OMNI_OK) {
+            free(body);
+            continue;
+        }
+        bench_sink(req);
         omni_http_request_free(req);
     }
 }
 
+static const char apns_body[] =
+    "{\"aps\":{\"alert\":{\"title\":\"Order AB-123456\",\"body\":\"Your order ships "
+    "today.\"},\"badge\":1,\"sound\":\"default\"},\"orderId\":\"AB-123456\"}";
+static const char apns_auth[] =
+    "bearer eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IlRFU1QxMjM0NTYifQ."
+    "eyJpc3MiOiJBQkNERTEyMzQ1IiwiaWF0IjoxNzY3MjI1NjAwfQ.MEUCIQDx5y6x0QnZ0N3lqY1bq9xk"
+    "QmFq0e1M3JmC2xk5oVt8NQIgWm8Z1p3m0L1h0oQ0bq2xWw5vKJ9p8f0D3yq9Zr2r6V";
+static const omni__http_field apns_fields[] = {
+    {"authorization", apns_auth, sizeof(apns_auth) - 1},
+    {"apns-topic", "com.example.app", 15},
+    {"apns-push-type", "alert", 5},
+    {"apns-priority", "10", 2},
+    {"apns-expiration", "1767229200", 10},
+    {"apns-collapse-id", "order-AB-123456", 15},
+    {"content-type", "application/json", 16}};
+static const floor_req apns_floor = {
+    "https://api.push.apple.com/3/device/",
+    "5b6f0c4ee2d4e7c1a3f9b8d2c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f801234",
+    apns_fields, sizeof(apns_fields) / sizeof(apns_fields[0]), apns_body,
+    sizeof(apns_body) - 1};
+
+static const char fcm_body[] =
+    "{\"message\":{\"token\":\"dXNlci10b2tlbi1hYmNkZWY6QVBBOTFiSGhpZ2hfZW50cm9weV90b2tlbg\","
+    "\"notification\":{\"title\":\"Order AB-123456\",\"body\":\"Your order ships today.\"},"
+    "\"data\":{\"orderId\":\"AB-123456\"},\"android\":{\"priority\":\"HIGH\",\"ttl\":\"3600s\","
+    "\"collapse_key\":\"order-AB-123456\",\"notification\":{\"channel_id\":\"orders\","
+    "\"sound\":\"default\",\"tag\":\"order-AB-123456\",\"notification_count\":1}}}}";
+static const omni__http_field fcm_fields[] = {
+    {"Authorization", "Bearer ya29.bench-token", 23},
+    {"Content-Type", "application/json", 16}};
+static const floor_req fcm_floor = {
+    "https://fcm.googleapis.com/v1/projects/omni-test/messages:send", "", fcm_fields,
+    sizeof(fcm_fields) / sizeof(fcm_fields[0]), fcm_body, sizeof(fcm_body) - 1};
+
 int main(int argc, char **argv)
 {
-    bench_opts o;
+    bench_opts o = {0, 100.0, 7, NULL};
     int rc = bench_args(&o, argc, argv, "omni-bench-push", NULL, NULL);
     if (rc)
         return rc;
@@ -286,14 +326,15 @@ int main(int argc, char **argv)
         return 1;
     }
     bench_run(&o, "push_build_apns_alert", run_apns_build, apns, "request_object_floor",
-              run_apns_floor, NULL);
+              run_floor_request, (void *)&apns_floor);
     omni_push_free(apns);
     omni_push *fcm = fcm_push();
     if (!fcm) {
         fprintf(stderr, "fcm config: %s\n", omni_error_last_message());
         return 1;
     }
-    bench_run(&o, "push_build_fcm_notification", run_fcm_build, fcm, NULL, NULL, NULL);
+    bench_run(&o, "push_build_fcm_notification", run_fcm_build, fcm, "request_object_floor",
+              run_floor_request, (void *)&fcm_floor);
     omni_push_free(fcm);
     EVP_PKEY_free(c.ua_pkey);
     omni_free(c.body);

@@ -1,6 +1,7 @@
 /* The strict JSON scanner (see json_scan.h). One body of code, compiled
- * twice through a constant `record` flag: without recording for the
- * validator, with it for the template data parser's pass 1. */
+ * three times through constant `record` and `tape` flags: plain for the
+ * validator, recording for the template data parser's pass 1, taping for
+ * readers that look values up without reading the text again (push). */
 #include "json_scan.h"
 
 #include <stdio.h>
@@ -18,6 +19,9 @@ typedef struct {
     int status; /* the first error */
     const char *why;
     omni__json_rec rec; /* recording: the caller's, copied in and back out */
+    omni__jtape tape;   /* taping: the caller's, copied in and back out */
+    uint32_t key, klen; /* taping: the key of the member whose value comes next */
+    uint32_t escaped;   /* the last string held an escape: OMNI__JSON_ESCAPED, else 0 */
 } scanner;
 
 static int scan_fail(scanner *s, int status, const char *why)
@@ -79,6 +83,50 @@ static ALWAYS_INLINE void rec_close(scanner *s, char kind, uint32_t idx, uint32_
     s->rec.counts[idx] = count;
     if (s->rec.close)
         s->rec.close(s->rec.ud, kind, count);
+}
+
+/* ---- taping ------------------------------------------------------------- */
+
+static __attribute__((noinline)) int tape_grow(scanner *s)
+{
+    omni__jtape *t = &s->tape;
+    size_t cap = t->cap * 2;
+    omni__jtape_ent *p;
+    if (t->ents == t->local) {
+        p = malloc(cap * sizeof(*p));
+        if (p)
+            memcpy(p, t->local, t->n * sizeof(*p));
+    } else {
+        p = realloc(t->ents, cap * sizeof(*p));
+    }
+    if (!p)
+        return scan_fail(s, OMNI_ENOMEM, "out of memory");
+    t->ents = p;
+    t->cap = cap;
+    return 0;
+}
+
+/* A value starts at s->p: its entry, with the pending key. */
+static ALWAYS_INLINE int tape_open(scanner *s, uint32_t *idx)
+{
+    omni__jtape *t = &s->tape;
+    if (t->n == t->cap && tape_grow(s))
+        return s->status;
+    omni__jtape_ent *e = &t->ents[t->n];
+    e->start = (uint32_t)(s->p - s->start);
+    e->key = s->key;
+    e->klen = s->klen;
+    s->klen = 0;
+    *idx = (uint32_t)t->n++;
+    return 0;
+}
+
+/* The value of entry idx ended before s->p. */
+static ALWAYS_INLINE void tape_close(scanner *s, uint32_t idx)
+{
+    omni__jtape_ent *e = &s->tape.ents[idx];
+    e->len = (uint32_t)(s->p - s->start) - e->start;
+    e->next = (uint32_t)s->tape.n;
 }
 
 /* ---- tokens -------------------------------------------------------------- */
@@ -143,6 +191,7 @@ static ALWAYS_INLINE int scan_string(scanner *s, const int record)
         if (c == '"') {
             size_t raw = (size_t)(q - open) - 1;
             s->p++;
+            s->escaped = escaped;
             if (!record)
                 return 0;
             s->rec.str_bytes += raw + 1;
@@ -221,13 +270,18 @@ static ALWAYS_INLINE int scan_literal(scanner *s, const char *lit, size_t n)
 }
 
 /* An object member's key and its ':' (s->p before the key). */
-static ALWAYS_INLINE int scan_key(scanner *s, const int record)
+static ALWAYS_INLINE int scan_key(scanner *s, const int record, const int tape)
 {
     skip_ws(s);
     if (s->p >= s->end || *s->p != '"')
         return scan_fail(s, OMNI_EJSON, "expected a string key");
+    const unsigned char *open = s->p;
     if (scan_string(s, record))
         return s->status;
+    if (tape) {
+        s->key = (uint32_t)(open - s->start);
+        s->klen = (uint32_t)(s->p - open) | s->escaped;
+    }
     skip_ws(s);
     if (s->p >= s->end || *s->p != ':')
         return scan_fail(s, OMNI_EJSON, "expected ':'");
@@ -238,11 +292,13 @@ static ALWAYS_INLINE int scan_key(scanner *s, const int record)
 /* ---- values -------------------------------------------------------------- */
 
 /* One value, iteratively with an explicit container stack. */
-static ALWAYS_INLINE int scan_value(scanner *s, const int record)
+static ALWAYS_INLINE int scan_value(scanner *s, const int record, const int tape)
 {
     char stack[OMNI_LIMIT_JSON_DEPTH + 1];
     uint32_t sidx[OMNI_LIMIT_JSON_DEPTH + 1];   /* recording: each one's count slot */
     uint32_t scount[OMNI_LIMIT_JSON_DEPTH + 1]; /* recording: its children so far */
+    uint32_t tidx[OMNI_LIMIT_JSON_DEPTH + 1];   /* taping: each one's entry */
+    uint32_t ti = 0;
     int top = 0;
     for (;;) {
         skip_ws(s);
@@ -253,6 +309,8 @@ static ALWAYS_INLINE int scan_value(scanner *s, const int record)
         unsigned c = *s->p;
         int rc = 0;
         int opened = 0;
+        if (tape && tape_open(s, &ti))
+            return s->status;
         switch (c) {
         case '{':
         case '[':
@@ -263,6 +321,8 @@ static ALWAYS_INLINE int scan_value(scanner *s, const int record)
                     return s->status;
                 scount[top] = 0;
             }
+            if (tape)
+                tidx[top] = ti;
             stack[top++] = (char)c;
             s->p++;
             skip_ws(s);
@@ -289,10 +349,12 @@ static ALWAYS_INLINE int scan_value(scanner *s, const int record)
             return rc;
         if (opened) {
             /* an object's first key, or an array's first value */
-            if (stack[top - 1] == '{' && scan_key(s, record))
+            if (stack[top - 1] == '{' && scan_key(s, record, tape))
                 return s->status;
             continue;
         }
+        if (tape)
+            tape_close(s, ti); /* a scalar, or a container closed at once */
         /* after a value: close containers or move to the next member */
         for (;;) {
             if (top == 0)
@@ -303,7 +365,7 @@ static ALWAYS_INLINE int scan_value(scanner *s, const int record)
             char open = stack[top - 1];
             if (*s->p == ',') {
                 s->p++;
-                if (open == '{' && scan_key(s, record))
+                if (open == '{' && scan_key(s, record, tape))
                     return s->status;
                 break;
             }
@@ -312,6 +374,8 @@ static ALWAYS_INLINE int scan_value(scanner *s, const int record)
                 top--;
                 if (record)
                     rec_close(s, stack[top], sidx[top], scount[top]);
+                if (tape)
+                    tape_close(s, tidx[top]);
                 continue;
             }
             return scan_fail(s, OMNI_EJSON,
@@ -322,12 +386,17 @@ static ALWAYS_INLINE int scan_value(scanner *s, const int record)
 
 static __attribute__((noinline)) int scan_value_plain(scanner *s)
 {
-    return scan_value(s, 0);
+    return scan_value(s, 0, 0);
 }
 
 static __attribute__((noinline)) int scan_value_record(scanner *s)
 {
-    return scan_value(s, 1);
+    return scan_value(s, 1, 0);
+}
+
+static __attribute__((noinline)) int scan_value_tape(scanner *s)
+{
+    return scan_value(s, 0, 1);
 }
 
 /* ---- the document -------------------------------------------------------- */
@@ -353,8 +422,8 @@ static int scan_error(const scanner *s, const char *what)
                              line, col);
 }
 
-int omni__json_scan(const char *text, size_t len, size_t max_bytes, const char *what,
-                    omni__json_rec *rec)
+static int scan_doc(const char *text, size_t len, size_t max_bytes, const char *what,
+                    omni__json_rec *rec, omni__jtape *tape)
 {
     if (!what)
         what = "JSON";
@@ -370,20 +439,51 @@ int omni__json_scan(const char *text, size_t len, size_t max_bytes, const char *
     s.end = s.p + len;
     s.status = 0;
     s.why = NULL;
+    s.key = s.klen = s.escaped = 0;
     if (rec)
         s.rec = *rec;
+    if (tape)
+        s.tape = *tape;
     if (len == 0) {
         scan_fail(&s, OMNI_EJSON, "empty document");
-    } else if ((rec ? scan_value_record(&s) : scan_value_plain(&s)) == 0) {
+    } else if ((rec    ? scan_value_record(&s)
+                : tape ? scan_value_tape(&s)
+                       : scan_value_plain(&s)) == 0) {
         skip_ws(&s);
         if (s.p != s.end)
             scan_fail(&s, OMNI_EJSON, "trailing characters after the document");
     }
     if (rec)
         *rec = s.rec;
+    if (tape)
+        *tape = s.tape;
     if (s.status)
         return scan_error(&s, what);
     return OMNI_OK;
+}
+
+int omni__json_scan(const char *text, size_t len, size_t max_bytes, const char *what,
+                    omni__json_rec *rec)
+{
+    return scan_doc(text, len, max_bytes, what, rec, NULL);
+}
+
+int omni__json_scan_tape(const char *text, size_t len, size_t max_bytes, const char *what,
+                         omni__jtape *tape)
+{
+    if (len >= OMNI__JSON_ESCAPED)
+        return omni__err(OMNI_ETOOLARGE, "%s is %zu bytes, too large to index",
+                         what ? what : "JSON", len);
+    tape->n = 0;
+    return scan_doc(text, len, max_bytes, what, NULL, tape);
+}
+
+void omni__jtape_free(omni__jtape *tape)
+{
+    if (tape->ents != tape->local)
+        free(tape->ents);
+    tape->ents = NULL;
+    tape->n = 0;
 }
 
 void omni__json_rec_free(omni__json_rec *rec)

@@ -3,7 +3,8 @@
  * UTF-8, no raw control characters in strings) and reports the first error
  * with its offset, line and column. It is what omni__json_validate and
  * omni__json_parse run, and pass 1 of the template data parser, which asks
- * it to record the sizes its one-allocation second pass needs. */
+ * it to record the sizes its one-allocation second pass needs; a taping scan
+ * also writes down where every value is (the push message reader). */
 #ifndef OMNI_CORE_JSON_SCAN_H
 #define OMNI_CORE_JSON_SCAN_H
 
@@ -43,6 +44,42 @@ int omni__json_scan(const char *text, size_t len, size_t max_bytes, const char *
 
 /* Frees the heap copy of rec->counts, if any (rec is not used again). */
 void omni__json_rec_free(omni__json_rec *rec);
+
+/* A tape: one entry per value of the document, in document order (so by
+ * increasing start), written by a taping scan as it validates. Entry 0 is
+ * the root. A container's children follow it: they are i + 1, then each
+ * next child at the previous child's `next`, while below the container's
+ * own `next`. Offsets are into the scanned text. */
+typedef struct omni__jtape_ent {
+    uint32_t start, len; /* the value */
+    uint32_t key, klen;  /* an object member's key (with its quotes), klen OR'ed with
+                            OMNI__JSON_ESCAPED when it holds an escape; klen 0 otherwise */
+    uint32_t next;       /* the index past this value and everything in it */
+} omni__jtape_ent;
+
+typedef struct omni__jtape {
+    omni__jtape_ent *ents;
+    size_t n, cap;
+    omni__jtape_ent *local; /* the caller's buffer (cap > 0 entries) */
+} omni__jtape;
+
+/* Starts a tape on the caller's buffer of cap (> 0) entries. */
+static inline void omni__jtape_init(omni__jtape *t, omni__jtape_ent *local, size_t cap)
+{
+    t->ents = t->local = local;
+    t->n = 0;
+    t->cap = cap;
+}
+
+/* omni__json_scan that also writes the tape (moving it to the heap when
+ * the caller's buffer fills: release with omni__jtape_free, after an error
+ * too). len must be below 2 GiB. Errors as omni__json_scan (OMNI_ENOMEM
+ * when the tape cannot grow). */
+int omni__json_scan_tape(const char *text, size_t len, size_t max_bytes, const char *what,
+                         omni__jtape *tape);
+
+/* Frees the heap copy of the tape, if any (the tape is not used again). */
+void omni__jtape_free(omni__jtape *tape);
 
 /* The value of a hexadecimal digit, or -1. */
 static inline int omni__hexval(unsigned c)

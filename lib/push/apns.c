@@ -110,6 +110,7 @@
 #include "core/json.h"
 #include "outbound/outbound_internal.h"
 #include "push_internal.h"
+#include "transport/transport_internal.h"
 
 #define PLATFORM "ios"
 #define TOKEN_MAX_AGE_MS (20 * 60 * 1000LL)
@@ -118,12 +119,18 @@
 #define MAX_PAYLOAD_VOIP 5120u
 #define MAX_TTL 2592000LL
 #define MAX_HEADER_VALUE 255u
+#define MAX_BODY (64u * 1024u)
 
 typedef struct apns_state {
     char *team_id, *key_id, *topic, *base_url;
+    size_t topic_len;
+    char *url_prefix; /* base_url + "/3/device/" */
+    size_t url_prefix_len;
+    int url_ok; /* url_prefix + a token is a URL omni_http_request_new accepts */
     EVP_PKEY *pkey;
     pthread_mutex_t mu;
-    char *jwt;         /* the cached provider token, or NULL */
+    char *auth;        /* "bearer <the cached provider token>", or NULL */
+    size_t auth_len;
     int64_t signed_ms; /* when it was signed */
     int stale;         /* an ExpiredProviderToken response was seen */
 } apns_state;
@@ -137,8 +144,9 @@ static void st_free(void *p)
     free(s->key_id);
     free(s->topic);
     free(s->base_url);
+    free(s->url_prefix);
     EVP_PKEY_free(s->pkey);
-    free(s->jwt);
+    free(s->auth);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -154,16 +162,20 @@ static int apple_id_ok(const char *s, size_t n)
 }
 
 /* A bundle id / topic: 1..255 of [A-Za-z0-9.-_]. */
-static int topic_ok(const char *s)
+static int topic_ok_n(const char *s, size_t n)
 {
-    size_t i = 0;
-    for (; s[i]; i++) {
+    for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '-' || c == '_'))
             return 0;
     }
-    return i >= 1 && i <= 255;
+    return n >= 1 && n <= 255;
+}
+
+static int topic_ok(const char *s)
+{
+    return topic_ok_n(s, strlen(s));
 }
 
 static int cfg(void **state, const cJSON *c, const char *path)
@@ -219,6 +231,27 @@ static int cfg(void **state, const cJSON *c, const char *path)
     }
     omni__ob_secret_free(pem);
     free(env);
+    if (!rc) {
+        /* The request URL is this prefix and a hex token: whether it is a
+         * URL omni_http_request_new accepts does not depend on the token
+         * (its authority ends in the prefix), so it is decided here once. */
+        s->topic_len = strlen(s->topic);
+        size_t bl = strlen(s->base_url);
+        s->url_prefix = malloc(bl + 13);
+        if (!s->url_prefix) {
+            rc = omni__err(OMNI_ENOMEM, NULL);
+        } else {
+            memcpy(s->url_prefix, s->base_url, bl);
+            memcpy(s->url_prefix + bl, "/3/device/00", 13);
+            omni_http_request *probe = NULL;
+            s->url_ok = omni_http_request_new(&probe, "POST", s->url_prefix) == OMNI_OK;
+            omni_http_request_free(probe);
+            if (!s->url_ok)
+                omni_error_clear();
+            s->url_prefix_len = bl + 10;
+            s->url_prefix[s->url_prefix_len] = '\0';
+        }
+    }
     if (rc) {
         st_free(s);
         return rc;
@@ -230,13 +263,13 @@ static int cfg(void **state, const cJSON *c, const char *path)
 /* ---- provider token ------------------------------------------------------------------ */
 
 /* Writes "bearer <JWT>" into out (cap bytes), signing a new token when the
- * cache rules say so. */
+ * cache rules say so; the header value is kept formatted in the cache. */
 static int bearer(char *out, size_t cap, apns_state *s, int64_t now_ms)
 {
     int rc = OMNI_OK;
     pthread_mutex_lock(&s->mu);
     int64_t age = now_ms - s->signed_ms;
-    int usable = s->jwt && age >= 0 &&
+    int usable = s->auth && age >= 0 &&
                  ((!s->stale && age < TOKEN_MAX_AGE_MS) || age < TOKEN_MIN_INTERVAL_MS);
     if (!usable) {
         char header[64], claims[64];
@@ -245,27 +278,29 @@ static int bearer(char *out, size_t cap, apns_state *s, int64_t now_ms)
         int cl = snprintf(claims, sizeof(claims), "{\"iss\":\"%s\",\"iat\":%lld}", s->team_id,
                           (long long)(now_ms / 1000));
         char *jwt = NULL;
-        rc = omni__jwt_sign_pkey(&jwt, NULL, OMNI__JWT_ES256, s->pkey, header, (size_t)hl,
+        size_t jl = 0;
+        rc = omni__jwt_sign_pkey(&jwt, &jl, OMNI__JWT_ES256, s->pkey, header, (size_t)hl,
                                  claims, (size_t)cl);
         if (!rc) {
-            free(s->jwt);
-            /* omni_free and free are the same allocator; copy to be safe. */
-            s->jwt = strdup(jwt);
-            omni_free(jwt);
-            if (!s->jwt)
+            free(s->auth);
+            s->auth = malloc(jl + 8);
+            if (s->auth) {
+                memcpy(s->auth, "bearer ", 7);
+                memcpy(s->auth + 7, jwt, jl + 1);
+                s->auth_len = jl + 7;
+            } else {
                 rc = omni__err(OMNI_ENOMEM, NULL);
+            }
+            omni_free(jwt);
             s->signed_ms = now_ms;
             s->stale = 0;
         }
     }
     if (!rc) {
-        size_t jl = strlen(s->jwt);
-        if (jl + 8 > cap) {
+        if (s->auth_len + 1 > cap)
             rc = omni__err(OMNI_EKEY, "push ios: the provider token is too long");
-        } else {
-            memcpy(out, "bearer ", 7);
-            memcpy(out + 7, s->jwt, jl + 1);
-        }
+        else
+            memcpy(out, s->auth, s->auth_len + 1);
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -283,58 +318,60 @@ static const cJSON *member(const cJSON *obj, const char *name)
     return obj ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
 }
 
-/* An optional string member; *out NULL when absent. */
-static int opt_str(const char **out, const cJSON *obj, const char *name, const char *what)
+static int is_number(omni__jspan v)
 {
-    const cJSON *v = member(obj, name);
-    *out = NULL;
-    if (!v)
-        return OMNI_OK;
-    if (!cJSON_IsString(v))
-        return merr(what, "must be a string");
-    *out = v->valuestring;
-    return OMNI_OK;
+    return v.p && v.n && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'));
 }
 
-static int opt_bool(int *out, const cJSON *obj, const char *name, const char *what)
+/* An optional string member (a span of the message); out->p NULL when absent. */
+static int opt_str(omni__pstr *out, const omni__push_msg *m, omni__jspan v, const char *what)
 {
-    const cJSON *v = member(obj, name);
-    *out = 0;
-    if (!v)
+    *out = (omni__pstr){NULL, 0, 0};
+    if (!v.p)
         return OMNI_OK;
-    if (!cJSON_IsBool(v))
+    if (!omni__j_is(v, '"'))
+        return merr(what, "must be a string");
+    return omni__push_str(out, m, v);
+}
+
+static int opt_bool(int *out, omni__jspan v, const char *what)
+{
+    *out = 0;
+    if (!v.p)
+        return OMNI_OK;
+    if (!omni__j_is(v, 't') && !omni__j_is(v, 'f'))
         return merr(what, "must be a boolean");
-    *out = cJSON_IsTrue(v);
+    *out = v.p[0] == 't';
     return OMNI_OK;
 }
 
 /* An optional integer member in lo..hi; *present 0 when absent. */
-static int opt_int(int64_t *out, int *present, const cJSON *obj, const char *name,
-                   const char *what, int64_t lo, int64_t hi)
+static int opt_int(int64_t *out, int *present, omni__jspan v, const char *what, int64_t lo,
+                   int64_t hi)
 {
-    const cJSON *v = member(obj, name);
     *present = 0;
-    if (!v)
+    if (!v.p)
         return OMNI_OK;
-    char why[80];
-    snprintf(why, sizeof(why), "must be an integer %lld..%lld", (long long)lo, (long long)hi);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
-        v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+    double d = is_number(v) ? omni__j_num(v) : 0;
+    if (!is_number(v) || !(d >= (double)lo && d <= (double)hi) || d != (double)(int64_t)d) {
+        char why[80];
+        snprintf(why, sizeof(why), "must be an integer %lld..%lld", (long long)lo,
+                 (long long)hi);
         return merr(what, why);
-    *out = (int64_t)v->valuedouble;
+    }
+    *out = (int64_t)d;
     *present = 1;
     return OMNI_OK;
 }
 
-static int token_ok(const char *t)
+static int token_ok(omni__pstr t)
 {
-    size_t n = 0;
-    for (; t[n]; n++) {
-        char c = t[n];
+    for (size_t i = 0; i < t.n; i++) {
+        char c = t.p[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return 0;
     }
-    return n >= 64 && n <= 200 && n % 2 == 0;
+    return t.n >= 64 && t.n <= 200 && t.n % 2 == 0;
 }
 
 typedef struct push_type {
@@ -439,15 +476,19 @@ static int merge(cJSON *dst, const cJSON *src)
     return OMNI_OK;
 }
 
-/* body = body merged with message.apns.payload. */
-static int apply_payload_override(omni_buf *body, const cJSON *over)
+/* body = body merged with message.apns.payload (a span of the message). */
+static int apply_payload_override(omni_buf *body, omni__jspan over_text)
 {
-    if (!cJSON_IsObject(over))
+    if (!omni__j_is(over_text, '{'))
         return merr("apns.payload", "must be an object");
-    cJSON *doc = cJSON_ParseWithLength(body->data, body->len);
-    if (!doc)
+    cJSON *over = cJSON_ParseWithLength(over_text.p, over_text.n);
+    cJSON *doc = over ? cJSON_ParseWithLength(body->data, body->len) : NULL;
+    if (!doc) {
+        cJSON_Delete(over);
         return omni__err(OMNI_ENOMEM, NULL);
+    }
     int rc = merge(doc, over);
+    cJSON_Delete(over);
     if (rc) {
         cJSON_Delete(doc);
         return omni__err(rc, NULL);
@@ -469,72 +510,88 @@ static int apply_payload_override(omni_buf *body, const cJSON *over)
 }
 
 typedef struct alert_fields {
-    const char *title, *subtitle, *body, *sound, *category, *thread, *image;
+    omni__pstr title, subtitle, body, sound, category, thread, image;
     int64_t badge;
     int has_badge;
+    omni__jspan data; /* an object, or absent */
 } alert_fields;
 
-static int read_payload(alert_fields *a, const cJSON *p)
+enum { P_TITLE, P_SUBTITLE, P_BODY, P_SOUND, P_CATEGORY, P_CLICK, P_THREAD, P_IMAGE, P_BADGE,
+       P_DATA, P_ACTIONS, P_COUNT };
+static const omni__jname payload_members[P_COUNT] = {
+    OMNI__JNAME("title"), OMNI__JNAME("subtitle"), OMNI__JNAME("body"), OMNI__JNAME("sound"),
+    OMNI__JNAME("category"), OMNI__JNAME("clickAction"), OMNI__JNAME("threadId"),
+    OMNI__JNAME("image"), OMNI__JNAME("badge"), OMNI__JNAME("data"), OMNI__JNAME("actions")};
+
+static int read_payload(alert_fields *a, const omni__push_msg *m)
 {
+    omni__jspan f[P_COUNT];
+    omni__push_fields(m, m->jpayload, payload_members, f, P_COUNT);
+    omni__pstr click;
     int rc;
-    const char *click;
-    if ((rc = opt_str(&a->title, p, "title", "payload.title")) ||
-        (rc = opt_str(&a->subtitle, p, "subtitle", "payload.subtitle")) ||
-        (rc = opt_str(&a->body, p, "body", "payload.body")) ||
-        (rc = opt_str(&a->sound, p, "sound", "payload.sound")) ||
-        (rc = opt_str(&a->category, p, "category", "payload.category")) ||
-        (rc = opt_str(&click, p, "clickAction", "payload.clickAction")) ||
-        (rc = opt_str(&a->thread, p, "threadId", "payload.threadId")) ||
-        (rc = opt_str(&a->image, p, "image", "payload.image")) ||
-        (rc = opt_int(&a->badge, &a->has_badge, p, "badge", "payload.badge", 0, 2147483647)))
+    if ((rc = opt_str(&a->title, m, f[P_TITLE], "payload.title")) ||
+        (rc = opt_str(&a->subtitle, m, f[P_SUBTITLE], "payload.subtitle")) ||
+        (rc = opt_str(&a->body, m, f[P_BODY], "payload.body")) ||
+        (rc = opt_str(&a->sound, m, f[P_SOUND], "payload.sound")) ||
+        (rc = opt_str(&a->category, m, f[P_CATEGORY], "payload.category")) ||
+        (rc = opt_str(&click, m, f[P_CLICK], "payload.clickAction")) ||
+        (rc = opt_str(&a->thread, m, f[P_THREAD], "payload.threadId")) ||
+        (rc = opt_str(&a->image, m, f[P_IMAGE], "payload.image")) ||
+        (rc = opt_int(&a->badge, &a->has_badge, f[P_BADGE], "payload.badge", 0, 2147483647)))
         return rc;
-    if (!a->category)
+    if (!a->category.p)
         a->category = click;
-    if (a->image && !a->image[0])
+    if (a->image.p && !a->image.n)
         return merr("payload.image", "must be a non-empty URL");
-    const cJSON *data = member(p, "data");
-    if (data) {
-        if (!cJSON_IsObject(data))
+    omni__jspan data = f[P_DATA];
+    if (data.p) {
+        static const omni__jname reserved[] = {OMNI__JNAME("aps"), OMNI__JNAME("image-url")};
+        omni__jspan r[2];
+        if (!omni__j_is(data, '{'))
             return merr("payload.data", "must be an object");
-        if (member(data, "aps"))
+        omni__push_fields(m, data, reserved, r, 2);
+        if (r[0].p)
             return merr("payload.data", "must not hold \"aps\" (APNs's own dictionary)");
-        if (a->image && member(data, "image-url"))
+        if (a->image.p && r[1].p)
             return merr("payload.data", "must not hold \"image-url\" with payload.image");
     }
-    const cJSON *actions = member(p, "actions"), *act;
-    if (actions) {
-        if (!cJSON_IsArray(actions))
+    a->data = data;
+    omni__jiter it;
+    omni__jspan act;
+    if (f[P_ACTIONS].p) {
+        static const omni__jname names[] = {OMNI__JNAME("id"), OMNI__JNAME("title")};
+        omni__jspan af[2];
+        if (!omni__j_arr(&it, f[P_ACTIONS]))
             return merr("payload.actions", "must be an array of {id, title}");
-        cJSON_ArrayForEach(act, actions)
-        {
-            if (!cJSON_IsObject(act) || !cJSON_IsString(member(act, "id")) ||
-                !cJSON_IsString(member(act, "title")))
+        while (omni__j_next_item(&it, &act)) {
+            omni__push_fields(m, act, names, af, 2);
+            if (!omni__j_is(act, '{') || !omni__j_is(af[0], '"') || !omni__j_is(af[1], '"'))
                 return merr("payload.actions", "must be an array of {id, title}");
         }
     }
     return OMNI_OK;
 }
 
-static void write_body(omni_buf *b, const alert_fields *a, const cJSON *data, int critical,
-                       int mutable_content, int content_available)
+static void write_body(omni_buf *b, const alert_fields *a, int critical, int mutable_content,
+                       int content_available)
 {
     omni__json_w_obj_begin(b);
     omni__json_w_keyl(b, "aps");
     omni__json_w_obj_begin(b);
-    if (a->title || a->subtitle || a->body) {
+    if (a->title.p || a->subtitle.p || a->body.p) {
         omni__json_w_keyl(b, "alert");
         omni__json_w_obj_begin(b);
-        if (a->title) {
+        if (a->title.p) {
             omni__json_w_keyl(b, "title");
-            omni__json_w_str(b, a->title);
+            omni__push_w_str(b, a->title);
         }
-        if (a->subtitle) {
+        if (a->subtitle.p) {
             omni__json_w_keyl(b, "subtitle");
-            omni__json_w_str(b, a->subtitle);
+            omni__push_w_str(b, a->subtitle);
         }
-        if (a->body) {
+        if (a->body.p) {
             omni__json_w_keyl(b, "body");
-            omni__json_w_str(b, a->body);
+            omni__push_w_str(b, a->body);
         }
         omni__json_w_obj_end(b);
     }
@@ -548,21 +605,24 @@ static void write_body(omni_buf *b, const alert_fields *a, const cJSON *data, in
         omni__json_w_keyl(b, "critical");
         omni__json_w_int(b, 1);
         omni__json_w_keyl(b, "name");
-        omni__json_w_str(b, a->sound ? a->sound : "default");
+        if (a->sound.p)
+            omni__push_w_str(b, a->sound);
+        else
+            omni__json_w_str(b, "default");
         omni__json_w_keyl(b, "volume");
         omni__json_w_int(b, 1);
         omni__json_w_obj_end(b);
-    } else if (a->sound) {
+    } else if (a->sound.p) {
         omni__json_w_keyl(b, "sound");
-        omni__json_w_str(b, a->sound);
+        omni__push_w_str(b, a->sound);
     }
-    if (a->thread) {
+    if (a->thread.p) {
         omni__json_w_keyl(b, "thread-id");
-        omni__json_w_str(b, a->thread);
+        omni__push_w_str(b, a->thread);
     }
-    if (a->category) {
+    if (a->category.p) {
         omni__json_w_keyl(b, "category");
-        omni__json_w_str(b, a->category);
+        omni__push_w_str(b, a->category);
     }
     if (mutable_content) {
         omni__json_w_keyl(b, "mutable-content");
@@ -573,119 +633,189 @@ static void write_body(omni_buf *b, const alert_fields *a, const cJSON *data, in
         omni__json_w_int(b, 1);
     }
     omni__json_w_obj_end(b);
-    if (a->image) {
+    if (a->image.p) {
         omni__json_w_keyl(b, "image-url");
-        omni__json_w_str(b, a->image);
+        omni__push_w_str(b, a->image);
     }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, data)
-    {
-        omni__json_w_key(b, it->string);
-        omni__json_w_item(b, it);
+    omni__jiter it;
+    omni__jspan k, v;
+    if (omni__j_obj(&it, a->data)) {
+        while (omni__j_next(&it, &k, &v)) {
+            omni__j_write_key(b, k);
+            omni__j_write(b, v);
+        }
     }
     omni__json_w_obj_end(b);
 }
 
 /* Copies a header value already checked to fit (<= MAX_HEADER_VALUE). */
-static void copy_value(char *dst, const char *src)
+static void copy_value(char *dst, const char *src, size_t n)
 {
-    size_t n = strlen(src);
     if (n > MAX_HEADER_VALUE)
         n = MAX_HEADER_VALUE;
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
 
+/* The request: POST {base}/3/device/{token}, the headers, the body (taken
+ * over on success). */
+static int make_request(omni_http_request **out, const apns_state *s, omni__pstr token,
+                        const char *auth, char hv[H_COUNT][MAX_HEADER_VALUE + 1],
+                        omni_buf *body)
+{
+    int rc;
+    if (s->url_prefix_len + token.n + 1 > OMNI_HTTP_MAX_URL)
+        return omni__err(OMNI_ETOOLARGE, "push ios: the URL is too long");
+    if (!s->url_ok) {
+        /* omni_http_request_new says what is wrong with the base URL */
+        char *url = malloc(s->url_prefix_len + token.n + 1);
+        if (!url)
+            return omni__err(OMNI_ENOMEM, NULL);
+        memcpy(url, s->url_prefix, s->url_prefix_len);
+        memcpy(url + s->url_prefix_len, token.p, token.n);
+        url[s->url_prefix_len + token.n] = '\0';
+        rc = omni_http_request_new(out, "POST", url);
+        free(url);
+        if (rc)
+            return rc;
+        omni_http_request_free(*out);
+        *out = NULL;
+    }
+    omni__http_field fields[H_COUNT + 2];
+    size_t n = 0;
+    fields[n++] = (omni__http_field){"authorization", auth, strlen(auth)};
+    for (int i = 0; i < H_COUNT; i++) {
+        if (!hv[i][0])
+            continue;
+        /* The values are bundle ids, names from the table, digits or printable
+         * override strings, except options.collapseKey: refuse CR and LF as
+         * omni_http_request_add_header does. */
+        if (i == H_COLLAPSE && (rc = omni__http_check_header(header_names[i], hv[i])))
+            return rc;
+        fields[n++] = (omni__http_field){header_names[i], hv[i], strlen(hv[i])};
+    }
+    fields[n++] = (omni__http_field){"content-type", "application/json", 16};
+    rc = omni__http_request_make(out, "POST", s->url_prefix, s->url_prefix_len, token.p, token.n,
+                                 fields, n, body->data, body->len, body->cap);
+    if (!rc)
+        *body = (omni_buf)OMNI_BUF_INIT;
+    return rc;
+}
+
+enum { O_PRIORITY, O_COLLAPSE, O_PUSH_TYPE, O_TOPIC, O_CONTENT, O_MUTABLE, O_TTL, O_COUNT };
+static const omni__jname option_members[O_COUNT] = {
+    OMNI__JNAME("priority"), OMNI__JNAME("collapseKey"), OMNI__JNAME("pushType"),
+    OMNI__JNAME("topic"), OMNI__JNAME("contentAvailable"), OMNI__JNAME("mutableContent"),
+    OMNI__JNAME("ttl")};
+
 static int build(omni_http_request **out, void *state, const omni__push_msg *m, int64_t now_ms)
 {
     apns_state *s = state;
-    const cJSON *o = m->options;
     int rc;
-    if (!m->token)
+    if (!m->jtoken.p)
         return merr("token", "is required (the APNs device token)");
-    if (!token_ok(m->token))
+    if (!token_ok(m->jtoken))
         return merr("token", "must be 64..200 hex digits (an even count)");
-    if (member(m->root, "topic") || member(m->root, "condition"))
+    if (m->jtopic.p || m->jcondition.p)
         return merr("topic", "and condition are FCM targets; ios sends to a token");
     if (now_ms < 0)
         return omni__err(OMNI_EINVAL, "push ios: now_ms must not be negative");
 
-    alert_fields a = {0};
-    if ((rc = read_payload(&a, m->payload)))
+    alert_fields a;
+    memset(&a, 0, sizeof(a));
+    if ((rc = read_payload(&a, m)))
         return rc;
-    const char *priority, *collapse, *ptype_name, *topic;
+    omni__jspan o[O_COUNT];
+    omni__push_fields(m, m->joptions, option_members, o, O_COUNT);
+    omni__pstr priority, collapse, ptype_name, topic;
     int content_available, mutable_content, has_ttl;
     int64_t ttl = 0;
-    if ((rc = opt_str(&priority, o, "priority", "options.priority")) ||
-        (rc = opt_str(&collapse, o, "collapseKey", "options.collapseKey")) ||
-        (rc = opt_str(&ptype_name, o, "pushType", "options.pushType")) ||
-        (rc = opt_str(&topic, o, "topic", "options.topic")) ||
-        (rc = opt_bool(&content_available, o, "contentAvailable", "options.contentAvailable")) ||
-        (rc = opt_bool(&mutable_content, o, "mutableContent", "options.mutableContent")) ||
-        (rc = opt_int(&ttl, &has_ttl, o, "ttl", "options.ttl", 0, MAX_TTL)))
+    if ((rc = opt_str(&priority, m, o[O_PRIORITY], "options.priority")) ||
+        (rc = opt_str(&collapse, m, o[O_COLLAPSE], "options.collapseKey")) ||
+        (rc = opt_str(&ptype_name, m, o[O_PUSH_TYPE], "options.pushType")) ||
+        (rc = opt_str(&topic, m, o[O_TOPIC], "options.topic")) ||
+        (rc = opt_bool(&content_available, o[O_CONTENT], "options.contentAvailable")) ||
+        (rc = opt_bool(&mutable_content, o[O_MUTABLE], "options.mutableContent")) ||
+        (rc = opt_int(&ttl, &has_ttl, o[O_TTL], "options.ttl", 0, MAX_TTL)))
         return rc;
     int critical = 0, high = 1;
-    if (priority) {
-        if (strcmp(priority, "critical") == 0)
+    if (priority.p) {
+        if (omni__pstr_is(priority, "critical"))
             critical = 1;
-        else if (strcmp(priority, "low") == 0 || strcmp(priority, "normal") == 0)
+        else if (omni__pstr_is(priority, "low") || omni__pstr_is(priority, "normal"))
             high = 0;
-        else if (strcmp(priority, "high") != 0)
+        else if (!omni__pstr_is(priority, "high"))
             return merr("options.priority", "must be low, normal, high or critical");
     }
-    if (collapse && (!collapse[0] || strlen(collapse) > 64))
+    if (collapse.p && (!collapse.n || collapse.n > 64))
         return merr("options.collapseKey", "must be 1..64 bytes");
-    if (topic && !topic_ok(topic))
+    if (topic.p && !topic_ok_n(topic.p, topic.n))
         return merr("options.topic", "must be a bundle id of [A-Za-z0-9.-_]");
     const push_type *pt = NULL;
-    if (ptype_name) {
+    if (ptype_name.p) {
         for (size_t i = 0; i < sizeof(push_types) / sizeof(push_types[0]); i++)
-            if (strcmp(push_types[i].name, ptype_name) == 0)
+            if (strlen(push_types[i].name) == ptype_name.n &&
+                memcmp(push_types[i].name, ptype_name.p, ptype_name.n) == 0)
                 pt = &push_types[i];
         if (!pt)
             return merr("options.pushType", "must be alert, background, voip, location, "
                                             "complication, fileprovider, mdm, liveactivity "
                                             "or pushtotalk");
     } else {
-        int alert = a.title || a.subtitle || a.body;
+        int alert = a.title.p || a.subtitle.p || a.body.p;
         pt = &push_types[content_available && !alert ? 1 : 0];
     }
-    const cJSON *ov = member(m->root, "apns");
-    if (ov && !cJSON_IsObject(ov))
+    omni__jspan ov = m->japns;
+    if (ov.p && !omni__j_is(ov, '{'))
         return merr("apns", "must be an object");
 
     /* Headers. */
     char hv[H_COUNT][MAX_HEADER_VALUE + 1];
     for (int i = 0; i < H_COUNT; i++)
         hv[i][0] = '\0';
-    const char *t = topic ? topic : s->topic;
-    size_t tl = strlen(t), sl = pt->suffix ? strlen(pt->suffix) : 0;
-    if (sl && tl >= sl && strcmp(t + tl - sl, pt->suffix) == 0)
+    const char *t = topic.p ? topic.p : s->topic;
+    size_t tl = topic.p ? topic.n : s->topic_len, sl = pt->suffix ? strlen(pt->suffix) : 0;
+    if (sl && tl >= sl && memcmp(t + tl - sl, pt->suffix, sl) == 0)
         sl = 0;
     if (tl + sl > MAX_HEADER_VALUE)
         return merr("options.topic", "with its push type's suffix is over 255 bytes");
     memcpy(hv[H_TOPIC], t, tl);
     memcpy(hv[H_TOPIC] + tl, sl ? pt->suffix : "", sl + 1);
-    copy_value(hv[H_TYPE], pt->name);
+    copy_value(hv[H_TYPE], pt->name, strlen(pt->name));
     int background = strcmp(pt->name, "background") == 0;
-    copy_value(hv[H_PRIORITY], background || !high ? "5" : "10");
+    copy_value(hv[H_PRIORITY], background || !high ? "5" : "10", background || !high ? 1 : 2);
     if (has_ttl)
-        snprintf(hv[H_EXPIRATION], sizeof(hv[H_EXPIRATION]), "%lld",
-                 ttl == 0 ? 0LL : (long long)(now_ms / 1000 + ttl));
-    if (collapse)
-        copy_value(hv[H_COLLAPSE], collapse);
-    const cJSON *oh = member(ov, "headers"), *op = member(ov, "payload");
-    if (oh && (rc = apply_header_overrides(hv, oh)))
-        return rc;
+        omni__push_utoa(hv[H_EXPIRATION], ttl == 0 ? 0 : (uint64_t)(now_ms / 1000 + ttl));
+    if (collapse.p)
+        copy_value(hv[H_COLLAPSE], collapse.p, collapse.n);
+    omni__jspan oh = {NULL, 0}, op = {NULL, 0};
+    if (ov.p) {
+        static const omni__jname names[] = {OMNI__JNAME("headers"), OMNI__JNAME("payload")};
+        omni__jspan f[2];
+        omni__push_fields(m, ov, names, f, 2);
+        oh = f[0];
+        op = f[1];
+    }
+    if (oh.p) {
+        cJSON *h = cJSON_ParseWithLength(oh.p, oh.n);
+        if (!h)
+            return omni__err(OMNI_ENOMEM, NULL);
+        rc = apply_header_overrides(hv, h);
+        cJSON_Delete(h);
+        if (rc)
+            return rc;
+    }
 
-    /* Body. */
+    /* Body. At most 64 KiB, checked once it is written (the same as a
+     * buffer limited to that, which the writer's fast path does without). */
     omni_buf body = OMNI_BUF_INIT;
-    omni__buf_init(&body, 64u * 1024u);
-    omni__buf_reserve(&body, 1024);
-    write_body(&body, &a, member(m->payload, "data"), critical, mutable_content || a.image,
-               content_available);
+    omni__buf_reserve(&body, 512);
+    write_body(&body, &a, critical, mutable_content || a.image.p, content_available);
     rc = omni__buf_status(&body);
-    if (!rc && op)
+    if (!rc && body.len > MAX_BODY)
+        rc = omni__err(OMNI_ETOOLARGE, "output exceeds its size limit of %zu bytes",
+                       (size_t)MAX_BODY);
+    if (!rc && op.p)
         rc = apply_payload_override(&body, op);
     size_t limit = strcmp(hv[H_TYPE], "voip") == 0 ? MAX_PAYLOAD_VOIP : MAX_PAYLOAD;
     if (!rc && body.len > limit)
@@ -694,39 +824,13 @@ static int build(omni_http_request **out, void *state, const omni__push_msg *m, 
 
     /* The request. */
     char auth[1024];
-    omni_http_request *req = NULL;
     if (!rc)
         rc = bearer(auth, sizeof(auth), s, now_ms);
-    if (!rc) {
-        /* base_url is a checked URL; the token at most 200 bytes. */
-        char url[OMNI_HTTP_MAX_URL];
-        size_t bl = strlen(s->base_url), kl = strlen(m->token);
-        if (bl + 10 + kl + 1 > sizeof(url)) {
-            rc = omni__err(OMNI_ETOOLARGE, "push ios: the URL is too long");
-        } else {
-            memcpy(url, s->base_url, bl);
-            memcpy(url + bl, "/3/device/", 10);
-            memcpy(url + bl + 10, m->token, kl + 1);
-            rc = omni_http_request_new(&req, "POST", url);
-        }
-    }
     if (!rc)
-        rc = omni_http_request_add_header(req, "authorization", auth);
-    for (int i = 0; !rc && i < H_COUNT; i++)
-        if (hv[i][0])
-            rc = omni_http_request_add_header(req, header_names[i], hv[i]);
-    if (!rc)
-        rc = omni_http_request_add_header(req, "content-type", "application/json");
-    if (!rc)
-        rc = omni_http_request_set_body(req, body.data, body.len);
+        rc = make_request(out, s, m->jtoken, auth, hv, &body);
     omni__buf_free(&body);
     OPENSSL_cleanse(auth, rc ? sizeof(auth) : strlen(auth));
-    if (rc) {
-        omni_http_request_free(req);
-        return rc;
-    }
-    *out = req;
-    return OMNI_OK;
+    return rc;
 }
 
 /* ---- parse ------------------------------------------------------------------------- */
@@ -828,4 +932,4 @@ static int parse(omni_buf *out, void *state, const omni_http_response *resp, int
     return OMNI_OK;
 }
 
-const omni__push_adapter omni__push_apns = {PLATFORM, "apns", cfg, st_free, build, parse};
+const omni__push_adapter omni__push_apns = {PLATFORM, "apns", cfg, st_free, build, parse, 0};

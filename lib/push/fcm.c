@@ -87,6 +87,7 @@
 #include "core/json.h"
 #include "outbound/outbound_internal.h"
 #include "push_internal.h"
+#include "transport/transport_internal.h"
 
 #define PLATFORM "android"
 #define SCOPE "https://www.googleapis.com/auth/firebase.messaging"
@@ -99,8 +100,11 @@
 typedef struct fcm_state {
     EVP_PKEY *key;
     char *client_email, *key_id, *aud, *token_url, *project_id, *base_url;
+    char *send_url; /* {base_url}/v1/projects/{project_id}/messages:send */
+    int send_url_ok; /* a URL omni_http_request_new accepts */
     pthread_mutex_t mu;
-    char *access; /* cached access token (secret) or NULL */
+    char *auth; /* "Bearer <the cached access token>" (secret) or NULL */
+    size_t auth_len;
     int64_t access_exp_ms;
 } fcm_state;
 
@@ -124,7 +128,8 @@ static void st_free(void *p)
     free(s->token_url);
     free(s->project_id);
     free(s->base_url);
-    wipe_free(s->access);
+    free(s->send_url);
+    wipe_free(s->auth);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -323,6 +328,18 @@ static int cfg(void **state, const cJSON *c, const char *path)
         if (!rc && !http_url(s->token_url))
             rc = omni__ob_config_error(path, "tokenUrl", "must be a printable ASCII URL");
     }
+    if (!rc) {
+        /* The send URL never changes: made and checked once. */
+        omni_buf url = OMNI_BUF_INIT;
+        omni__buf_printf(&url, "%s/v1/projects/%s/messages:send", s->base_url, s->project_id);
+        if ((rc = omni__buf_detach(&url, &s->send_url, NULL)) == OMNI_OK) {
+            omni_http_request *probe = NULL;
+            s->send_url_ok = omni_http_request_new(&probe, "POST", s->send_url) == OMNI_OK;
+            omni_http_request_free(probe);
+            if (!s->send_url_ok)
+                omni_error_clear();
+        }
+    }
     if (rc) {
         st_free(s);
         return rc;
@@ -343,7 +360,7 @@ int omni__push_fcm_token_request(omni_http_request **out, void *state, int64_t n
     fcm_state *s = state;
     *out = NULL;
     pthread_mutex_lock(&s->mu);
-    int fresh = s->access && now_ms < s->access_exp_ms - REFRESH_MS;
+    int fresh = s->auth && now_ms < s->access_exp_ms - REFRESH_MS;
     pthread_mutex_unlock(&s->mu);
     if (fresh)
         return OMNI_OK;
@@ -460,12 +477,23 @@ int omni__push_fcm_token_response(void *state, const omni_http_response *resp, i
         rc = omni__err(OMNI_EJSON, "push android: the token response's expires_in must be an "
                                    "integer number of seconds");
     char *copy = NULL;
-    if (!rc && !(copy = strdup(tok)))
-        rc = omni__err(OMNI_ENOMEM, NULL);
+    size_t copy_len = 0;
+    if (!rc) {
+        /* kept as the Authorization value the builds send */
+        size_t tl = strlen(tok);
+        if ((copy = malloc(tl + 8)) != NULL) {
+            memcpy(copy, "Bearer ", 7);
+            memcpy(copy + 7, tok, tl + 1);
+            copy_len = tl + 7;
+        } else {
+            rc = omni__err(OMNI_ENOMEM, NULL);
+        }
+    }
     if (!rc) {
         pthread_mutex_lock(&s->mu);
-        wipe_free(s->access);
-        s->access = copy;
+        wipe_free(s->auth);
+        s->auth = copy;
+        s->auth_len = copy_len;
         s->access_exp_ms = now_ms + (int64_t)exp->valuedouble * 1000;
         pthread_mutex_unlock(&s->mu);
     }
@@ -480,39 +508,53 @@ int omni__push_fcm_token_response(void *state, const omni_http_response *resp, i
 
 /* ---- build ------------------------------------------------------------------------------ */
 
-static int opt_string(const char **out, const cJSON *obj, const char *name, const char *where)
+static int printable_n(const char *s, size_t n, size_t min, size_t max)
 {
-    *out = NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!v)
-        return OMNI_OK;
-    char member[64];
-    snprintf(member, sizeof member, "%s.%s", where, name);
-    if (!cJSON_IsString(v) || !v->valuestring[0])
-        return omni__push_msg_error(PLATFORM, member, "must be a non-empty string");
-    *out = v->valuestring;
-    return OMNI_OK;
-}
-
-static int topic_ok(const char *t)
-{
-    size_t n = strlen(t);
-    if (n < 1 || n > 900)
+    if (n < min || n > max)
         return 0;
-    for (; *t; t++)
-        if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
-              strchr("-_.~%", *t)))
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
             return 0;
     return 1;
 }
 
-static int no_controls(const char *s, size_t max)
+/* An optional non-empty string member (a span of the message). */
+static int opt_string(omni__pstr *out, const omni__push_msg *m, omni__jspan v, const char *name,
+                      const char *where)
 {
-    size_t n = strlen(s);
-    if (n < 1 || n > max)
+    *out = (omni__pstr){NULL, 0, 0};
+    if (!v.p)
+        return OMNI_OK;
+    if (omni__j_is(v, '"')) {
+        int rc = omni__push_str(out, m, v);
+        if (rc || out->n)
+            return rc;
+        *out = (omni__pstr){NULL, 0, 0};
+    }
+    char member[64];
+    snprintf(member, sizeof member, "%s.%s", where, name);
+    return omni__push_msg_error(PLATFORM, member, "must be a non-empty string");
+}
+
+static int topic_ok(omni__pstr t)
+{
+    if (t.n < 1 || t.n > 900)
         return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+    for (size_t i = 0; i < t.n; i++) {
+        char c = t.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == '~' || c == '%'))
+            return 0;
+    }
+    return 1;
+}
+
+static int no_controls(omni__pstr s, size_t max)
+{
+    if (s.n < 1 || s.n > max)
+        return 0;
+    for (size_t i = 0; i < s.n; i++)
+        if ((unsigned char)s.p[i] < 0x20 || s.p[i] == 0x7f)
             return 0;
     return 1;
 }
@@ -524,93 +566,257 @@ static int reserved_key(const char *k)
            strncmp(k, "google.", 7) == 0 || strncmp(k, "gcm.", 4) == 0 || !k[0];
 }
 
-/* payload.actions as compact JSON text into b. */
-static int actions_text(omni_buf *b, const cJSON *acts)
+static int is_number(omni__jspan v)
 {
-    if (!cJSON_IsArray(acts) || cJSON_GetArraySize(acts) > MAX_ACTIONS)
-        return omni__push_msg_error(PLATFORM, "payload.actions", "must be an array of 0..10");
-    omni__json_w_arr_begin(b);
-    const cJSON *a;
-    cJSON_ArrayForEach(a, acts) {
-        const char *id = omni__json_str(a, "id"), *title = omni__json_str(a, "title");
-        const cJSON *url = cJSON_GetObjectItemCaseSensitive(a, "url");
-        if (!cJSON_IsObject(a) || !id || !id[0] || !title || !title[0] ||
-            (url && (!cJSON_IsString(url) || !url->valuestring[0])))
-            return omni__push_msg_error(PLATFORM, "payload.actions[]",
-                                        "must be {\"id\", \"title\", \"url\"?} strings");
-        omni__json_w_obj_begin(b);
-        omni__json_w_keyl(b, "id");
-        omni__json_w_str(b, id);
-        omni__json_w_keyl(b, "title");
-        omni__json_w_str(b, title);
-        if (url) {
-            omni__json_w_keyl(b, "url");
-            omni__json_w_str(b, url->valuestring);
-        }
-        omni__json_w_obj_end(b);
+    return v.p && v.n && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'));
+}
+
+/* What a build reads of the message, checked. */
+typedef struct fcm_parts {
+    const char *tkey; /* "token" | "topic" | "condition" */
+    omni__pstr tval;
+    omni__pstr title, body, image;
+    omni__jspan data, actions; /* data: an object or absent; actions: checked */
+    const char *priority;      /* "HIGH" | "NORMAL" | NULL */
+    omni__pstr collapse, channel, sound, click;
+    int has_ttl, has_badge;
+    int64_t ttl;
+    double badge;
+} fcm_parts;
+
+enum { PL_TITLE, PL_BODY, PL_IMAGE, PL_DATA, PL_ACTIONS, PL_SOUND, PL_CLICK, PL_BADGE, PL_COUNT };
+static const omni__jname payload_members[PL_COUNT] = {
+    OMNI__JNAME("title"), OMNI__JNAME("body"), OMNI__JNAME("image"), OMNI__JNAME("data"),
+    OMNI__JNAME("actions"), OMNI__JNAME("sound"), OMNI__JNAME("clickAction"),
+    OMNI__JNAME("badge")};
+
+enum { OP_PRIORITY, OP_COLLAPSE, OP_CHANNEL, OP_TTL, OP_COUNT };
+static const omni__jname option_members[OP_COUNT] = {
+    OMNI__JNAME("priority"), OMNI__JNAME("collapseKey"), OMNI__JNAME("channelId"),
+    OMNI__JNAME("ttl")};
+
+/* The message's target: exactly one of token, topic, condition. */
+static int target(fcm_parts *x, const omni__push_msg *m)
+{
+    omni__pstr topic, cond;
+    int rc;
+    if ((rc = opt_string(&topic, m, m->jtopic, "topic", "message")) ||
+        (rc = opt_string(&cond, m, m->jcondition, "condition", "message")))
+        return rc;
+    if ((m->jtoken.p != NULL) + (topic.p != NULL) + (cond.p != NULL) != 1)
+        return omni__push_msg_error(PLATFORM, "token, topic or condition",
+                                    "is required (exactly one of them)");
+    if (m->jtoken.p) {
+        if (!printable_n(m->jtoken.p, m->jtoken.n, 1, 4096))
+            return omni__push_msg_error(PLATFORM, "token", "must be printable ASCII");
+        x->tkey = "token";
+        x->tval = m->jtoken;
+    } else if (topic.p) {
+        if (!topic_ok(topic))
+            return omni__push_msg_error(PLATFORM, "topic",
+                                        "must be 1..900 of [A-Za-z0-9-_.~%] (no /topics/)");
+        x->tkey = "topic";
+        x->tval = topic;
+    } else {
+        if (!no_controls(cond, 1024))
+            return omni__push_msg_error(PLATFORM, "condition",
+                                        "must be 1..1024 bytes without control characters");
+        x->tkey = "condition";
+        x->tval = cond;
     }
-    omni__json_w_arr_end(b);
     return OMNI_OK;
 }
 
-/* The "data" object (NULL when there is none) into *out. */
-static int make_data(cJSON **out, const cJSON *payload)
+/* payload.actions: an array of at most 10 {"id", "title", "url"?} non-empty strings. With
+ * b, also writes their compact JSON text. */
+static int actions_text(omni_buf *b, const omni__push_msg *m, omni__jspan acts)
 {
-    *out = NULL;
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(payload, "data");
-    const cJSON *acts = cJSON_GetObjectItemCaseSensitive(payload, "actions");
-    if (data && !cJSON_IsObject(data))
-        return omni__push_msg_error(PLATFORM, "payload.data", "must be an object");
-    if (!data && !acts)
-        return OMNI_OK;
-    cJSON *d = cJSON_CreateObject();
-    if (!d)
-        return omni__err(OMNI_ENOMEM, NULL);
-    int rc = OMNI_OK;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, data) {
-        if (reserved_key(it->string) || (acts && strcmp(it->string, "actions") == 0)) {
-            rc = omni__err(OMNI_EINVAL, "push android: payload.data key \"%.64s\" is reserved",
-                           it->string);
-            break;
+    if (!omni__j_is(acts, '[') || omni__j_count(acts) > MAX_ACTIONS)
+        return omni__push_msg_error(PLATFORM, "payload.actions", "must be an array of 0..10");
+    static const omni__jname names[] = {OMNI__JNAME("id"), OMNI__JNAME("title"),
+                                        OMNI__JNAME("url")};
+    omni__jiter it;
+    omni__jspan a, f[3];
+    omni__pstr id = {NULL, 0, 0}, title = {NULL, 0, 0}, url = {NULL, 0, 0};
+    int rc;
+    if (b)
+        omni__json_w_arr_begin(b);
+    omni__j_arr(&it, acts);
+    while (omni__j_next_item(&it, &a)) {
+        omni__push_fields(m, a, names, f, 3);
+        if ((omni__j_is(f[0], '"') && (rc = omni__push_str(&id, m, f[0]))) ||
+            (omni__j_is(f[1], '"') && (rc = omni__push_str(&title, m, f[1]))) ||
+            (omni__j_is(f[2], '"') && (rc = omni__push_str(&url, m, f[2]))))
+            return rc;
+        if (!omni__j_is(a, '{') || !omni__j_is(f[0], '"') || !id.n || !omni__j_is(f[1], '"') ||
+            !title.n || (f[2].p && (!omni__j_is(f[2], '"') || !url.n)))
+            return omni__push_msg_error(PLATFORM, "payload.actions[]",
+                                        "must be {\"id\", \"title\", \"url\"?} strings");
+        if (!b)
+            continue;
+        omni__json_w_obj_begin(b);
+        omni__json_w_keyl(b, "id");
+        omni__push_w_str(b, id);
+        omni__json_w_keyl(b, "title");
+        omni__push_w_str(b, title);
+        if (f[2].p) {
+            omni__json_w_keyl(b, "url");
+            omni__push_w_str(b, url);
         }
-        cJSON *v = NULL;
-        if (cJSON_IsString(it)) {
-            v = cJSON_CreateString(it->valuestring);
-        } else {
-            char *text = NULL;
-            size_t n;
-            if (!omni__json_print(&text, &n, it))
-                v = cJSON_CreateString(text);
-            omni_free(text);
-        }
-        if (!v || !cJSON_AddItemToObject(d, it->string, v)) {
-            cJSON_Delete(v);
-            rc = omni__err(OMNI_ENOMEM, NULL);
-            break;
-        }
+        omni__json_w_obj_end(b);
     }
-    if (!rc && acts) {
-        omni_buf b = OMNI_BUF_INIT;
-        rc = actions_text(&b, acts);
-        if (!rc)
-            rc = omni__buf_status(&b);
-        if (!rc) {
-            omni__buf_putc(&b, '\0');
-            cJSON *v = b.failed ? NULL : cJSON_CreateString(b.data);
-            if (!v || !cJSON_AddItemToObject(d, "actions", v)) {
-                cJSON_Delete(v);
-                rc = omni__err(OMNI_ENOMEM, NULL);
-            }
-        }
-        omni__buf_free(&b);
-    }
-    if (rc) {
-        cJSON_Delete(d);
-        return rc;
-    }
-    *out = d;
+    if (b)
+        omni__json_w_arr_end(b);
     return OMNI_OK;
+}
+
+/* The "data" checks: an object whose keys are not FCM's reserved ones, and the actions. */
+static int check_data(const fcm_parts *x, const omni__push_msg *m)
+{
+    if (x->data.p && !omni__j_is(x->data, '{'))
+        return omni__push_msg_error(PLATFORM, "payload.data", "must be an object");
+    if (!x->data.p && !x->actions.p)
+        return OMNI_OK;
+    omni__jiter it;
+    omni__jspan k, v;
+    if (omni__j_obj(&it, x->data)) {
+        while (omni__j_next(&it, &k, &v)) {
+            char key[65]; /* enough to compare with and to quote (%.64s) */
+            size_t n = omni__j_decode(k, key, 64);
+            key[n > 64 ? 64 : n] = '\0';
+            if (reserved_key(key) || (x->actions.p && n == 7 && strcmp(key, "actions") == 0))
+                return omni__err(OMNI_EINVAL,
+                                 "push android: payload.data key \"%.64s\" is reserved", key);
+        }
+    }
+    return x->actions.p ? actions_text(NULL, m, x->actions) : OMNI_OK;
+}
+
+/* The "data" object: payload.data with every value a string (other values as their compact
+ * JSON text), then "actions" as JSON text. */
+static void write_data(omni_buf *b, const fcm_parts *x, const omni__push_msg *m)
+{
+    omni_buf t = OMNI_BUF_INIT;
+    omni__jiter it;
+    omni__jspan k, v;
+    omni__json_w_obj_begin(b);
+    if (omni__j_obj(&it, x->data)) {
+        while (omni__j_next(&it, &k, &v)) {
+            omni__j_write_key(b, k);
+            if (omni__j_is(v, '"')) {
+                omni__j_write(b, v);
+                continue;
+            }
+            omni__buf_reset(&t);
+            omni__j_write(&t, v);
+            if (t.failed)
+                b->failed = t.failed;
+            else
+                omni__json_w_strn(b, t.data, t.len);
+        }
+    }
+    if (x->actions.p) {
+        omni__buf_reset(&t);
+        omni__json_w_keyl(b, "actions");
+        if (actions_text(&t, m, x->actions) || t.failed)
+            b->failed = OMNI_ENOMEM;
+        else
+            omni__json_w_strn(b, t.data, t.len);
+    }
+    omni__json_w_obj_end(b);
+    omni__buf_free(&t);
+}
+
+/* The "android" checks (AndroidConfig from options and payload). */
+static int check_android(fcm_parts *x, const omni__push_msg *m, const omni__jspan *o,
+                         const omni__jspan *pl)
+{
+    omni__pstr priority;
+    int rc;
+    if ((rc = opt_string(&priority, m, o[OP_PRIORITY], "priority", "options")) ||
+        (rc = opt_string(&x->collapse, m, o[OP_COLLAPSE], "collapseKey", "options")) ||
+        (rc = opt_string(&x->channel, m, o[OP_CHANNEL], "channelId", "options")) ||
+        (rc = opt_string(&x->sound, m, pl[PL_SOUND], "sound", "payload")) ||
+        (rc = opt_string(&x->click, m, pl[PL_CLICK], "clickAction", "payload")))
+        return rc;
+    if (priority.p) {
+        if (omni__pstr_is(priority, "high") || omni__pstr_is(priority, "critical"))
+            x->priority = "HIGH";
+        else if (omni__pstr_is(priority, "normal") || omni__pstr_is(priority, "low"))
+            x->priority = "NORMAL";
+        else
+            return omni__push_msg_error(PLATFORM, "options.priority",
+                                        "must be \"low\", \"normal\", \"high\" or \"critical\"");
+    }
+    omni__jspan ttl = o[OP_TTL], badge = pl[PL_BADGE];
+    double d = is_number(ttl) ? omni__j_num(ttl) : 0;
+    if (ttl.p && (!is_number(ttl) || d < 0 || d > MAX_TTL || d != (double)(int64_t)d))
+        return omni__push_msg_error(PLATFORM, "options.ttl",
+                                    "must be an integer number of seconds 0..2419200");
+    x->has_ttl = ttl.p != NULL;
+    x->ttl = (int64_t)d;
+    if (x->collapse.p && !no_controls(x->collapse, 256))
+        return omni__push_msg_error(PLATFORM, "options.collapseKey",
+                                    "must be 1..256 bytes without control characters");
+    d = is_number(badge) ? omni__j_num(badge) : 0;
+    if (badge.p &&
+        (!is_number(badge) || d < 0 || d > 2147483647.0 || d != (double)(int64_t)d))
+        return omni__push_msg_error(PLATFORM, "payload.badge", "must be an integer 0..2^31-1");
+    x->has_badge = badge.p != NULL;
+    x->badge = d;
+    if (m->jandroid.p && !omni__j_is(m->jandroid, '{'))
+        return omni__push_msg_error(PLATFORM, "android", "must be an object (AndroidConfig)");
+    return OMNI_OK;
+}
+
+/* The AndroidConfig object from the message's fields; 0 when it has no member. */
+static int write_android_object(omni_buf *b, const fcm_parts *x, int has_notification)
+{
+    int tag = has_notification && x->collapse.p;
+    int notification = x->channel.p || x->sound.p || x->click.p || tag || x->has_badge;
+    omni__json_w_obj_begin(b);
+    if (x->priority) {
+        omni__json_w_keyl(b, "priority");
+        omni__json_w_str(b, x->priority);
+    }
+    if (x->has_ttl) {
+        char t[32];
+        size_t n = omni__push_utoa(t, (uint64_t)x->ttl);
+        t[n++] = 's';
+        omni__json_w_keyl(b, "ttl");
+        omni__json_w_strn(b, t, n);
+    }
+    if (x->collapse.p) {
+        omni__json_w_keyl(b, "collapse_key");
+        omni__push_w_str(b, x->collapse);
+    }
+    if (notification) {
+        omni__json_w_keyl(b, "notification");
+        omni__json_w_obj_begin(b);
+        if (x->channel.p) {
+            omni__json_w_keyl(b, "channel_id");
+            omni__push_w_str(b, x->channel);
+        }
+        if (x->sound.p) {
+            omni__json_w_keyl(b, "sound");
+            omni__push_w_str(b, x->sound);
+        }
+        if (x->click.p) {
+            omni__json_w_keyl(b, "click_action");
+            omni__push_w_str(b, x->click);
+        }
+        if (tag) {
+            omni__json_w_keyl(b, "tag");
+            omni__push_w_str(b, x->collapse);
+        }
+        if (x->has_badge) {
+            omni__json_w_keyl(b, "notification_count");
+            omni__json_w_num(b, x->badge);
+        }
+        omni__json_w_obj_end(b);
+    }
+    omni__json_w_obj_end(b);
+    return x->priority || x->has_ttl || x->collapse.p || notification;
 }
 
 /* Merges src over dst (objects recursively, anything else replaced). */
@@ -636,231 +842,134 @@ static int merge(cJSON *dst, const cJSON *src)
     return OMNI_OK;
 }
 
-static int add_str(cJSON *obj, const char *name, const char *value)
+/* "android": the object from the message's fields, with message.android merged over it
+ * (member by member, objects recursively); left out when empty. */
+static int write_android(omni_buf *b, const fcm_parts *x, const omni__push_msg *m,
+                         int has_notification)
 {
-    return value && !cJSON_AddStringToObject(obj, name, value) ? OMNI_ENOMEM : OMNI_OK;
-}
-
-/* The "android" object (NULL when empty). */
-static int make_android(cJSON **out, const omni__push_msg *m, int has_notification)
-{
-    *out = NULL;
-    const cJSON *o = m->options;
-    const char *priority = NULL, *collapse = NULL, *channel = NULL, *sound = NULL,
-               *click = NULL;
-    int rc;
-    if ((rc = opt_string(&priority, o, "priority", "options")) ||
-        (rc = opt_string(&collapse, o, "collapseKey", "options")) ||
-        (rc = opt_string(&channel, o, "channelId", "options")) ||
-        (rc = opt_string(&sound, m->payload, "sound", "payload")) ||
-        (rc = opt_string(&click, m->payload, "clickAction", "payload")))
-        return rc;
-    const char *fcm_priority = NULL;
-    if (priority) {
-        if (strcmp(priority, "high") == 0 || strcmp(priority, "critical") == 0)
-            fcm_priority = "HIGH";
-        else if (strcmp(priority, "normal") == 0 || strcmp(priority, "low") == 0)
-            fcm_priority = "NORMAL";
-        else
-            return omni__push_msg_error(PLATFORM, "options.priority",
-                                        "must be \"low\", \"normal\", \"high\" or \"critical\"");
-    }
-    const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(o, "ttl");
-    if (ttl && (!cJSON_IsNumber(ttl) || ttl->valuedouble < 0 || ttl->valuedouble > MAX_TTL ||
-                ttl->valuedouble != (double)(int64_t)ttl->valuedouble))
-        return omni__push_msg_error(PLATFORM, "options.ttl",
-                                    "must be an integer number of seconds 0..2419200");
-    if (collapse && !no_controls(collapse, 256))
-        return omni__push_msg_error(PLATFORM, "options.collapseKey",
-                                    "must be 1..256 bytes without control characters");
-    const cJSON *badge = cJSON_GetObjectItemCaseSensitive(m->payload, "badge");
-    if (badge && (!cJSON_IsNumber(badge) || badge->valuedouble < 0 ||
-                  badge->valuedouble > 2147483647.0 ||
-                  badge->valuedouble != (double)(int64_t)badge->valuedouble))
-        return omni__push_msg_error(PLATFORM, "payload.badge", "must be an integer 0..2^31-1");
-    const cJSON *over = cJSON_GetObjectItemCaseSensitive(m->root, "android");
-    if (over && !cJSON_IsObject(over))
-        return omni__push_msg_error(PLATFORM, "android", "must be an object (AndroidConfig)");
-    cJSON *a = cJSON_CreateObject(), *n = cJSON_CreateObject();
-    if (!a || !n) {
-        cJSON_Delete(a);
-        cJSON_Delete(n);
-        return omni__err(OMNI_ENOMEM, NULL);
-    }
-    int fail = add_str(a, "priority", fcm_priority);
-    if (ttl) {
-        char t[32];
-        snprintf(t, sizeof t, "%llds", (long long)ttl->valuedouble);
-        fail |= add_str(a, "ttl", t);
-    }
-    fail |= add_str(a, "collapse_key", collapse);
-    fail |= add_str(n, "channel_id", channel);
-    fail |= add_str(n, "sound", sound);
-    fail |= add_str(n, "click_action", click);
-    if (has_notification)
-        fail |= add_str(n, "tag", collapse);
-    if (badge && !cJSON_AddNumberToObject(n, "notification_count", badge->valuedouble))
-        fail = 1;
-    if (n->child) {
-        if (!cJSON_AddItemToObject(a, "notification", n))
-            fail = 1;
-        else
-            n = NULL;
-    }
-    cJSON_Delete(n);
-    if (!fail && over)
-        fail = merge(a, over) != OMNI_OK;
-    if (fail) {
-        cJSON_Delete(a);
-        return omni__err(OMNI_ENOMEM, NULL);
-    }
-    if (!a->child) {
-        cJSON_Delete(a);
+    if (!m->jandroid.p) {
+        /* written in place, taken back when it has no member */
+        size_t mark = b->len;
+        omni__json_w_keyl(b, "android");
+        if (!write_android_object(b, x, has_notification) && !b->failed) {
+            b->len = mark;
+            b->data[mark] = '\0';
+        }
         return OMNI_OK;
     }
-    *out = a;
-    return OMNI_OK;
-}
-
-/* The message's target: exactly one of token, topic, condition. */
-static int target(const char **key, const char **value, const omni__push_msg *m)
-{
-    const char *topic = NULL, *cond = NULL;
-    int rc;
-    if ((rc = opt_string(&topic, m->root, "topic", "message")) ||
-        (rc = opt_string(&cond, m->root, "condition", "message")))
-        return rc;
-    if ((m->token != NULL) + (topic != NULL) + (cond != NULL) != 1)
-        return omni__push_msg_error(PLATFORM, "token, topic or condition",
-                                    "is required (exactly one of them)");
-    if (m->token) {
-        if (!printable(m->token, 1, 4096))
-            return omni__push_msg_error(PLATFORM, "token", "must be printable ASCII");
-        *key = "token";
-        *value = m->token;
-    } else if (topic) {
-        if (!topic_ok(topic))
-            return omni__push_msg_error(PLATFORM, "topic",
-                                        "must be 1..900 of [A-Za-z0-9-_.~%] (no /topics/)");
-        *key = "topic";
-        *value = topic;
-    } else {
-        if (!no_controls(cond, 1024))
-            return omni__push_msg_error(PLATFORM, "condition",
-                                        "must be 1..1024 bytes without control characters");
-        *key = "condition";
-        *value = cond;
+    omni_buf t = OMNI_BUF_INIT;
+    write_android_object(&t, x, has_notification);
+    cJSON *a = t.failed ? NULL : cJSON_ParseWithLength(t.data, t.len);
+    cJSON *over = a ? cJSON_ParseWithLength(m->jandroid.p, m->jandroid.n) : NULL;
+    int fail = !over || merge(a, over) != OMNI_OK;
+    if (!fail && a->child) {
+        omni__json_w_keyl(b, "android");
+        omni__json_w_item(b, a);
     }
-    return OMNI_OK;
+    cJSON_Delete(over);
+    cJSON_Delete(a);
+    omni__buf_free(&t);
+    return fail ? omni__err(OMNI_ENOMEM, NULL) : OMNI_OK;
 }
 
 static int build(omni_http_request **out, void *state, const omni__push_msg *m, int64_t now_ms)
 {
     fcm_state *s = state;
     *out = NULL;
-    const char *tkey = NULL, *tval = NULL, *title = NULL, *body = NULL, *image = NULL;
+    fcm_parts x;
+    memset(&x, 0, sizeof(x));
+    omni__jspan pl[PL_COUNT], o[OP_COUNT];
+    omni__push_fields(m, m->jpayload, payload_members, pl, PL_COUNT);
+    omni__push_fields(m, m->joptions, option_members, o, OP_COUNT);
     int rc;
-    if ((rc = target(&tkey, &tval, m)) ||
-        (rc = opt_string(&title, m->payload, "title", "payload")) ||
-        (rc = opt_string(&body, m->payload, "body", "payload")) ||
-        (rc = opt_string(&image, m->payload, "image", "payload")))
+    if ((rc = target(&x, m)) ||
+        (rc = opt_string(&x.title, m, pl[PL_TITLE], "title", "payload")) ||
+        (rc = opt_string(&x.body, m, pl[PL_BODY], "body", "payload")) ||
+        (rc = opt_string(&x.image, m, pl[PL_IMAGE], "image", "payload")))
         return rc;
-    const cJSON *apns = cJSON_GetObjectItemCaseSensitive(m->root, "apns");
-    const cJSON *web = cJSON_GetObjectItemCaseSensitive(m->root, "webpush");
-    if (apns && !cJSON_IsObject(apns))
+    if (m->japns.p && !omni__j_is(m->japns, '{'))
         return omni__push_msg_error(PLATFORM, "apns", "must be an object (ApnsConfig)");
-    if (web && !cJSON_IsObject(web))
+    if (m->jwebpush.p && !omni__j_is(m->jwebpush, '{'))
         return omni__push_msg_error(PLATFORM, "webpush", "must be an object (WebpushConfig)");
-    int has_notification = title || body || image;
-    cJSON *data = NULL, *android = NULL;
-    if ((rc = make_data(&data, m->payload)))
+    int has_notification = x.title.p || x.body.p || x.image.p;
+    x.data = pl[PL_DATA];
+    x.actions = pl[PL_ACTIONS];
+    if ((rc = check_data(&x, m)) || (rc = check_android(&x, m, o, pl)))
         return rc;
-    if ((rc = make_android(&android, m, has_notification))) {
-        cJSON_Delete(data);
-        return rc;
-    }
-    /* the access token, copied under the lock */
-    char *access = NULL;
+    /* the Authorization value, copied under the lock */
+    char auth[MAX_ACCESS_TOKEN + 8];
+    size_t auth_len = 0;
     pthread_mutex_lock(&s->mu);
-    if (s->access && now_ms < s->access_exp_ms && !(access = strdup(s->access)))
-        rc = omni__err(OMNI_ENOMEM, NULL);
+    int valid = s->auth && now_ms < s->access_exp_ms;
+    if (valid) {
+        auth_len = s->auth_len;
+        memcpy(auth, s->auth, auth_len + 1);
+    }
     pthread_mutex_unlock(&s->mu);
-    if (!rc && !access)
-        rc = omni__err(OMNI_EEXPIRED, "push android: no valid FCM access token: run the token "
-                                      "exchange (omni_push_token_request) first");
-    omni_buf b = OMNI_BUF_INIT, url = OMNI_BUF_INIT, auth = OMNI_BUF_INIT;
+    if (!valid)
+        return omni__err(OMNI_EEXPIRED, "push android: no valid FCM access token: run the "
+                                        "token exchange (omni_push_token_request) first");
+    omni_buf b = OMNI_BUF_INIT;
+    omni__buf_reserve(&b, 512);
+    omni__json_w_obj_begin(&b);
+    omni__json_w_keyl(&b, "message");
+    omni__json_w_obj_begin(&b);
+    omni__json_w_key(&b, x.tkey);
+    omni__push_w_str(&b, x.tval);
+    if (has_notification) {
+        omni__json_w_keyl(&b, "notification");
+        omni__json_w_obj_begin(&b);
+        if (x.title.p) {
+            omni__json_w_keyl(&b, "title");
+            omni__push_w_str(&b, x.title);
+        }
+        if (x.body.p) {
+            omni__json_w_keyl(&b, "body");
+            omni__push_w_str(&b, x.body);
+        }
+        if (x.image.p) {
+            omni__json_w_keyl(&b, "image");
+            omni__push_w_str(&b, x.image);
+        }
+        omni__json_w_obj_end(&b);
+    }
+    if (x.data.p || x.actions.p) {
+        omni__json_w_keyl(&b, "data");
+        write_data(&b, &x, m);
+    }
+    rc = write_android(&b, &x, m, has_notification);
+    if (m->japns.p) {
+        omni__json_w_keyl(&b, "apns");
+        omni__j_write(&b, m->japns);
+    }
+    if (m->jwebpush.p) {
+        omni__json_w_keyl(&b, "webpush");
+        omni__j_write(&b, m->jwebpush);
+    }
+    omni__json_w_obj_end(&b);
+    omni__json_w_obj_end(&b);
+    if (!rc && b.failed)
+        rc = omni__err(b.failed == OMNI_ETOOLARGE ? OMNI_ETOOLARGE : OMNI_ENOMEM,
+                       "push android: the request is too large");
+    if (!rc && !s->send_url_ok) {
+        /* omni_http_request_new says what is wrong with the URL */
+        if ((rc = omni_http_request_new(out, "POST", s->send_url)) == OMNI_OK) {
+            omni_http_request_free(*out);
+            *out = NULL;
+        }
+    }
     if (!rc) {
-        omni__json_w_obj_begin(&b);
-        omni__json_w_keyl(&b, "message");
-        omni__json_w_obj_begin(&b);
-        omni__json_w_key(&b, tkey);
-        omni__json_w_str(&b, tval);
-        if (has_notification) {
-            omni__json_w_keyl(&b, "notification");
-            omni__json_w_obj_begin(&b);
-            if (title) {
-                omni__json_w_keyl(&b, "title");
-                omni__json_w_str(&b, title);
-            }
-            if (body) {
-                omni__json_w_keyl(&b, "body");
-                omni__json_w_str(&b, body);
-            }
-            if (image) {
-                omni__json_w_keyl(&b, "image");
-                omni__json_w_str(&b, image);
-            }
-            omni__json_w_obj_end(&b);
-        }
-        if (data) {
-            omni__json_w_keyl(&b, "data");
-            omni__json_w_item(&b, data);
-        }
-        if (android) {
-            omni__json_w_keyl(&b, "android");
-            omni__json_w_item(&b, android);
-        }
-        if (apns) {
-            omni__json_w_keyl(&b, "apns");
-            omni__json_w_item(&b, apns);
-        }
-        if (web) {
-            omni__json_w_keyl(&b, "webpush");
-            omni__json_w_item(&b, web);
-        }
-        omni__json_w_obj_end(&b);
-        omni__json_w_obj_end(&b);
-        omni__buf_printf(&url, "%s/v1/projects/%s/messages:send", s->base_url, s->project_id);
-        omni__buf_putc(&url, '\0');
-        omni__buf_printf(&auth, "Bearer %s", access);
-        omni__buf_putc(&auth, '\0');
-        if (b.failed || url.failed || auth.failed)
-            rc = omni__err(b.failed == OMNI_ETOOLARGE ? OMNI_ETOOLARGE : OMNI_ENOMEM,
-                           "push android: the request is too large");
+        /* the values are the cached "Bearer <token>" (printable ASCII) and a constant */
+        const omni__http_field fields[] = {{"Authorization", auth, auth_len},
+                                           {"Content-Type", "application/json", 16}};
+        rc = omni__http_request_make(out, "POST", s->send_url, strlen(s->send_url), "", 0,
+                                     fields, 2, b.data, b.len, b.cap);
+        if (!rc)
+            b = (omni_buf)OMNI_BUF_INIT;
     }
-    omni_http_request *req = NULL;
-    if (!rc)
-        rc = omni_http_request_new(&req, "POST", url.data);
-    if (!rc)
-        rc = omni_http_request_add_header(req, "Authorization", auth.data);
-    if (!rc)
-        rc = omni_http_request_add_header(req, "Content-Type", "application/json");
-    if (!rc)
-        rc = omni_http_request_set_body(req, b.data, b.len);
-    if (auth.data)
-        OPENSSL_cleanse(auth.data, auth.cap);
-    wipe_free(access);
-    omni__buf_free(&auth);
-    omni__buf_free(&url);
+    OPENSSL_cleanse(auth, auth_len);
     omni__buf_free(&b);
-    cJSON_Delete(data);
-    cJSON_Delete(android);
-    if (rc) {
-        omni_http_request_free(req);
-        return rc;
-    }
-    *out = req;
-    return OMNI_OK;
+    return rc;
 }
 
 /* ---- parse ------------------------------------------------------------------------------- */
@@ -907,8 +1016,9 @@ static const char *scan_details(const cJSON *details, int *token_field)
 static void discard_token(fcm_state *s)
 {
     pthread_mutex_lock(&s->mu);
-    wipe_free(s->access);
-    s->access = NULL;
+    wipe_free(s->auth);
+    s->auth = NULL;
+    s->auth_len = 0;
     s->access_exp_ms = 0;
     pthread_mutex_unlock(&s->mu);
 }
@@ -975,4 +1085,4 @@ static int parse(omni_buf *out, void *state, const omni_http_response *resp, int
     return OMNI_OK;
 }
 
-const omni__push_adapter omni__push_fcm = {"android", "fcm", cfg, st_free, build, parse};
+const omni__push_adapter omni__push_fcm = {"android", "fcm", cfg, st_free, build, parse, 0};

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/json_scan.h"
 #include "outbound/outbound_internal.h"
 #include "push_internal.h"
 
@@ -81,23 +82,128 @@ int omni_push_new(omni_push **out, const char *config_json, size_t len)
     return OMNI_OK;
 }
 
-static int adapter_of(omni_push *p, const char *platform, size_t *index)
+static int adapter_of_n(omni_push *p, const char *platform, size_t len, size_t *index)
 {
     for (size_t i = 0; i < N_ADAPTERS; i++) {
-        if (strcmp(adapters[i]->platform, platform) != 0)
+        if (strlen(adapters[i]->platform) != len || memcmp(adapters[i]->platform, platform, len))
             continue;
         if (!p->configured[i])
             return omni__err_details(OMNI_ECONFIG, NULL, "push: %s is not configured (\"%s\")",
-                                     platform, adapters[i]->config_key);
+                                     adapters[i]->platform, adapters[i]->config_key);
         *index = i;
         return OMNI_OK;
     }
     return omni__err(OMNI_EINVAL, "push: platform must be \"ios\", \"android\" or \"web\"");
 }
 
+static int adapter_of(omni_push *p, const char *platform, size_t *index)
+{
+    return adapter_of_n(p, platform, strlen(platform), index);
+}
+
+size_t omni__push_utoa(char *out, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof(d);
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, d + i, sizeof(d) - i);
+    out[sizeof(d) - i] = '\0';
+    return sizeof(d) - i;
+}
+
 int omni__push_msg_error(const char *platform, const char *member, const char *why)
 {
     return omni__err(OMNI_EINVAL, "push %s: %s %s", platform, member, why);
+}
+
+int omni__push_str(omni__pstr *out, const omni__push_msg *m, omni__jspan s)
+{
+    if (omni__j_plain(s)) {
+        out->p = s.p + 1;
+        out->n = s.n - 2;
+        out->plain = 1;
+        return OMNI_OK;
+    }
+    omni__push_strs *l = m->strs;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        char **items = realloc(l->items, cap * sizeof(*items));
+        if (!items)
+            return omni__err(OMNI_ENOMEM, NULL);
+        l->items = items;
+        l->cap = cap;
+    }
+    char *d = malloc(s.n - 1);
+    if (!d)
+        return omni__err(OMNI_ENOMEM, NULL);
+    l->items[l->count++] = d;
+    size_t n = omni__j_decode(s, d, s.n - 2);
+    d[n] = '\0';
+    out->p = d;
+    out->n = n;
+    out->plain = 0;
+    return OMNI_OK;
+}
+
+/* The message's members every adapter may read (omni__push_msg). */
+enum { M_PLATFORM, M_TOKEN, M_PAYLOAD, M_OPTIONS, M_TOPIC, M_CONDITION, M_APNS, M_ANDROID,
+       M_WEBPUSH, M_COUNT };
+static const omni__jname message_members[M_COUNT] = {
+    OMNI__JNAME("platform"), OMNI__JNAME("token"), OMNI__JNAME("payload"),
+    OMNI__JNAME("options"), OMNI__JNAME("topic"), OMNI__JNAME("condition"),
+    OMNI__JNAME("apns"), OMNI__JNAME("android"), OMNI__JNAME("webpush")};
+
+/* The checks every platform shares, then the adapter. The message is read
+ * as spans of its text, as a cJSON tree of it would read (json_span.h), so
+ * that omni__json_parse's tree is only built for adapters that want it. */
+static int build_message(omni_http_request **out, omni_push *p, omni__push_msg *m,
+                         const char *text, size_t len, int64_t now_ms, cJSON **tree)
+{
+    omni__jspan f[M_COUNT];
+    m->jroot = omni__j_root(text, len);
+    omni__push_fields(m, m->jroot, message_members, f, M_COUNT);
+    omni__pstr platform = {NULL, 0, 0}, token = {NULL, 0, 0};
+    size_t i = 0;
+    int rc;
+    if (omni__j_is(f[M_PLATFORM], '"') && (rc = omni__push_str(&platform, m, f[M_PLATFORM])))
+        return rc;
+    if (!omni__j_is(m->jroot, '{'))
+        return omni__err(OMNI_EINVAL, "push: the message must be a JSON object");
+    if (!platform.p)
+        return omni__err(OMNI_EINVAL, "push: platform is required");
+    if ((rc = adapter_of_n(p, platform.p, platform.n, &i)))
+        return rc;
+    const char *pf = adapters[i]->platform;
+    omni__jspan tok = f[M_TOKEN];
+    if (!omni__j_is(f[M_PAYLOAD], '{'))
+        return omni__push_msg_error(pf, "payload", "must be an object");
+    if (f[M_OPTIONS].p && !omni__j_is(f[M_OPTIONS], '{'))
+        return omni__push_msg_error(pf, "options", "must be an object");
+    if (tok.p && (!omni__j_is(tok, '"') || (rc = omni__push_str(&token, m, tok)) ||
+                  token.n == 0 || token.n > 4096))
+        return rc ? rc : omni__push_msg_error(pf, "token", "must be a string of 1..4096 bytes");
+    m->jpayload = f[M_PAYLOAD];
+    m->joptions = f[M_OPTIONS];
+    m->jtopic = f[M_TOPIC];
+    m->jcondition = f[M_CONDITION];
+    m->japns = f[M_APNS];
+    m->jandroid = f[M_ANDROID];
+    m->jwebpush = f[M_WEBPUSH];
+    m->jtoken = token;
+    if (adapters[i]->tree) {
+        /* validated and judged already: only memory can fail */
+        if ((rc = omni__json_parse(tree, text, len, MAX_MESSAGE, "push message")))
+            return rc;
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(*tree, "token");
+        m->root = *tree;
+        m->payload = cJSON_GetObjectItemCaseSensitive(*tree, "payload");
+        m->options = cJSON_GetObjectItemCaseSensitive(*tree, "options");
+        m->token = t ? t->valuestring : NULL;
+    }
+    return adapters[i]->build(out, p->state[i], m, now_ms);
 }
 
 int omni_push_build(omni_http_request **out, omni_push *p, const char *message_json, size_t len,
@@ -110,34 +216,36 @@ int omni_push_build(omni_http_request **out, omni_push *p, const char *message_j
         return omni__err(OMNI_EINVAL, "push: push and message are required");
     if (len > MAX_MESSAGE)
         return omni__err(OMNI_ETOOLARGE, "push: the message is over %u bytes", MAX_MESSAGE);
-    cJSON *root = NULL;
-    int rc = omni__json_parse(&root, message_json, len, MAX_MESSAGE, "push message");
-    if (rc)
+    /* one pass validates the message and writes down where every value is */
+    omni__jtape_ent local[128];
+    omni__jtape tape;
+    omni__jtape_init(&tape, local, sizeof(local) / sizeof(local[0]));
+    int rc = omni__json_scan_tape(message_json, len, MAX_MESSAGE, "push message", &tape);
+    if (rc) {
+        omni__jtape_free(&tape);
         return rc;
-    omni__push_msg m = {root, NULL, NULL, NULL};
-    const char *platform = omni__json_str(root, "platform");
-    size_t i = 0;
-    if (!cJSON_IsObject(root))
-        rc = omni__err(OMNI_EINVAL, "push: the message must be a JSON object");
-    else if (!platform)
-        rc = omni__err(OMNI_EINVAL, "push: platform is required");
-    else if (!(rc = adapter_of(p, platform, &i))) {
-        const cJSON *tok = cJSON_GetObjectItemCaseSensitive(root, "token");
-        m.payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
-        m.options = cJSON_GetObjectItemCaseSensitive(root, "options");
-        if (!cJSON_IsObject(m.payload))
-            rc = omni__push_msg_error(platform, "payload", "must be an object");
-        else if (m.options && !cJSON_IsObject(m.options))
-            rc = omni__push_msg_error(platform, "options", "must be an object");
-        else if (tok && (!cJSON_IsString(tok) || !tok->valuestring[0] ||
-                         strlen(tok->valuestring) > 4096))
-            rc = omni__push_msg_error(platform, "token", "must be a string of 1..4096 bytes");
-        else {
-            m.token = tok ? tok->valuestring : NULL;
-            rc = adapters[i]->build(out, p->state[i], &m, now_ms);
-        }
     }
-    cJSON_Delete(root);
+    cJSON *tree = NULL;
+    if (omni__j_has_surrogate(message_json, len)) {
+        /* cJSON refuses a lone surrogate escape: its verdict, as before */
+        if ((rc = omni__json_parse(&tree, message_json, len, MAX_MESSAGE, "push message"))) {
+            omni__jtape_free(&tape);
+            return rc;
+        }
+        cJSON_Delete(tree);
+        tree = NULL;
+    }
+    omni__push_strs strs = {NULL, 0, 0};
+    omni__push_msg m;
+    memset(&m, 0, sizeof(m));
+    m.strs = &strs;
+    m.doc = (omni__jdoc){message_json, tape.ents, tape.n};
+    rc = build_message(out, p, &m, message_json, len, now_ms, &tree);
+    for (size_t i = 0; i < strs.count; i++)
+        free(strs.items[i]);
+    free(strs.items);
+    cJSON_Delete(tree);
+    omni__jtape_free(&tape);
     if (rc && *out) {
         omni_http_request_free(*out);
         *out = NULL;

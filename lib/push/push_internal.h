@@ -14,6 +14,8 @@
 #include <omni/push.h>
 
 #include "../core/buf.h"
+#include "../core/json.h"
+#include "../core/json_span.h"
 
 /* Largest aes128gcm body omni__ece_decrypt / omni_webpush_decrypt accept,
  * and largest plaintext omni__ece_encrypt accepts. */
@@ -62,13 +64,63 @@ int omni__p256_pkey_from_public(EVP_PKEY **out, const uint8_t public_key[65]);
 
 /* ---- platform adapters (lib/push/push.c dispatches; one file each) ------------------ */
 
-/* The parsed message handed to an adapter (the core checks these types). */
+/* A string of the message as a cJSON tree would hold it: decoded, cut at a
+ * "\u0000" escape; not NUL-terminated. p is NULL when absent. */
+typedef struct omni__pstr {
+    const char *p;
+    size_t n;
+    int plain; /* p is the message's own text between the quotes (no escape) */
+} omni__pstr;
+
+/* Strings decoded for one build (omni__push_str), released after it. */
+typedef struct omni__push_strs {
+    char **items;
+    size_t count, cap;
+} omni__push_strs;
+
+/* The message handed to an adapter (the core checks these types). Adapters
+ * on the hot path (apns, fcm) read spans of the text through the helpers
+ * of core/json_span.h that read as cJSON does, so they behave exactly as
+ * code reading omni__json_parse's tree; the others (tree = 1) get the tree. */
 typedef struct omni__push_msg {
+    /* spans (all adapters): the message object and its members ({NULL, 0}
+     * when absent; payload is an object, options an object or absent) */
+    omni__jspan jroot, jpayload, joptions, jtopic, jcondition, japns, jandroid, jwebpush;
+    omni__pstr jtoken; /* "token" (1..4096 bytes) */
+    omni__push_strs *strs;
+    omni__jdoc doc; /* the text and its tape */
+    /* the tree (adapters with tree = 1 only; NULL otherwise) */
     const cJSON *root;
     const cJSON *payload; /* object (required) */
     const cJSON *options; /* object or NULL */
     const char *token;    /* "token" or NULL */
 } omni__push_msg;
+
+/* omni__j_cfields over the message's tape: the members names[i] of obj (a
+ * value span of the message) into out[i] ({NULL, 0}: absent). */
+static inline void omni__push_fields(const omni__push_msg *m, omni__jspan obj,
+                                     const omni__jname *names, omni__jspan *out, size_t count)
+{
+    omni__jdoc_fields(&m->doc, obj, names, out, count);
+}
+
+/* The value of a string span as omni__pstr: the text itself when it holds
+ * no escape, else a decoded copy (NUL-terminated) owned by the message.
+ * OMNI_OK or OMNI_ENOMEM (last error set). */
+int omni__push_str(omni__pstr *out, const omni__push_msg *m, omni__jspan s);
+
+/* Writes a string value as omni__json_w_strn does; a plain one is copied
+ * with its quotes as it is (it holds nothing to escape). */
+static inline void omni__push_w_str(omni_buf *b, omni__pstr s)
+{
+    if (s.plain)
+        omni__json_w_raw(b, s.p - 1, s.n + 2);
+    else
+        omni__json_w_strn(b, s.p, s.n);
+}
+
+/* 1 when the string is lit (a literal). */
+#define omni__pstr_is(s, lit) ((s).n == sizeof(lit) - 1 && memcmp((s).p, lit, sizeof(lit) - 1) == 0)
 
 typedef struct omni__push_adapter {
     const char *platform;   /* "ios" | "android" | "web" */
@@ -84,6 +136,7 @@ typedef struct omni__push_adapter {
                  int64_t now_ms);
     /* The result of a response (omni__push_result_* below). */
     int (*parse)(omni_buf *out, void *state, const omni_http_response *resp, int64_t now_ms);
+    int tree; /* build reads msg->root / payload / options / token */
 } omni__push_adapter;
 
 extern const omni__push_adapter omni__push_apns;
@@ -102,6 +155,10 @@ void omni__push_result_ok(omni_buf *out, const char *platform, const char *messa
 void omni__push_result_error(omni_buf *out, const char *platform, const char *code,
                              const char *provider_code, const char *message, int retryable,
                              int invalid_token, int64_t retry_after_ms);
+
+/* Writes v in decimal into out (at least 21 bytes), NUL-terminated;
+ * returns the number of digits. */
+size_t omni__push_utoa(char *out, uint64_t v);
 
 /* OMNI_EINVAL "push <platform>: <member> <why>". */
 int omni__push_msg_error(const char *platform, const char *member, const char *why);

@@ -680,4 +680,4 @@ static int parse(omni_buf *out, void *state, const omni_http_response *resp, int
     return omni__buf_status(out);
 }
 
-const omni__push_adapter omni__push_web = {"web", "webpush", cfg, st_free, build, parse};
+const omni__push_adapter omni__push_web = {"web", "webpush", cfg, st_free, build, parse, 1};

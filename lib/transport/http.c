@@ -1,5 +1,6 @@
 /* HTTP request and response objects: validation, accessors, JSON forms. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ typedef struct hlist {
     header *items;
     size_t count;
     size_t cap;
+    /* The block of a request made by omni__http_request_make: the items array
+     * and header strings inside [blk_lo, blk_hi) are part of it and are not
+     * freed one by one (0, 0: none). */
+    uintptr_t blk_lo, blk_hi;
 } hlist;
 
 typedef struct body {
@@ -63,12 +68,31 @@ static int ascii_casecmp(const char *a, const char *b)
     }
 }
 
-/* RFC 9110 section 5.6.2: tchar. */
+/* RFC 9110 section 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" /
+ * "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. */
+static const unsigned char tchar[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),                                 /* 0x00..0x1F */
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, /* 0x20..0x2F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, /* 0x30..0x3F */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40..0x4F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, /* 0x50..0x5F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60..0x6F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, /* 0x70..0x7F */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+#undef R16
+};
+
 static int is_tchar(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return tchar[c];
+}
+
+/* 1 when p points into the request block of h (see hlist). */
+static int in_block(const hlist *h, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    return a >= h->blk_lo && a < h->blk_hi;
 }
 
 static const char *body_ptr(const body *b, size_t *len)
@@ -136,9 +160,11 @@ static int body_append(body *b, const void *data, size_t len, const char *what)
 static void hlist_free(hlist *h)
 {
     for (size_t i = 0; i < h->count; i++)
-        free(h->items[i].name);
-    free(h->items);
-    *h = (hlist){NULL, 0, 0};
+        if (!in_block(h, h->items[i].name))
+            free(h->items[i].name);
+    if (!in_block(h, h->items))
+        free(h->items);
+    *h = (hlist){NULL, 0, 0, 0, 0};
 }
 
 static int check_header(const char *name, const char *value, const char *what)
@@ -158,12 +184,16 @@ static int check_header(const char *name, const char *value, const char *what)
                              "%s header name has a character that is not allowed in a token "
                              "(byte 0x%02x at offset %zu)",
                              what, (unsigned char)name[i], i);
-    for (size_t i = 0; i < vlen; i++)
-        if (value[i] == '\r' || value[i] == '\n')
-            /* The value is not quoted: it may hold a secret. */
-            return omni__err(OMNI_EINVAL, "%s header \"%.64s\" has a CR or LF in its value",
-                             what, name);
+    if (memchr(value, '\r', vlen) || memchr(value, '\n', vlen))
+        /* The value is not quoted: it may hold a secret. */
+        return omni__err(OMNI_EINVAL, "%s header \"%.64s\" has a CR or LF in its value",
+                         what, name);
     return OMNI_OK;
+}
+
+int omni__http_check_header(const char *name, const char *value)
+{
+    return check_header(name, value, "request");
 }
 
 static int hlist_add(hlist *h, const char *name, const char *value, const char *what)
@@ -176,7 +206,14 @@ static int hlist_add(hlist *h, const char *name, const char *value, const char *
                          OMNI_HTTP_MAX_HEADERS);
     if (h->count == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 8;
-        header *p = realloc(h->items, cap * sizeof(*p));
+        header *p;
+        if (in_block(h, h->items)) {
+            p = malloc(cap * sizeof(*p));
+            if (p)
+                memcpy(p, h->items, h->count * sizeof(*p));
+        } else {
+            p = realloc(h->items, cap * sizeof(*p));
+        }
         if (!p)
             return omni__err(OMNI_ENOMEM, NULL);
         h->items = p;
@@ -196,7 +233,7 @@ static int hlist_add(hlist *h, const char *name, const char *value, const char *
 
 static int hlist_copy(hlist *dst, const hlist *src)
 {
-    hlist tmp = {NULL, 0, 0};
+    hlist tmp = {NULL, 0, 0, 0, 0};
     for (size_t i = 0; i < src->count; i++) {
         int rc = hlist_add(&tmp, src->items[i].name, src->items[i].value, "HTTP");
         if (rc) {
@@ -397,15 +434,61 @@ int omni_http_request_new(omni_http_request **out, const char *method, const cha
     rc = check_url(url);
     if (rc)
         return rc;
-    omni_http_request *r = calloc(1, sizeof(*r));
-    if (!r)
+    /* one block: the object and its URL (see hlist) */
+    size_t ul = strlen(url), total = sizeof(omni_http_request) + ul + 1;
+    char *blk = malloc(total);
+    if (!blk)
         return omni__err(OMNI_ENOMEM, NULL);
-    r->url = strdup(url);
-    if (!r->url) {
-        free(r);
-        return omni__err(OMNI_ENOMEM, NULL);
-    }
+    omni_http_request *r = (omni_http_request *)(void *)blk;
+    memset(r, 0, sizeof(*r));
+    r->url = blk + sizeof(*r);
+    memcpy(r->url, url, ul + 1);
+    r->headers.blk_lo = (uintptr_t)blk;
+    r->headers.blk_hi = (uintptr_t)blk + total;
     memcpy(r->method, method, strlen(method) + 1);
+    *out = r;
+    return OMNI_OK;
+}
+
+int omni__http_request_make(omni_http_request **out, const char *method, const char *url,
+                            size_t url_len, const char *url_tail, size_t tail_len,
+                            const omni__http_field *fields, size_t count, char *data,
+                            size_t body_len, size_t body_cap)
+{
+    enum { SPARE = 4 }; /* room for headers added later without a new array */
+    *out = NULL;
+    size_t mlen = strlen(method);
+    size_t strs = url_len + tail_len + 1;
+    for (size_t i = 0; i < count; i++)
+        strs += strlen(fields[i].name) + fields[i].value_len + 2;
+    size_t total = sizeof(omni_http_request) + (count + SPARE) * sizeof(header) + strs;
+    char *blk = malloc(total);
+    if (!blk)
+        return omni__err(OMNI_ENOMEM, NULL);
+    omni_http_request *r = (omni_http_request *)(void *)blk;
+    memset(r, 0, sizeof(*r));
+    header *items = (header *)(void *)(blk + sizeof(*r));
+    char *s = (char *)(items + count + SPARE);
+    memcpy(r->method, method, mlen + 1);
+    r->url = s;
+    memcpy(s, url, url_len);
+    memcpy(s + url_len, url_tail, tail_len);
+    s += url_len + tail_len;
+    *s++ = '\0';
+    for (size_t i = 0; i < count; i++) {
+        size_t nl = strlen(fields[i].name), vl = fields[i].value_len;
+        items[i].name = s;
+        memcpy(s, fields[i].name, nl + 1);
+        s += nl + 1;
+        items[i].value = s;
+        memcpy(s, fields[i].value, vl);
+        s[vl] = '\0';
+        s += vl + 1;
+    }
+    r->headers = (hlist){items, count, count + SPARE, (uintptr_t)blk, (uintptr_t)blk + total};
+    r->body = (body){body_len ? data : NULL, body_len, body_len ? body_cap : 0};
+    if (!body_len)
+        free(data);
     *out = r;
     return OMNI_OK;
 }
@@ -414,7 +497,8 @@ void omni_http_request_free(omni_http_request *request)
 {
     if (!request)
         return;
-    free(request->url);
+    if (!in_block(&request->headers, request->url))
+        free(request->url);
     hlist_free(&request->headers);
     body_free(&request->body);
     free(request);
@@ -513,8 +597,11 @@ int omni__http_request_clone(omni_http_request **out, const omni_http_request *s
 void omni__http_request_truncate_headers(omni_http_request *request, size_t count)
 {
     hlist *h = &request->headers;
-    while (h->count > count)
-        free(h->items[--h->count].name);
+    while (h->count > count) {
+        h->count--;
+        if (!in_block(h, h->items[h->count].name))
+            free(h->items[h->count].name);
+    }
 }
 
 /* ---- responses ---------------------------------------------------------- */
@@ -638,7 +725,7 @@ void omni__http_response_move(omni_http_response *dst, omni_http_response *src)
     dst->headers = src->headers;
     dst->body = src->body;
     src->status = 0;
-    src->headers = (hlist){NULL, 0, 0};
+    src->headers = (hlist){NULL, 0, 0, 0, 0};
     src->body = (body){NULL, 0, 0};
 }
 

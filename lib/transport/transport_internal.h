@@ -6,8 +6,8 @@
 
 #include <omni/omni.h>
 
-#include "core/buf.h"
-#include "core/json.h"
+#include "../core/buf.h"
+#include "../core/json.h"
 
 /* Largest JSON document accepted by the request/response from_json
  * functions and by the scripted transport: a maximal body written as an
@@ -25,6 +25,37 @@ size_t omni__http_scheme_len(const char *url);
 /* Offset of the first byte of url[0..n) that is a space, a control or a
  * non-ASCII byte (not allowed unencoded in a URL), or n when there is none. */
 size_t omni__http_url_bad_byte(const char *url, size_t n);
+
+/* A header of omni__http_request_make: name NUL-terminated, value value_len bytes. */
+typedef struct omni__http_field {
+    const char *name;
+    const char *value;
+    size_t value_len;
+} omni__http_field;
+
+/* A request made in one allocation (the object, its URL and its headers)
+ * from parts the caller has already checked; nothing is validated again:
+ * method is an upper-case token of at most 32 bytes; url then url_tail
+ * (url_len + tail_len bytes) a URL omni_http_request_new accepts; header
+ * names tokens and values free of CR, LF and NUL within the limits
+ * (omni__http_check_header says so); count <= OMNI_HTTP_MAX_HEADERS. The
+ * body is a malloc'd NUL-terminated buffer of body_cap bytes holding
+ * body_len <= OMNI_HTTP_MAX_BODY bytes (an omni_buf's data): on success the
+ * request owns it. Afterwards the request is an ordinary one (headers may
+ * be added, the body replaced, it is freed with omni_http_request_free).
+ * This is how adapters on a hot path build their requests; public callers
+ * go through omni_http_request_new, which validates everything.
+ * OMNI_OK, or OMNI_ENOMEM (last error set; the body stays the caller's). */
+int omni__http_request_make(omni_http_request **out, const char *method, const char *url,
+                            size_t url_len, const char *url_tail, size_t tail_len,
+                            const omni__http_field *fields, size_t count, char *body,
+                            size_t body_len, size_t body_cap);
+
+/* The checks omni_http_request_add_header makes of a header (name a token,
+ * value without CR or LF, the size limit), with the same errors; the
+ * header count is not checked. OMNI_OK or OMNI_EINVAL / OMNI_ETOOLARGE
+ * (last error set). */
+int omni__http_check_header(const char *name, const char *value);
 
 /* A deep copy of a request. OMNI_OK or OMNI_ENOMEM (last error set). */
 int omni__http_request_clone(omni_http_request **out, const omni_http_request *request);
