@@ -77,6 +77,7 @@ bench-smoke:
 	$(BUILD)/bench/omni-bench-outbound --smoke
 	$(BUILD)/bench/omni-bench-delivery --smoke
 	$(BUILD)/bench/omni-bench-push --smoke
+	$(BUILD)/bench/omni-bench-fanout --smoke
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target; new
 # inputs go to $(FUZZ_BUILD)/corpus/<target>, the seeds in tests/fuzz/corpus stay.

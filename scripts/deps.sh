@@ -9,7 +9,7 @@ pkgs="gcc pkg-config meson ninja-build libcjson-dev libssl-dev libcurl4-openssl-
       libuv1-dev libsqlite3-dev tzdata"
 if [ "$mode" = check ]; then
   pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev binutils python3 python3-pytest
-        python3-phonenumbers"
+        python3-phonenumbers libnghttp2-dev"
 fi
 # Node-API headers: Debian's nodejs ships them with libnode-dev; NodeSource's
 # nodejs ships /usr/include/node itself.

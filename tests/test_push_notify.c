@@ -173,7 +173,7 @@ TestSuite(push_notify, .init = start, .fini = stop);
 static char *event(const char *corr, const char *type, const char *recipients,
                    const char *options)
 {
-    static char buf[8192];
+    static char buf[32768];
     snprintf(buf, sizeof buf,
              "{\"correlationId\":\"%s\",\"notificationType\":\"%s\",\"recipients\":%s,"
              "\"payload\":{\"title\":\"New message\",\"body\":\"Asha: is my order shipped?\","
@@ -633,4 +633,100 @@ Test(push_notify, delivery_events_and_config)
     cr_assert_eq(omni_delivery_new(&d2, F.engine, F.ob, ok, strlen(ok)), OMNI_OK, "%s",
                  omni_error_last_message());
     omni_delivery_free(d2);
+}
+
+/* ---- through the asynchronous transport (omni/async.h, own loop) ---------------------- */
+
+typedef struct async_result {
+    int calls, status;
+    cJSON *res;
+} async_result;
+
+static void notified(void *user, const char *json, size_t len, int status)
+{
+    async_result *r = user;
+    r->calls++;
+    r->status = status;
+    r->res = json ? cJSON_ParseWithLength(json, len) : NULL;
+}
+
+Test(push_notify, async_fan_out_with_one_token_exchange)
+{
+    omni_async *a = NULL;
+    cr_assert_eq(omni_async_new(&a, NULL, "{\"maxConcurrent\":8}", 19), OMNI_OK, "%s",
+                 omni_error_last_message());
+    char rec[16384];
+    size_t n = (size_t)snprintf(rec, sizeof rec, "[{\"userId\":\"crowd\",\"deviceTokens\":[");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(rec + n, sizeof rec - n,
+                              "%s{\"token\":\"%s%02d\",\"platform\":\"%s\"}", i ? "," : "",
+                              i % 2 ? "fcm-" : "abcd" HEX56 "00", i, i % 2 ? "android" : "ios");
+    snprintf(rec + n, sizeof rec - n, "]}]");
+    async_result r = {0};
+    const char *ev = event("corr-async", "alert", rec, NULL);
+    cr_assert_eq(omni_push_notify_async(a, F.d, ev, strlen(ev), notified, &r), OMNI_OK, "%s",
+                 omni_error_last_message());
+    cr_assert_eq(r.calls, 0, "the sends are in flight");
+    cr_assert_eq(omni_async_run(a), OMNI_OK);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(r.status, OMNI_OK);
+    cr_assert_eq(summary(r.res, "sent"), 40, "%s", cJSON_PrintUnformatted(r.res));
+    cr_assert_eq(requests_to("/token"), 1, "one token exchange for 20 FCM devices");
+    cr_assert_eq(requests_to("/3/device/"), 20);
+    cr_assert_eq(requests_to("/messages:send"), 20);
+    cJSON_Delete(r.res);
+
+    /* a duplicate batch needs no request: the callback runs at once */
+    memset(&r, 0, sizeof r);
+    cr_assert_eq(omni_push_notify_async(a, F.d, ev, strlen(ev), notified, &r), OMNI_OK);
+    cr_assert_eq(omni_async_run(a), OMNI_OK);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(summary(r.res, "sent"), 40);
+    cr_assert_eq(omni_test_server_request_count(F.srv), 41);
+    cJSON_Delete(r.res);
+
+    /* a retry is left pending for tick; errors */
+    memset(&r, 0, sizeof r);
+    ev = event("corr-async-2", "alert",
+               "[{\"userId\":\"u\",\"deviceTokens\":[{\"token\":\"busy-a\","
+               "\"platform\":\"android\"}]}]",
+               NULL);
+    cr_assert_eq(omni_push_notify_async(a, F.d, ev, strlen(ev), notified, &r), OMNI_OK);
+    cr_assert_eq(omni_async_run(a), OMNI_OK);
+    expect_line(r.res, 0, "u", "android", "pending");
+    cJSON_Delete(r.res);
+    cr_assert_eq(omni_push_notify_async(NULL, F.d, ev, strlen(ev), notified, &r), OMNI_EINVAL);
+    cr_assert_eq(omni_push_notify_async(a, F.d, "{", 1, notified, &r), OMNI_EJSON);
+    cr_assert_eq(omni_delivery_run_async(NULL, a, NULL, NULL), OMNI_EINVAL);
+    omni_async_free(a);
+}
+
+/* A closed transport: the claimed attempt fails as a transport error (retried later). */
+static void job_finished(void *user, omni_delivery_job *job, int status)
+{
+    (void)job;
+    *(int *)user = status + 1000;
+}
+
+Test(push_notify, async_job_on_a_closed_transport)
+{
+    omni_async *a = NULL;
+    cr_assert_eq(omni_async_new(&a, NULL, NULL, 0), OMNI_OK);
+    omni_async_close(a, NULL, NULL);
+    const char *ev = "{\"correlationId\":\"cj\",\"recipient\":{\"channelIdentifier\":\"abcd" HEX56
+                     "0000\",\"carrier\":\"apns\"},\"push\":{\"platform\":\"ios\",\"token\":"
+                     "\"abcd" HEX56 "0000\",\"payload\":{\"title\":\"t\",\"body\":\"b\"}}}";
+    omni_delivery_job *job = NULL;
+    cr_assert_eq(omni_delivery_publish(&job, F.d, ev, strlen(ev), NULL, 0, 1767225600000LL),
+                 OMNI_OK, "%s", omni_error_last_message());
+    int done = 0;
+    cr_assert_eq(omni_delivery_run_async(job, a, job_finished, &done), OMNI_OK);
+    cr_assert_eq(done, 1000, "finished at once, with OMNI_OK");
+    char *out = NULL;
+    cr_assert_eq(omni_delivery_job_result(job, &out, NULL), OMNI_OK);
+    cr_assert_not_null(strstr(out, "\"status\":\"pending\""), "%s", out);
+    omni_free(out);
+    omni_delivery_job_free(job);
+    omni_async_free(a);
+    cr_assert_eq(omni_test_server_request_count(F.srv), 0);
 }

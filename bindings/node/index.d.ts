@@ -443,6 +443,54 @@ export class Transport {
   close(): void;
 }
 
+/** Options of the asynchronous transport (omni/async.h). */
+export interface AsyncTransportOptions {
+  /** Requests in flight at once, 1..10000 (256); more wait in order. */
+  maxConcurrent?: number;
+  /** Requests waiting at most, 1..10000000 (100000). */
+  maxQueued?: number;
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxResponseBytes?: number;
+  caFile?: string;
+  userAgent?: string;
+  /** 'auto': HTTP/2 over TLS when offered; '2': HTTP/2 (h2c only to loopback); '1.1'. */
+  httpVersion?: 'auto' | '1.1' | '2';
+  /** 0..1024; 0: one per host with httpVersion '2', else no limit. */
+  maxHostConnections?: number;
+  /** 0..5 (2): sends again a request refused by GOAWAY or lost with its connection before any answer byte. */
+  retryUnanswered?: number;
+}
+
+export interface AsyncTransportStats {
+  sent: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+  retries: number;
+  connections: number;
+  inFlight: number;
+  queued: number;
+  peakInFlight: number;
+}
+
+/**
+ * Many HTTP requests in flight on Node's event loop (libcurl multi on libuv): HTTP/2
+ * multiplexed over one connection per host, HTTP/1.1 kept alive. Never blocks the loop; an
+ * idle transport does not keep the process alive.
+ */
+export class AsyncTransport {
+  constructor(options?: AsyncTransportOptions | string | null);
+  /** Resolves with the response (an HTTP error status is a response); transport failures
+   * reject with an OmniError (CANCELED once closed). */
+  send(request: HttpRequest): Promise<HttpResponse>;
+  readonly pending: number;
+  readonly closed: boolean;
+  stats(): AsyncTransportStats;
+  /** Rejects the outstanding sends with CANCELED and closes the connections. */
+  close(): Promise<void>;
+}
+
 // ---- templates ------------------------------------------------------------------------
 
 /** A helper result that {{...}} inserts without escaping (as handlebars' SafeString). */
@@ -1518,6 +1566,9 @@ export class Delivery {
   /** pushNotification (seed 001's PushNotificationEvent) through the delivery engine. */
   notify(event: Record<string, unknown> | string | Uint8Array,
     options?: { deadlineMs?: number } | string | null): PushNotificationResult;
+  /** notify() on Node's event loop through an AsyncTransport (never blocks the loop). */
+  notifyAsync(event: Record<string, unknown> | string | Uint8Array,
+    transport: AsyncTransport): Promise<PushNotificationResult>;
   /** True once it, its engine or its outbound is closed. */
   readonly closed: boolean;
   send(event: Record<string, unknown> | string | Uint8Array, options?: DeliveryOptions | string | null): PublishOutboundResult;

@@ -748,6 +748,64 @@ class Transport {
 }
 defineDispose(Transport);
 
+/**
+ * The asynchronous transport (omni/async.h) on Node's own event loop: many requests in
+ * flight (HTTP/2 multiplexed over one connection per host, HTTP/1.1 connections kept
+ * alive), never blocking the loop. send() returns a Promise of the response ({status,
+ * headers, body | bodyBase64}, as Transport.send returns it); transport failures reject
+ * with an OmniError (TIMEOUT, CONNECT_FAILED, TLS_ERROR, RESPONSE_TOO_LARGE,
+ * TRANSPORT_ERROR; CANCELED once closed). An idle transport does not keep the process alive.
+ */
+/** The native handles of AsyncTransport objects, for Delivery.notifyAsync. */
+const asyncHandles = new WeakMap();
+
+class AsyncTransport {
+  #h;
+  #closing = null;
+
+  /**
+   * @param options {maxConcurrent, maxQueued, timeoutMs, connectTimeoutMs, maxResponseBytes,
+   *   caFile, userAgent, httpVersion: 'auto' | '1.1' | '2', maxHostConnections,
+   *   retryUnanswered} (see omni/async.h), its JSON text, or undefined for defaults.
+   */
+  constructor(options) {
+    const json = options === undefined || options === null ? null : toJson(options, 'options');
+    this.#h = native.asyncNew(json);
+    asyncHandles.set(this, this.#h);
+  }
+
+  /** Sends one request; resolves with the response (an HTTP error status is a response). */
+  send(request) {
+    let json;
+    try {
+      json = requestJson(request);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return native.asyncSend(this.#h, json).then((text) => JSON.parse(text));
+  }
+
+  /** Requests whose promise has not settled yet. */
+  get pending() {
+    return native.asyncPending(this.#h);
+  }
+
+  get closed() {
+    return native.asyncIsClosed(this.#h);
+  }
+
+  /** {sent, succeeded, failed, canceled, retries, connections, inFlight, queued, peakInFlight} */
+  stats() {
+    return JSON.parse(native.asyncStats(this.#h));
+  }
+
+  /** Rejects what is outstanding with CANCELED, closes the connections; resolves once done. */
+  close() {
+    if (!this.#closing) this.#closing = native.asyncClose(this.#h);
+    return this.#closing;
+  }
+}
+
 // ---- templates ---------------------------------------------------------------------------
 
 /**
@@ -1304,6 +1362,23 @@ class Delivery {
    */
   notify(event, options = null) {
     return JSON.parse(native.deliveryNotify(this[kHandle], docJson(event, 'event'), optJson(options, 'options')));
+  }
+
+  /**
+   * notify() on Node's event loop through an AsyncTransport: every device's send in flight at
+   * once, the loop never blocked; resolves with the PushNotificationResult. Retries that are not
+   * due at once stay 'pending' for tick().
+   */
+  notifyAsync(event, transport) {
+    if (!(transport instanceof AsyncTransport)) {
+      return Promise.reject(new TypeError('transport must be an omni AsyncTransport'));
+    }
+    try {
+      const doc = docJson(event, 'event');
+      return native.deliveryNotifyAsync(this[kHandle], asyncHandles.get(transport), doc).then(JSON.parse);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   get engine() {
@@ -1874,6 +1949,7 @@ module.exports = {
   Engine,
   Store,
   Transport,
+  AsyncTransport,
   Template,
   Data,
   SafeString,

@@ -159,6 +159,7 @@ extern "C" {
 typedef struct omni_engine omni_engine;
 typedef struct omni_delivery omni_delivery;
 typedef struct omni_delivery_job omni_delivery_job;
+typedef struct omni_push omni_push;
 
 /*
  * Creates a delivery engine over `engine` (store, transport, clock, random,
@@ -173,14 +174,15 @@ OMNI_API int omni_delivery_new(omni_delivery **out, omni_engine *engine,
                                size_t len) OMNI_WARN_UNUSED;
 OMNI_API void omni_delivery_free(omni_delivery *delivery);
 
-/* The engine it was created over (borrowed), or NULL for NULL. */
+/* The engine it was created over and the push adapters attached (borrowed),
+ * or NULL. */
 OMNI_API omni_engine *omni_delivery_engine(const omni_delivery *delivery);
+OMNI_API omni_push *omni_delivery_push(const omni_delivery *delivery);
 
 /* Attaches the push adapters (borrowed: they must outlive the engine; NULL
  * detaches them), so messages to push carriers can be sent (see "Push"
  * above). Call it before the engine is used from other threads.
  * Errors: OMNI_EINVAL (NULL delivery). */
-typedef struct omni_push omni_push;
 OMNI_API int omni_delivery_set_push(omni_delivery *delivery, omni_push *push);
 
 /* ---- the sans-I/O core --------------------------------------------------------- */
@@ -266,6 +268,24 @@ OMNI_API int omni_delivery_send(char **out, size_t *out_len, omni_delivery *deli
  * OMNI_EINVAL, OMNI_EUNSUPPORTED (no transport), and those of next and feed.
  */
 OMNI_API int omni_delivery_run(omni_delivery_job *job, int64_t deadline_ms);
+
+/*
+ * Drives a job through the asynchronous transport (omni/async.h) on its
+ * loop's thread: every SEND goes out with omni_async_send and is fed from
+ * its callback, so many jobs are in flight at once. It never waits: a retry
+ * that is not due at once is left stored for omni_delivery_tick (status
+ * "pending"). cb runs exactly once, on the loop's thread, with the job
+ * (still owned by the caller: read its result, then free it) and OMNI_OK,
+ * or the error of next / feed; it may run before this function returns
+ * when no request was needed (a duplicate, a skipped or final message).
+ * A send the transport refuses (a closed transport: OMNI_ECANCELED) is fed
+ * to the job as a transport error. Errors (cb is then never called):
+ * OMNI_EINVAL, OMNI_ENOMEM.
+ */
+typedef struct omni_async omni_async;
+typedef void (*omni_delivery_done_cb)(void *user, omni_delivery_job *job, int status);
+OMNI_API int omni_delivery_run_async(omni_delivery_job *job, omni_async *async,
+                                     omni_delivery_done_cb cb, void *user);
 
 /*
  * Processes the stored work that is due at now_ms, earliest first, at most

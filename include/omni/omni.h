@@ -36,6 +36,7 @@
 #include "outbound.h"
 #include "delivery.h"
 #include "push.h"
+#include "async.h"
 #include "config.h"
 
 #ifdef __cplusplus

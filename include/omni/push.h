@@ -218,6 +218,25 @@ OMNI_API omni_delivery_job *omni_push_batch_job(omni_push_batch *batch, size_t i
 OMNI_API int omni_push_batch_result(const omni_push_batch *batch, char **out, size_t *out_len);
 OMNI_API void omni_push_batch_free(omni_push_batch *batch);
 
+/*
+ * The same through the asynchronous transport (omni/async.h), on its loop's
+ * thread: every device's send is in flight at once (bounded by the
+ * transport's maxConcurrent; HTTP/2 multiplexed to APNs), FCM's access token
+ * fetched once first when it is needed. It never waits for retries: one
+ * that is not due at once is "pending" (omni_delivery_tick sends it). cb
+ * runs exactly once on the loop's thread with the result (valid during the
+ * call) and OMNI_OK, or NULL and the error of a device whose send could not
+ * be recorded (OMNI_ESTORAGE, ...; omni_error_last() says which); it may
+ * run before this function returns when nothing needs sending. Errors
+ * (cb is then never called): those of omni_push_notify_begin, OMNI_EINVAL.
+ */
+typedef struct omni_async omni_async;
+typedef void (*omni_push_notify_cb)(void *user, const char *result_json, size_t len,
+                                    int status);
+OMNI_API int omni_push_notify_async(omni_async *async, omni_delivery *delivery,
+                                    const char *event_json, size_t len, omni_push_notify_cb cb,
+                                    void *user);
+
 /* ---- Web Push message encryption (RFC 8291, RFC 8188) ---------------------------- */
 
 #define OMNI_WEBPUSH_PUBLIC_KEY_LEN 65 /* uncompressed P-256 point 0x04 || X || Y */

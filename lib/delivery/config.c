@@ -325,3 +325,8 @@ omni_engine *omni_delivery_engine(const omni_delivery *d)
 {
     return d ? d->engine : NULL;
 }
+
+omni_push *omni_delivery_push(const omni_delivery *d)
+{
+    return d ? d->push : NULL;
+}

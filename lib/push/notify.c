@@ -826,3 +826,108 @@ int omni_push_notify(char **out, size_t *out_len, omni_delivery *d, const char *
     omni_push_batch_free(b);
     return rc;
 }
+
+/* ---- driven through the asynchronous transport ------------------------------------------------ */
+
+typedef struct notify_async {
+    omni_push_batch *b;
+    omni_delivery *d;
+    omni_async *a;
+    omni_push_notify_cb cb;
+    void *user;
+    size_t outstanding; /* jobs not finished (+1 while starting them) */
+    int error;          /* the first job error */
+} notify_async;
+
+static void notify_finish(notify_async *n)
+{
+    char *out = NULL;
+    size_t len = 0;
+    int rc = n->error ? n->error : omni_push_batch_result(n->b, &out, &len);
+    if (rc && !out) /* the callback sees the error's message */
+        omni__err(rc, "%s", omni_error_last_message());
+    omni_push_notify_cb cb = n->cb;
+    void *user = n->user;
+    omni_push_batch_free(n->b);
+    free(n);
+    cb(user, rc ? NULL : out, len, rc);
+    omni_free(out);
+}
+
+static void job_done(void *user, omni_delivery_job *job, int status)
+{
+    (void)job; /* owned by the batch */
+    notify_async *n = user;
+    if (status && !n->error) {
+        n->error = status;
+        omni__log(omni_delivery_engine(n->d), OMNI_LOG_WARN, "push",
+                  "notify: a device's send failed: %s", omni_error_last_message());
+    }
+    if (--n->outstanding == 0)
+        notify_finish(n);
+}
+
+static void start_jobs(notify_async *n)
+{
+    n->outstanding = 1; /* held until every job is started */
+    for (size_t i = 0; i < n->b->n; i++) {
+        omni_delivery_job *job = n->b->entries[i].job;
+        if (!job)
+            continue;
+        n->outstanding++;
+        int rc = omni_delivery_run_async(job, n->a, job_done, n);
+        if (rc)
+            job_done(n, job, rc);
+    }
+    if (--n->outstanding == 0)
+        notify_finish(n);
+}
+
+static void token_answered(void *user, const omni_http_response *response, int status)
+{
+    notify_async *n = user;
+    omni_push *push = omni_delivery_push(n->d);
+    omni_engine *e = omni_delivery_engine(n->d);
+    if (status == OMNI_OK)
+        (void)omni_push_token_response(push, response, omni_engine_now_ms(e));
+    /* a failed exchange is tried again by the FCM jobs, which report it */
+    omni_error_clear();
+    start_jobs(n);
+}
+
+int omni_push_notify_async(omni_async *a, omni_delivery *d, const char *event_json, size_t len,
+                           omni_push_notify_cb cb, void *user)
+{
+    if (!a || !d || !cb)
+        return omni__err(OMNI_EINVAL, "push notify: async transport, delivery and callback "
+                                      "are required");
+    notify_async *n = calloc(1, sizeof *n);
+    if (!n)
+        return omni__err(OMNI_ENOMEM, "push notify: out of memory");
+    omni_engine *e = omni_delivery_engine(d);
+    int64_t now = omni_engine_now_ms(e);
+    int rc = omni_push_notify_begin(&n->b, d, event_json, len, now);
+    if (rc) {
+        free(n);
+        return rc;
+    }
+    n->d = d;
+    n->a = a;
+    n->cb = cb;
+    n->user = user;
+    /* FCM's access token once for the whole batch, before its sends */
+    omni_push *push = omni_delivery_push(d);
+    int fcm = 0;
+    for (size_t i = 0; push && !fcm && i < n->b->n; i++)
+        fcm = n->b->entries[i].job && strcmp(n->b->entries[i].platform, "android") == 0;
+    omni_http_request *treq = NULL;
+    if (fcm && omni_push_token_request(&treq, push, now) == OMNI_OK && treq) {
+        rc = omni_async_send(a, treq, token_answered, n);
+        omni_http_request_free(treq);
+        if (rc == OMNI_OK)
+            return OMNI_OK;
+    }
+    omni_error_clear();
+    start_jobs(n);
+    return OMNI_OK;
+}

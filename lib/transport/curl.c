@@ -39,14 +39,6 @@ typedef struct curl_tp {
     size_t idle_count;
 } curl_tp;
 
-/* State of one exchange, shared with the callbacks. */
-typedef struct xfer {
-    omni_http_response *tmp; /* headers and body of the current response */
-    size_t max_response;
-    int fail; /* status reported by a callback (last error set), or 0 */
-    const char *host;
-} xfer;
-
 /* ---- global initialisation ------------------------------------------------ */
 
 /* curl_global_init is not thread-safe before 7.84: call it exactly once.
@@ -58,6 +50,14 @@ static CURLcode global_rc = CURLE_FAILED_INIT;
 static void global_init(void)
 {
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int omni__curl_global_init(void)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return omni__err(OMNI_EINTERNAL, "curl transport: curl_global_init failed");
+    return OMNI_OK;
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -233,7 +233,7 @@ static int ows(char c)
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 {
-    xfer *x = ud;
+    omni__curl_xfer *x = ud;
     size_t total = size * nitems, len = total;
     if (x->fail)
         return 0;
@@ -300,7 +300,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
-    xfer *x = ud;
+    omni__curl_xfer *x = ud;
     size_t n = size * nmemb, have = 0;
     if (x->fail)
         return 0;
@@ -320,8 +320,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 
 /* ---- errors ------------------------------------------------------------- */
 
-static int map_error(CURLcode c, const char *host, char *errbuf, uint32_t timeout_ms,
-                     size_t max_response)
+int omni__curl_map_error(CURLcode c, const char *host, char *errbuf, uint32_t timeout_ms,
+                         size_t max_response)
 {
     /* curl's error buffer names the host, port and the failing step; it
      * never holds request headers or bodies. */
@@ -443,58 +443,33 @@ oom:
     return omni__err(OMNI_ENOMEM, NULL);
 }
 
-static int curl_send(void *ctx, const omni_http_request *req, omni_http_response *resp)
+void omni__curl_timeouts(const omni_http_request *req, uint32_t default_ms, uint32_t connect_ms,
+                         uint32_t *timeout, uint32_t *connect_timeout)
 {
-    curl_tp *tp = ctx;
-    if (!tp || !req || !resp)
-        return omni__err(OMNI_EINVAL, "curl transport: NULL argument");
-    char host[256];
-    omni__http_url_host(omni_http_request_url(req), host, sizeof(host));
+    uint32_t t = omni_http_request_timeout_ms(req);
+    if (!t)
+        t = default_ms;
+    if (t > 0x7fffffffu) /* curl takes a long, which may have 32 bits */
+        t = 0x7fffffffu;
+    *timeout = t;
+    *connect_timeout = connect_ms < t ? connect_ms : t;
+}
+
+int omni__curl_prepare(CURL *h, struct curl_slist **headers_out, const omni_http_request *req,
+                       const omni__curl_opts *o, omni__curl_xfer *x, char *errbuf)
+{
+    *headers_out = NULL;
     const char *method = omni_http_request_method(req);
     size_t body_len = 0;
     const char *body = omni_http_request_body(req, &body_len);
-    uint32_t timeout = omni_http_request_timeout_ms(req);
-    if (!timeout)
-        timeout = tp->timeout_ms;
-    if (timeout > 0x7fffffffu) /* curl takes a long, which may have 32 bits */
-        timeout = 0x7fffffffu;
-    uint32_t connect_timeout = tp->connect_timeout_ms < timeout ? tp->connect_timeout_ms : timeout;
-
-    if (omni__curl_smtp_url(omni_http_request_url(req))) {
-        /* Mail submission: lib/transport/curl_smtp.c */
-        omni__curl_smtp_opts o = {timeout, connect_timeout, tp->ca_file, host};
-        CURL *sh = acquire(tp);
-        if (!sh)
-            return omni__err(OMNI_ENOMEM, "curl transport: cannot create a handle");
-        int src = omni__curl_smtp_send(sh, req, resp, &o);
-        release(tp, sh);
-        return src;
-    }
-
     int is_head = strcmp(method, "HEAD") == 0;
     int is_post = strcmp(method, "POST") == 0;
     int with_body = !is_head && (is_post || body_len > 0 || strcmp(method, "PUT") == 0 ||
                                  strcmp(method, "PATCH") == 0);
-
-    omni_http_response *tmp;
-    int rc = omni_http_response_new(&tmp);
+    struct curl_slist *headers = NULL;
+    int rc = build_headers(&headers, req, with_body);
     if (rc)
         return rc;
-    struct curl_slist *headers = NULL;
-    rc = build_headers(&headers, req, with_body);
-    if (rc) {
-        omni_http_response_free(tmp);
-        return rc;
-    }
-    CURL *h = acquire(tp);
-    if (!h) {
-        curl_slist_free_all(headers);
-        omni_http_response_free(tmp);
-        return omni__err(OMNI_ENOMEM, "curl transport: cannot create a handle");
-    }
-
-    xfer x = {tmp, tp->max_response, 0, host};
-    char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = '\0';
     CURLcode c = CURLE_OK;
 #define SET(opt, val)                                                                         \
@@ -514,23 +489,23 @@ static int curl_send(void *ctx, const omni_http_request *req, omni_http_response
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_NOPROGRESS, 1L);
-    SET(CURLOPT_TIMEOUT_MS, (long)timeout);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect_timeout);
+    SET(CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
-    if (tp->ca_file)
-        SET(CURLOPT_CAINFO, tp->ca_file);
+    if (o->ca_file)
+        SET(CURLOPT_CAINFO, o->ca_file);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_USERAGENT, tp->user_agent);
+    SET(CURLOPT_USERAGENT, o->user_agent);
     SET(CURLOPT_HTTPHEADER, headers);
     SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, &x);
+    SET(CURLOPT_HEADERDATA, x);
     SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, &x);
+    SET(CURLOPT_WRITEDATA, x);
     if (!is_head) /* a HEAD answer's Content-Length announces no body */
-        SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)tp->max_response);
+        SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response);
     if (is_head) {
         SET(CURLOPT_NOBODY, 1L);
     } else if (strcmp(method, "GET") == 0 && !with_body) {
@@ -545,26 +520,68 @@ static int curl_send(void *ctx, const omni_http_request *req, omni_http_response
     }
 #undef SET
     if (c != CURLE_OK) {
-        rc = omni__err(OMNI_EINTERNAL, "curl transport: libcurl refused an option (%s)",
-                       curl_easy_strerror(c));
-    } else {
-        c = curl_easy_perform(h);
-        if (x.fail) {
-            rc = x.fail; /* the callback set the last error */
-        } else if (c != CURLE_OK) {
-            rc = map_error(c, host, errbuf, timeout, tp->max_response);
-        } else {
-            long status = 0;
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-            if (status < 100 || status > 599) {
-                rc = omni__err(OMNI_ETRANSPORT, "%s answered with an invalid status %ld", host,
-                               status);
-            } else {
-                omni_http_response_set_status(tmp, (int)status);
-                omni__http_response_move(resp, tmp);
-            }
-        }
+        curl_slist_free_all(headers);
+        return omni__err(OMNI_EINTERNAL, "curl transport: libcurl refused an option (%s)",
+                         curl_easy_strerror(c));
     }
+    *headers_out = headers;
+    return OMNI_OK;
+}
+
+int omni__curl_finish(CURL *h, CURLcode c, omni__curl_xfer *x, char *errbuf, uint32_t timeout_ms,
+                      omni_http_response *resp)
+{
+    if (x->fail)
+        return x->fail; /* the callback set the last error */
+    if (c != CURLE_OK)
+        return omni__curl_map_error(c, x->host, errbuf, timeout_ms, x->max_response);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 100 || status > 599)
+        return omni__err(OMNI_ETRANSPORT, "%s answered with an invalid status %ld", x->host,
+                         status);
+    omni_http_response_set_status(x->tmp, (int)status);
+    omni__http_response_move(resp, x->tmp);
+    return OMNI_OK;
+}
+
+static int curl_send(void *ctx, const omni_http_request *req, omni_http_response *resp)
+{
+    curl_tp *tp = ctx;
+    if (!tp || !req || !resp)
+        return omni__err(OMNI_EINVAL, "curl transport: NULL argument");
+    char host[256];
+    omni__http_url_host(omni_http_request_url(req), host, sizeof(host));
+    uint32_t timeout, connect_timeout;
+    omni__curl_timeouts(req, tp->timeout_ms, tp->connect_timeout_ms, &timeout, &connect_timeout);
+
+    if (omni__curl_smtp_url(omni_http_request_url(req))) {
+        /* Mail submission: lib/transport/curl_smtp.c */
+        omni__curl_smtp_opts o = {timeout, connect_timeout, tp->ca_file, host};
+        CURL *sh = acquire(tp);
+        if (!sh)
+            return omni__err(OMNI_ENOMEM, "curl transport: cannot create a handle");
+        int src = omni__curl_smtp_send(sh, req, resp, &o);
+        release(tp, sh);
+        return src;
+    }
+
+    omni_http_response *tmp;
+    int rc = omni_http_response_new(&tmp);
+    if (rc)
+        return rc;
+    CURL *h = acquire(tp);
+    if (!h) {
+        omni_http_response_free(tmp);
+        return omni__err(OMNI_ENOMEM, "curl transport: cannot create a handle");
+    }
+    omni__curl_xfer x = {tmp, tp->max_response, 0, host};
+    omni__curl_opts o = {timeout, connect_timeout, tp->max_response, tp->ca_file, tp->user_agent};
+    char errbuf[CURL_ERROR_SIZE];
+    struct curl_slist *headers = NULL;
+    rc = omni__curl_prepare(h, &headers, req, &o, &x, errbuf);
+    if (!rc)
+        rc = omni__curl_finish(h, curl_easy_perform(h), &x, errbuf, timeout, resp);
     release(tp, h);
     curl_slist_free_all(headers);
     omni_http_response_free(tmp);
@@ -573,9 +590,9 @@ static int curl_send(void *ctx, const omni_http_request *req, omni_http_response
 
 int omni__curl_open(omni_transport_hook *out, const char *options_json, size_t len)
 {
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK)
-        return omni__err(OMNI_EINTERNAL, "curl transport: curl_global_init failed");
+    int rc = omni__curl_global_init();
+    if (rc)
+        return rc;
     if (!options_json && len)
         return omni__err(OMNI_EINVAL, "curl transport options are NULL");
     curl_tp *tp = calloc(1, sizeof(*tp));
@@ -589,7 +606,7 @@ int omni__curl_open(omni_transport_hook *out, const char *options_json, size_t l
     tp->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
     tp->max_response = DEFAULT_MAX_RESPONSE;
     tp->max_idle = DEFAULT_MAX_CONNECTIONS;
-    int rc = parse_options(tp, options_json, len);
+    rc = parse_options(tp, options_json, len);
     if (!rc && !tp->user_agent) {
         tp->user_agent = strdup("libomni/" OMNI_VERSION_STRING);
         if (!tp->user_agent)

@@ -105,4 +105,59 @@ int omni__scripted_send(void *ctx, const omni_http_request *request,
                         omni_http_response *response);
 int omni__scripted_sent(void *ctx, char **out, size_t *out_len);
 
+/* ---- pieces of the curl transport (curl.c) shared with the async one ---- */
+
+#include "omni_config.h"
+#if OMNI_HAVE_CURL
+#include <curl/curl.h>
+
+/* curl_global_init, exactly once per process (never undone). OMNI_OK or
+ * OMNI_EINTERNAL (last error set). */
+int omni__curl_global_init(void);
+
+/* State of one HTTP exchange, shared with the header and body callbacks. */
+typedef struct omni__curl_xfer {
+    omni_http_response *tmp; /* headers and body of the current response */
+    size_t max_response;
+    int fail;         /* status reported by a callback (last error set), or 0 */
+    const char *host; /* the URL's authority, for error messages */
+} omni__curl_xfer;
+
+/* Resolved options of one exchange. */
+typedef struct omni__curl_opts {
+    uint32_t timeout_ms;
+    uint32_t connect_timeout_ms;
+    size_t max_response;
+    const char *ca_file; /* NULL: curl's default bundle */
+    const char *user_agent;
+} omni__curl_opts;
+
+/* The exchange's total and connect timeouts: the request's timeout or
+ * default_ms, capped for curl; the connect timeout never above the total. */
+void omni__curl_timeouts(const omni_http_request *req, uint32_t default_ms, uint32_t connect_ms,
+                         uint32_t *timeout, uint32_t *connect_timeout);
+
+/* Sets every option of an HTTP(S) exchange of req on h (TLS verification,
+ * protocols, no redirects, method, body, headers, response callbacks into
+ * x). errbuf (CURL_ERROR_SIZE bytes), req, o's strings, x and *headers_out
+ * must live until the exchange is over; the caller frees *headers_out with
+ * curl_slist_free_all. OMNI_OK, OMNI_ENOMEM or OMNI_EINTERNAL (last error
+ * set; nothing to free then). */
+int omni__curl_prepare(CURL *h, struct curl_slist **headers_out, const omni_http_request *req,
+                       const omni__curl_opts *o, omni__curl_xfer *x, char *errbuf);
+
+/* The outcome of an exchange that ended with c: OMNI_OK with x->tmp moved
+ * into resp (status set), or the error of a callback or of c (last error
+ * set, see omni__curl_map_error). */
+int omni__curl_finish(CURL *h, CURLcode c, omni__curl_xfer *x, char *errbuf, uint32_t timeout_ms,
+                      omni_http_response *resp);
+
+/* Maps a failed exchange's CURLcode to OMNI_ETIMEOUT, OMNI_ECONNECT,
+ * OMNI_ETLS, OMNI_ERESPONSE, OMNI_ENOMEM, OMNI_EINVAL or OMNI_ETRANSPORT
+ * and sets the last error (naming host and curl's reason from errbuf, never
+ * a path, header value or body). */
+int omni__curl_map_error(CURLcode c, const char *host, char *errbuf, uint32_t timeout_ms,
+                         size_t max_response);
+#endif
+
 #endif

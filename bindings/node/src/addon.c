@@ -14,8 +14,9 @@
 
 #include <omni/omni.h>
 
-#include "devices.h"
+#include "async.h"
 #include "config.h"
+#include "devices.h"
 #include "push.h"
 #include "push_adapters.h"
 
@@ -3786,6 +3787,47 @@ static napi_value w_delivery_notify(napi_env env, napi_callback_info info)
     return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
 }
 
+/* What an asynchronous notify keeps from being freed: the delivery and the
+ * engine and outbound it uses (closing them meanwhile defers the free). */
+typedef struct dlv_busy {
+    handle *h[3];
+} dlv_busy;
+
+static void dlv_unbusy(void *ctx)
+{
+    dlv_busy *b = ctx;
+    for (int i = 0; i < 3; i++)
+        handle_unbusy(b->h[i]);
+    free(b);
+}
+
+/* deliveryNotifyAsync(delivery, asyncTransport, eventJson) -> Promise<result JSON> */
+static napi_value w_delivery_notify_async(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg ev = {0};
+    handle *dh = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *n = dlv_live(env, a.argv[0], &dh);
+    if (!n || get_bytes(env, a.argv[2], &ev, "event"))
+        return NULL;
+    dlv_busy *b = malloc(sizeof(*b));
+    if (!b) {
+        bytes_free(&ev);
+        return throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+    }
+    b->h[0] = dh;
+    b->h[1] = n->engine;
+    b->h[2] = n->outbound;
+    for (int i = 0; i < 3; i++)
+        b->h[i]->busy++;
+    napi_value p = omni_node_async_notify(env, a.argv[1], n->d, a.argv[0], ev.data, ev.len,
+                                          &push_helpers, dlv_unbusy, b);
+    bytes_free(&ev);
+    return p;
+}
+
 /* deliveryTick(delivery, nowMs | null, limit) -> summary JSON */
 static napi_value w_delivery_tick(napi_env env, napi_callback_info info)
 {
@@ -4141,6 +4183,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("deliveryFeed", w_delivery_feed),
         FN("deliveryJobResult", w_delivery_job_result),
         FN("deliveryNotify", w_delivery_notify),
+        FN("deliveryNotifyAsync", w_delivery_notify_async),
         FN("deliveryRun", w_delivery_run),
     };
     addon_data *d = calloc(1, sizeof(*d));
@@ -4156,6 +4199,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
     if (omni_node_devices_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);
     if (omni_node_push_adapters_register(env, exports, &push_helpers) != napi_ok)
+        return throw_napi(env);
+    if (omni_node_async_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);
     if (omni_node_config_register(env, exports, &push_helpers) != napi_ok)
         return throw_napi(env);

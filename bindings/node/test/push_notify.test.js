@@ -104,3 +104,28 @@ test('errors', async (t) => {
   assert.throws(() => d.notify(event('c6', [{ userId: 'u' }])), /push is closed/);
   assert.throws(() => new omni.Delivery(engine, new omni.Outbound({}), null, { push }), /push is closed/);
 });
+
+test('notifyAsync fans out on Node\'s loop without blocking it', async (t) => {
+  const { engine, d, paths } = await setup(t);
+  const transport = new omni.AsyncTransport({ maxConcurrent: 16 });
+  t.after(() => transport.close());
+  const devices = [];
+  for (let i = 0; i < 30; i++) devices.push({ token: (i % 2 ? 'b' : 'c') + String(i).padStart(63, '0'), platform: 'ios' });
+  devices.push({ token: DEAD, platform: 'ios' });
+  engine.deviceRegister({ userId: 'crowd', deviceToken: DEAD, platform: 'ios' });
+  const pending = d.notifyAsync(event('c7', [{ userId: 'crowd', deviceTokens: devices }]), transport);
+  assert.ok(pending instanceof Promise);
+  assert.equal(transport.pending, 31, 'every send is in flight or queued: the call did not wait');
+  const res = await pending;
+  assert.deepEqual(res.summary, { total: 31, sent: 30, failed: 1, skipped: 0, pending: 0 });
+  assert.deepEqual(res.events.map((e) => e.detailType), ['device.invalidated']);
+  assert.equal((await paths()).length, 31);
+  // nothing to send: resolves at once with the duplicates
+  const again = await d.notifyAsync(event('c7', [{ userId: 'crowd', deviceTokens: devices }]), transport);
+  assert.equal(again.summary.sent, 30);
+  await assert.rejects(d.notifyAsync(event('c8', []), transport), (e) => e.code === 'INVALID_ARGUMENT');
+  await assert.rejects(d.notifyAsync(event('c9', [{ userId: 'u' }]), {}), TypeError);
+  await transport.close();
+  await assert.rejects(d.notifyAsync(event('c10', [{ userId: 'u', deviceTokens: devices.slice(0, 1) }]), transport),
+    (e) => e.code === 'CANCELED');
+});

@@ -65,12 +65,13 @@ from ._conversation import (
     dynamodb_stream_events,
     dynamodb_unmarshall,
 )
+from ._config import Config
+from ._async import AsyncTransport
 from ._delivery import Delivery, DeliveryJob, JobStep
 from ._errors import OmniError, Status
 from ._preroute import Analyzer, PreRoute, Rules, analyze
 from ._aws import Outbound, aws_sigv4_canonical, aws_sigv4_presign, aws_sigv4_sign
 from ._push_adapters import Push
-from ._config import Config
 from ._push import (
     WEBPUSH_MAX_PLAINTEXT,
     webpush_decrypt,
@@ -140,9 +141,10 @@ __all__ = [
     "webpush_keypair",
     "webpush_vapid",
     "Analyzer",
+    "AsyncTransport",
+    "Config",
     "Outbound",
     "Push",
-    "Config",
     "PreRoute",
     "Rules",
     "analyze",

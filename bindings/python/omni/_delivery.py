@@ -31,9 +31,10 @@ import datetime as _dt
 from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_void_p
 from typing import Any, Dict, Mapping, NamedTuple, Optional, Union
 
+from ._async import AsyncTransport
 from ._aws import Outbound, _request_json
 from ._conversation import json_arg, opt_json_arg
-from ._errors import OmniError, Status, call_out, check, closed_error, invalid
+from ._errors import OmniError, Status, call_out, check, closed_error, invalid, raise_status
 from ._functions import from_json, status_code, time_parse, to_cstr, to_json
 from ._handle import Handle
 from ._lib import PROTOTYPES, lib
@@ -74,12 +75,21 @@ PROTOTYPES.update({
     "omni_delivery_dlq_purge": (c_int, [c_void_p, c_char_p, POINTER(c_size_t)]),
     "omni_delivery_set_push": (c_int, [c_void_p, c_void_p]),
     "omni_delivery_engine": (c_void_p, [c_void_p]),
+    "omni_delivery_push": (c_void_p, [c_void_p]),
     "omni_delivery_run": (c_int, [c_void_p, c_int64]),
+    "omni_delivery_run_async": (c_int, [c_void_p, c_void_p, c_void_p, c_void_p]),
     "omni_push_notify": (
         c_int,
         [_P_CHARP, _P_SIZE, c_void_p, c_char_p, c_size_t, c_char_p, c_size_t],
     ),
+    "omni_push_notify_async": (
+        c_int,
+        [c_void_p, c_void_p, c_char_p, c_size_t, c_void_p, c_void_p],
+    ),
 })
+
+# omni_push_notify_cb: void cb(void *user, const char *result_json, size_t len, int status)
+_NOTIFY_CB = ctypes.CFUNCTYPE(None, c_void_p, ctypes.POINTER(ctypes.c_char), c_size_t, c_int)
 
 # omni_delivery_action
 DELIVERY_SEND = 1
@@ -245,17 +255,48 @@ class Delivery(Handle):
         return result
 
     def notify(self, event: Union[Mapping[str, Any], str, bytes],
-               options: Union[Mapping[str, Any], str, bytes, None] = None) -> Dict[str, Any]:
+               options: Union[Mapping[str, Any], str, bytes, None] = None,
+               transport: Optional[AsyncTransport] = None) -> Dict[str, Any]:
         """pushNotification (omni/push.h): sends a PushNotificationEvent to every
         device of every recipient (the registry's when deviceTokens is absent),
         after their preferences; returns the PushNotificationResult {success,
-        correlationId, deliveryResults, summary, events}. options: {"deadlineMs"}."""
+        correlationId, deliveryResults, summary, events}. options: {"deadlineMs"}.
+        With an AsyncTransport every device's send is in flight at once on its loop
+        (options are not taken then: retries not due at once stay pending for tick)."""
         ev = json_arg(event, "event")
         opts = opt_json_arg(options, "options")
         handle = self._handle_or_raise()
+        if transport is not None:
+            if not isinstance(transport, AsyncTransport):
+                raise TypeError("transport must be an omni.AsyncTransport, not "
+                                f"{type(transport).__name__}")
+            if opts:
+                raise invalid("options are not taken with an AsyncTransport")
+            return self._notify_async(handle, ev, transport)
         out = call_out(lambda o, n: lib().omni_push_notify(
             o, n, handle, ev, len(ev), opts, len(opts) if opts else 0))
         result: Dict[str, Any] = from_json(out)
+        return result
+
+    def _notify_async(self, handle: int, ev: bytes,
+                      transport: AsyncTransport) -> Dict[str, Any]:
+        got: Dict[str, Any] = {}
+
+        def done(user: Optional[int], text: Any, n: int, status: int) -> None:
+            if status == 0:
+                got["result"] = from_json(ctypes.string_at(text, n))
+            else:
+                got["error"] = raise_status(status)
+
+        callback = _NOTIFY_CB(done)  # alive until run returns
+        L = lib()
+        ah = transport._handle_or_raise()
+        check(L.omni_push_notify_async(ah, handle, ev, len(ev),
+                                       ctypes.cast(callback, c_void_p), None))
+        check(L.omni_async_run(ah))
+        if "error" in got:
+            raise got["error"]
+        result: Dict[str, Any] = got["result"]
         return result
 
     def tick(self, now_ms: TimeArg = None, limit: int = 100) -> Dict[str, Any]:

@@ -107,6 +107,29 @@ def test_push_job_run(setup: Any) -> None:
     assert srv.paths == ["/3/device/" + GOOD]
 
 
+def test_notify_through_the_async_transport(setup: Any) -> None:
+    srv, engine, _, delivery = setup
+    engine.device_register({"userId": "crowd", "deviceToken": DEAD, "platform": "ios"})
+    devices = [{"token": "%064x" % (i + 1), "platform": "ios"} for i in range(20)]
+    devices.append({"token": DEAD, "platform": "ios"})
+    with omni.AsyncTransport({"maxConcurrent": 8}) as transport:
+        res = delivery.notify(event("c20", [{"userId": "crowd", "deviceTokens": devices}]),
+                              transport=transport)
+        assert res["summary"] == {"total": 21, "sent": 20, "failed": 1, "skipped": 0,
+                                  "pending": 0}
+        assert [e["detailType"] for e in res["events"]] == ["device.invalidated"]
+        assert len(srv.paths) == 21
+        assert transport.stats()["peakInFlight"] <= 8
+        with pytest.raises(omni.OmniError) as err:
+            delivery.notify(event("c21", []), transport=transport)
+        assert err.value.code == "INVALID_ARGUMENT"
+        with pytest.raises(omni.OmniError):
+            delivery.notify(event("c22", [{"userId": "u"}]), {"deadlineMs": 5},
+                            transport=transport)
+    with pytest.raises(TypeError):
+        delivery.notify(event("c23", [{"userId": "u"}]), transport="curl")  # type: ignore
+
+
 def test_notify_errors(setup: Any) -> None:
     _, engine, push, delivery = setup
     with pytest.raises(omni.OmniError) as err:
