@@ -151,43 +151,41 @@ static int new_record(cJSON **out, omni_delivery *d, cJSON *ev, const char *id, 
                       const char *carrier, int64_t scheduled, int64_t expires, int64_t now)
 {
     cJSON *rec = cJSON_CreateObject();
-    cJSON *carriers = cJSON_CreateArray();
-    if (!rec || !carriers)
+    cJSON *carriers = cJSON_CreateArray(), *attempts = NULL;
+    if (!rec || !carriers || !cJSON_AddItemToArray(carriers, cJSON_CreateString(carrier)))
         goto oom;
-    cJSON_AddItemToArray(carriers, cJSON_CreateString(carrier));
     for (int i = 0; i < d->fallback_count; i++)
         if (strcmp(d->fallback[i].carrier, carrier) == 0)
             for (int j = 0; j < d->fallback[i].count; j++)
-                cJSON_AddItemToArray(carriers, cJSON_CreateString(d->fallback[i].next[j]));
-    cJSON_AddStringToObject(rec, "messageId", id);
-    cJSON_AddStringToObject(rec, "idempotencyKey", key);
-    cJSON_AddStringToObject(rec, "correlationId", omni__json_str(ev, "correlationId"));
-    cJSON_AddStringToObject(rec, "state", "pending");
-    cJSON_AddItemToObject(rec, "carriers", carriers);
-    carriers = NULL;
-    cJSON_AddNumberToObject(rec, "carrierIndex", 0);
-    cJSON_AddNumberToObject(rec, "retry", 0);
-    cJSON_AddItemToObject(rec, "attempts", cJSON_CreateArray());
-    cJSON_AddNumberToObject(rec, "nextAttemptAt", (double)(scheduled > now ? scheduled : now));
-    cJSON_AddNumberToObject(rec, "createdAt", (double)now);
-    if (scheduled)
-        cJSON_AddNumberToObject(rec, "scheduledAt", (double)scheduled);
-    if (expires)
-        cJSON_AddNumberToObject(rec, "expiresAt", (double)expires);
-    cJSON_AddItemToObject(rec, "event", ev);
-    ev = NULL;
-    char *probe = cJSON_PrintUnformatted(rec); /* cJSON add failures are silent: check once */
-    if (!probe || !cJSON_GetObjectItemCaseSensitive(rec, "event") ||
-        !cJSON_GetObjectItemCaseSensitive(rec, "createdAt")) {
-        free(probe);
+                if (!cJSON_AddItemToArray(carriers, cJSON_CreateString(d->fallback[i].next[j])))
+                    goto oom;
+    /* every add is checked: cJSON's failures are silent otherwise */
+    if (!cJSON_AddStringToObject(rec, "messageId", id) ||
+        !cJSON_AddStringToObject(rec, "idempotencyKey", key) ||
+        !cJSON_AddStringToObject(rec, "correlationId", omni__json_str(ev, "correlationId")) ||
+        !cJSON_AddStringToObject(rec, "state", "pending") ||
+        !cJSON_AddItemToObject(rec, "carriers", carriers))
         goto oom;
-    }
-    free(probe);
+    carriers = NULL; /* rec owns it */
+    if (!cJSON_AddNumberToObject(rec, "carrierIndex", 0) ||
+        !cJSON_AddNumberToObject(rec, "retry", 0) || !(attempts = cJSON_CreateArray()) ||
+        !cJSON_AddItemToObject(rec, "attempts", attempts))
+        goto oom;
+    attempts = NULL;
+    if (!cJSON_AddNumberToObject(rec, "nextAttemptAt",
+                                 (double)(scheduled > now ? scheduled : now)) ||
+        !cJSON_AddNumberToObject(rec, "createdAt", (double)now) ||
+        (scheduled && !cJSON_AddNumberToObject(rec, "scheduledAt", (double)scheduled)) ||
+        (expires && !cJSON_AddNumberToObject(rec, "expiresAt", (double)expires)) ||
+        !cJSON_AddItemToObject(rec, "event", ev))
+        goto oom;
+    ev = NULL;
     *out = rec;
     return OMNI_OK;
 oom:
     cJSON_Delete(ev);
     cJSON_Delete(carriers);
+    cJSON_Delete(attempts);
     cJSON_Delete(rec);
     return omni__err(OMNI_ENOMEM, "delivery: out of memory");
 }
