@@ -121,6 +121,7 @@ int cmd_webpush(cli *c, int argc, char **argv);
 int cmd_devices(cli *c, int argc, char **argv);
 int cmd_push(cli *c, int argc, char **argv);
 int cmd_config(cli *c, int argc, char **argv);
+int cmd_notify(cli *c, int argc, char **argv);
 extern const char cmd_phone_summary[], cmd_phone_usage[];
 extern const char cmd_identity_summary[], cmd_identity_usage[];
 extern const char cmd_conversation_summary[], cmd_conversation_usage[];
@@ -133,6 +134,7 @@ extern const char cmd_webhook_summary[], cmd_webhook_usage[];
 extern const char cmd_webpush_summary[], cmd_webpush_usage[];
 extern const char cmd_devices_summary[], cmd_devices_usage[];
 extern const char cmd_push_summary[], cmd_push_usage[];
+extern const char cmd_notify_summary[], cmd_notify_usage[];
 extern const char cmd_config_summary[], cmd_config_usage[];
 
 #endif

@@ -50,17 +50,18 @@ int cli_config_read(const char *path, cJSON **out)
 
 int cli_config_form(const cJSON *doc, const cJSON **ob_cfg)
 {
-    static const char *const members[] = {"outbound", "push", "delivery", "transport"};
+    static const char *const members[] = {"outbound", "push", "delivery", "transport",
+                                          "orchestrator"};
     const cJSON *it;
     cJSON_ArrayForEach(it, doc) {
         size_t k = 0;
-        while (k < 4 && strcmp(it->string, members[k]) != 0)
+        while (k < 5 && strcmp(it->string, members[k]) != 0)
             k++;
-        if (k == 4) {
+        if (k == 5) {
             char msg[160];
             snprintf(msg, sizeof msg,
                      "CONFIG: unknown member \"%.60s\" (expected outbound, push, delivery, "
-                     "transport)",
+                     "transport, orchestrator)",
                      it->string);
             return config_error(msg);
         }

@@ -66,6 +66,7 @@ const cli_command cli_commands[] = {
     {"webpush", cmd_webpush, cmd_webpush_summary, cmd_webpush_usage},
     {"devices", cmd_devices, cmd_devices_summary, cmd_devices_usage},
     {"push", cmd_push, cmd_push_summary, cmd_push_usage},
+    {"notify", cmd_notify, cmd_notify_summary, cmd_notify_usage},
     {"config", cmd_config, cmd_config_summary, cmd_config_usage},
     {NULL, NULL, NULL, NULL},
 };

@@ -38,6 +38,7 @@
 #include "push.h"
 #include "async.h"
 #include "config.h"
+#include "orchestrator.h"
 
 #ifdef __cplusplus
 extern "C" {

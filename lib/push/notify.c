@@ -12,6 +12,7 @@
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "core/quiet_hours.h"
 #include "core/tz.h"
 
 #define MAX_USER_ID 128
@@ -108,17 +109,8 @@ static int add_skip(omni_push_batch *b, const char *recipient, const char *reaso
 
 static int hhmm(const cJSON *it, int *minutes)
 {
-    const char *s = cJSON_IsString(it) ? it->valuestring : NULL;
-    if (!s || strlen(s) != 5 || s[2] != ':')
-        return -1;
-    for (int i = 0; i < 5; i++)
-        if (i != 2 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-    if (h > 23 || m > 59)
-        return -1;
-    *minutes = h * 60 + m;
-    return 0;
+    *minutes = omni__hhmm(cJSON_IsString(it) ? it->valuestring : NULL);
+    return *minutes < 0 ? -1 : 0;
 }
 
 static int zone(tz_cache *c, const char *name, const omni__tz **out)
@@ -251,13 +243,9 @@ static int check_preferences(const cJSON *prefs, const char *path, const char *t
         omni_error_clear();
         return omni__err(OMNI_EINVAL, "push notify: %s: no time zone %s", p, tzname);
     }
-    int32_t off = 0;
-    int64_t s = now_ms / 1000;
-    if ((rc = omni__tz_offset(tz, s, &off, NULL, NULL)))
-        return rc;
-    int64_t local = s + off;
-    int minute = (int)((((local % 86400) + 86400) % 86400) / 60);
-    int quiet = start < end ? (minute >= start && minute < end) : (minute >= start || minute < end);
+    int quiet = omni__quiet_hours(tz, start, end, now_ms, NULL);
+    if (quiet < 0)
+        return quiet;
     if (quiet) {
         *skip = "QUIET_HOURS";
         snprintf(msg, msg_cap, "quiet hours until %02d:%02d %s", end / 60, end % 60, tzname);
@@ -374,19 +362,6 @@ typedef struct shared {
     int64_t expires_at; /* from options.ttl, 0: none */
 } shared;
 
-static void token_id(char out[65], const char *token)
-{
-    uint8_t h[32];
-    static const char hex[] = "0123456789abcdef";
-    if (omni_hash_digest(h, sizeof h, OMNI_HASH_SHA256, token, strlen(token)) != OMNI_OK)
-        memset(h, 0, sizeof h);
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[h[i] >> 4];
-        out[2 * i + 1] = hex[h[i] & 15];
-    }
-    out[64] = '\0';
-}
-
 /* The delivery engine's event of one device. */
 static int device_event(omni_buf *b, const shared *sh, const char *user, const device *dv,
                         const cJSON *subscription)
@@ -436,7 +411,7 @@ static int device_event(omni_buf *b, const shared *sh, const char *user, const d
     omni__json_w_keyl(b, "options");
     omni__json_w_obj_begin(b);
     char tid[65];
-    token_id(tid, dv->token);
+    omni__sha256_hex(tid, dv->token, strlen(dv->token));
     omni__json_w_keyl(b, "idempotencyKey");
     omni_buf key = OMNI_BUF_INIT;
     omni__buf_printf(&key, "push/%s/%s/%s/%s", sh->corr, user, dv->platform, tid);
