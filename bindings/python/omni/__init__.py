@@ -66,6 +66,7 @@ from ._conversation import (
     dynamodb_unmarshall,
 )
 from ._config import Config
+from ._orchestrator import Orchestrator
 from ._async import AsyncTransport
 from ._delivery import Delivery, DeliveryJob, JobStep
 from ._errors import OmniError, Status
@@ -143,6 +144,7 @@ __all__ = [
     "Analyzer",
     "AsyncTransport",
     "Config",
+    "Orchestrator",
     "Outbound",
     "Push",
     "PreRoute",
