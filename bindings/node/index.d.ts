@@ -268,6 +268,9 @@ export class Engine {
   customerPut(customer: Customer | string): Customer & { customerId: string };
   /** The stored customer record (IDENTITY_NOT_FOUND when there is none). */
   customerGet(customerId: string): Customer & { customerId: string };
+  notifyPrefsPut(prefs: Record<string, unknown> | string): Record<string, unknown>;
+  notifyPrefsGet(userId: string): Record<string, unknown>;
+  notifyPrefsDelete(userId: string): void;
   /** Links a normalized identifier ('+E164', 'wa:+E164', 'lc:<id>', ...) to a customer. */
   identityLink(customerId: string, identifier: string): void;
   /** Removes an identifier's link (NOT_FOUND when it has none). */
@@ -1596,6 +1599,20 @@ export type DeliveryStep =
   | { action: 'done'; request: null; waitUntilMs: null };
 
 /** One message being driven: next() -> send the request and feed() the outcome. */
+/** The notification orchestrator (omni/orchestrator.h). */
+export class Orchestrator {
+  constructor(delivery: Delivery, config: Record<string, unknown> | string);
+  readonly delivery: Delivery;
+  readonly closed: boolean;
+  send(request: Record<string, unknown> | string, options?: { deadlineMs?: number } | string | null):
+    { success: boolean; userId: string; messageType: string; channels: Array<Record<string, unknown>>;
+      fallbackUsed?: boolean };
+  sendBulk(bulk: { notifications: Array<Record<string, unknown>> } | string,
+    options?: { deadlineMs?: number } | string | null):
+    { results: Array<Record<string, unknown>>; summary: { total: number; succeeded: number; failed: number } };
+  close(): void;
+}
+
 export class DeliveryJob {
   private constructor();
   readonly delivery: Delivery;

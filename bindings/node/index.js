@@ -467,6 +467,21 @@ class Engine {
     return JSON.parse(native.customerGet(this[kHandle], customerId));
   }
 
+  /** Creates or replaces a user's notification preferences (omni/orchestrator.h). */
+  notifyPrefsPut(prefs) {
+    return JSON.parse(native.notifyPrefsPut(this[kHandle], toJson(prefs, 'prefs')));
+  }
+
+  /** A user's stored notification preferences (NOT_FOUND when none). */
+  notifyPrefsGet(userId) {
+    return JSON.parse(native.notifyPrefsGet(this[kHandle], userId));
+  }
+
+  /** Removes a user's notification preferences. */
+  notifyPrefsDelete(userId) {
+    native.notifyPrefsDelete(this[kHandle], userId);
+  }
+
   /** Links a normalized identifier ('+E164', 'wa:+E164', 'lc:<id>', ...) to a customer. */
   identityLink(customerId, identifier) {
     native.identityLink(this[kHandle], customerId, identifier);
@@ -1528,6 +1543,48 @@ class DeliveryJob {
 }
 defineDispose(DeliveryJob);
 
+/**
+ * The notification orchestrator (omni/orchestrator.h) over a Delivery: one NotificationRequest
+ * {userId, messageType: 'urgent' | 'important' | 'informational', content, requestId?,
+ * channels?, scheduledFor?, expiresAt?} to the user's channels (urgent: push and SMS together;
+ * important: preferred, then the next on failure; informational: preferred only), after the
+ * preferences of engine.notifyPrefsPut (opt-outs, do-not-disturb, quiet hours that defer).
+ * config: {channels: {sms: {carrier, from?}, email: {carrier}, whatsapp: {...}, push: {}},
+ * defaultLocale?, accountId?}. Calls block the event loop while they send (libcurl).
+ */
+class Orchestrator {
+  #delivery;
+
+  constructor(delivery, config) {
+    if (!(delivery instanceof Delivery)) throw new TypeError('delivery must be an omni Delivery');
+    this[kHandle] = native.orchestratorNew(delivery[kHandle], toJson(config, 'config'));
+    this.#delivery = delivery;
+  }
+
+  get delivery() {
+    return this.#delivery;
+  }
+
+  get closed() {
+    return native.isClosed(this[kHandle]) || this.#delivery.closed;
+  }
+
+  /** {success, userId, messageType, channels: [{channel, status, reason?, deliveries}], ...} */
+  send(request, options = null) {
+    return JSON.parse(native.notifySend(this[kHandle], toJson(request, 'request'), optJson(options, 'options')));
+  }
+
+  /** {notifications: [...]} -> {results: [{index, result | error}], summary} */
+  sendBulk(bulk, options = null) {
+    return JSON.parse(native.notifySendBulk(this[kHandle], toJson(bulk, 'bulk'), optJson(options, 'options')));
+  }
+
+  close() {
+    native.close(this[kHandle]);
+  }
+}
+defineDispose(Orchestrator);
+
 // ---- channel: SMS, validation, formatting ---------------------------------------------------
 
 /** {encoding: 'GSM-7' | 'UCS-2', segments, units, parts: [...]} of an SMS body. */
@@ -1987,6 +2044,7 @@ module.exports = {
   Push,
   Delivery,
   DeliveryJob,
+  Orchestrator,
   Config,
   addonPath: native.path,
 };

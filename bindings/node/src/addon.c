@@ -479,12 +479,13 @@ enum {
     KIND_OUTBOUND = 10,
     KIND_DELIVERY = 11,
     KIND_DELIVERY_JOB = 12,
-    KIND_LAST = KIND_DELIVERY_JOB
+    KIND_ORCHESTRATOR = 13,
+    KIND_LAST = KIND_ORCHESTRATOR
 };
 
 static const char *kind_names[] = {"",        "engine",  "store",    "transport", "template",
                                    "data",    "inbound", "rules",    "analyzer",  "preroute",
-                                   "outbound", "delivery", "delivery job"};
+                                   "outbound", "delivery", "delivery job", "orchestrator"};
 
 static const napi_type_tag kind_tags[] = {
     {0, 0},
@@ -500,9 +501,11 @@ static const napi_type_tag kind_tags[] = {
     {0x6f6d6e696f757462ull, 0x5e2a7c1d9b3f4068ull}, /* outbound */
     {0x6f6d6e69646c7679ull, 0x8c3e1a7f5b2d9046ull}, /* delivery */
     {0x6f6d6e69646a6f62ull, 0x2f9b6d3a8e1c7054ull}, /* delivery job */
+    {0x6f6d6e696f726368ull, 0x7d3a1e9c5b2f4068ull}, /* orchestrator */
 };
 
 static void tmpl_native_free(void *p);
+static void orch_native_free(void *p);
 static void dlv_native_free(void *p);
 static void dlv_job_native_free(void *p);
 
@@ -543,6 +546,7 @@ static void kind_free(int kind, void *p)
     case KIND_OUTBOUND: omni_outbound_free(p); break;
     case KIND_DELIVERY: dlv_native_free(p); break;
     case KIND_DELIVERY_JOB: dlv_job_native_free(p); break;
+    case KIND_ORCHESTRATOR: orch_native_free(p); break;
     default: break;
     }
 }
@@ -4036,6 +4040,108 @@ static napi_value w_delivery_run(napi_env env, napi_callback_info info)
     return rc < 0 ? throw_status(env, rc) : make_undefined(env);
 }
 
+/* ---- the notification orchestrator (omni/orchestrator.h) --------------------------- */
+
+/* An orchestrator borrows its delivery: it holds a reference on the
+ * delivery's handle and fails "delivery is closed" once that is closed. */
+typedef struct orch_native {
+    omni_orchestrator *o;
+    handle *delivery;
+} orch_native;
+
+static void orch_native_free(void *p)
+{
+    orch_native *n = p;
+    omni_orchestrator_free(n->o);
+    handle_release(n->delivery);
+    free(n);
+}
+
+/* orchestratorNew(delivery, configJson) -> orchestrator handle */
+static napi_value w_orchestrator_new(napi_env env, napi_callback_info info)
+{
+    args a;
+    bytes_arg cfg = {0};
+    handle *dh = NULL;
+    omni_orchestrator *o = NULL;
+    if (get_args(env, info, &a))
+        return NULL;
+    dlv_native *d = dlv_live(env, a.argv[0], &dh);
+    if (!d || get_bytes(env, a.argv[1], &cfg, "config"))
+        return NULL;
+    int rc = omni_orchestrator_new(&o, d->d, cfg.data, cfg.len);
+    bytes_free(&cfg);
+    if (rc < 0)
+        return throw_status(env, rc);
+    orch_native *n = calloc(1, sizeof(*n));
+    if (!n) {
+        omni_orchestrator_free(o);
+        return throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
+    }
+    n->o = o;
+    n->delivery = dh;
+    dh->refs++;
+    return set_props(env, new_handle(env, KIND_ORCHESTRATOR, n, NULL, NULL), "delivery",
+                     a.argv[0], NULL, NULL);
+}
+
+typedef int (*orch_send_fn)(char **out, size_t *out_len, omni_orchestrator *o, const char *json,
+                            size_t len, const char *options, size_t options_len);
+
+/* fn(orchestrator, json, optionsJson | null) -> JSON text, for send and send-bulk. */
+static napi_value orch_send(napi_env env, napi_callback_info info, orch_send_fn fn,
+                            const char *what)
+{
+    args a;
+    bytes_arg doc = {0}, opts = {0};
+    char *out = NULL;
+    size_t out_len = 0;
+    if (get_args(env, info, &a))
+        return NULL;
+    orch_native *n = live_ptr(env, a.argv[0], KIND_ORCHESTRATOR, NULL);
+    if (!n)
+        return NULL;
+    if (!dlv_check(env, handle_ptr(n->delivery)))
+        return handle_ptr(n->delivery) ? NULL : throw_invalid(env, "delivery is closed");
+    if (get_bytes(env, a.argv[1], &doc, what))
+        return NULL;
+    if (opt_bytes(env, a.argv[2], &opts, "options")) {
+        bytes_free(&doc);
+        return NULL;
+    }
+    int rc = fn(&out, &out_len, n->o, doc.data, doc.len, opts.data, opts.len);
+    bytes_free(&doc);
+    bytes_free(&opts);
+    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+}
+
+static napi_value w_notify_send(napi_env env, napi_callback_info info)
+{
+    return orch_send(env, info, omni_notify_send, "request");
+}
+
+static napi_value w_notify_send_bulk(napi_env env, napi_callback_info info)
+{
+    return orch_send(env, info, omni_notify_send_bulk, "bulk");
+}
+
+/* notifyPrefsPut(engine, json) -> JSON text; notifyPrefsGet / Delete(engine, userId) */
+static int notify_prefs_put(char **out, size_t *out_len, const call_args *a)
+{
+    return omni_notify_prefs_put(out, out_len, a->e, a->json[0], a->len[0]);
+}
+JSON_CALL(notify_prefs_put, "EJ", NULL, "prefs")
+
+static napi_value w_notify_prefs_get(napi_env env, napi_callback_info info)
+{
+    return engine_get(env, info, omni_notify_prefs_get, "userId");
+}
+
+static napi_value w_notify_prefs_delete(napi_env env, napi_callback_info info)
+{
+    return engine_del(env, info, omni_notify_prefs_delete, "userId");
+}
+
 /* deliveryJobResult(job) -> PublishOutboundResult JSON */
 static napi_value w_delivery_job_result(napi_env env, napi_callback_info info)
 {
@@ -4184,6 +4290,12 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */)
         FN("deliveryJobResult", w_delivery_job_result),
         FN("deliveryNotify", w_delivery_notify),
         FN("deliveryNotifyAsync", w_delivery_notify_async),
+        FN("orchestratorNew", w_orchestrator_new),
+        FN("notifySend", w_notify_send),
+        FN("notifySendBulk", w_notify_send_bulk),
+        FN("notifyPrefsPut", w_notify_prefs_put),
+        FN("notifyPrefsGet", w_notify_prefs_get),
+        FN("notifyPrefsDelete", w_notify_prefs_delete),
         FN("deliveryRun", w_delivery_run),
     };
     addon_data *d = calloc(1, sizeof(*d));
