@@ -3,7 +3,8 @@
 # the pipeline issue lands `omni demo`, this shows what exists: derived
 # identifiers, reproducible runs, JWTs, encodings, signed carrier webhooks,
 # phone numbers, templates and SMS segments, conversations, pre-routing,
-# outbound requests, and delivery through a local stand-in provider.
+# outbound requests, delivery through a local stand-in provider, and push
+# notifications to a local stand-in for APNs.
 # Exits non-zero
 # when any result differs from what it must be.
 set -eu
@@ -264,6 +265,69 @@ done_=$(send)
 check "result: queued with Twilio's message id" '"carrierMessageId":"SM5f2a0c8e1b7d4f36a9e0c1d2b3a4f5e6"' \
       "$(echo "$done_" | grep -o '"carrierMessageId":"[^"]*"')"
 check "requests the provider received" "2" \
+      "$(python3 -c "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:$port/').read().decode())")"
+kill $provider 2>/dev/null || true
+rm -rf "$dir"
+
+echo
+echo "Push: pushNotification to a stand-in for APNs on 127.0.0.1 (one token is gone)"
+dir=$(mktemp -d)
+cat > "$dir/apns.py" <<'PY'
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+seen = []
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):  # the number of notifications received
+        body = str(len(seen)).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        seen.append(self.path)
+        gone = self.path.endswith("dd" * 32)
+        body = b'{"reason":"Unregistered","timestamp":1767225600000}' if gone else b""
+        self.send_response(410 if gone else 200)
+        if not gone:
+            self.send_header("apns-id", "5f2a0c8e-1b7d-4f36-a9e0-%012d" % len(seen))
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+srv = HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(srv.server_address[1]))
+srv.serve_forever()
+PY
+python3 "$dir/apns.py" "$dir/port" & provider=$!
+trap 'kill $provider 2>/dev/null || true' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$dir/port" ] && break; sleep 0.2; done
+port=$(cat "$dir/port")
+DEMO_APNS_KEY=$(cat "$(dirname "$0")/../tests/data/push/apns/AuthKey_TEST123456.p8")
+export DEMO_APNS_KEY
+cat > "$dir/push.json" <<JSON
+{"push": {"apns": {"teamId": "ABCDE12345", "keyId": "TEST123456", "topic": "com.example.agent",
+                   "privateKey": {"env": "DEMO_APNS_KEY"}, "baseUrl": "http://127.0.0.1:$port"}}}
+JSON
+good=$(printf 'a1%.0s' $(seq 32)); gone=$(printf 'dd%.0s' $(seq 32))
+for t in "$good" "$gone"; do
+  printf '{"userId":"agent-7","deviceToken":"%s","platform":"ios"}' "$t" |
+    "$omni" devices register --store "sqlite:$dir/push.db" >/dev/null
+done
+cat > "$dir/event.json" <<'JSON'
+{"correlationId": "demo-push-1", "notificationType": "new_message",
+ "recipients": [{"userId": "agent-7"},
+                {"userId": "agent-9", "deviceTokens": [{"token": "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2", "platform": "ios"}],
+                 "preferences": {"timezone": "Asia/Kolkata", "quietHours": {"start": "22:00", "end": "07:00"}}}],
+ "payload": {"title": "New message", "body": "Asha: is my order shipped?"},
+ "options": {"priority": "high"}}
+JSON
+pushed=$("$omni" --now 2026-01-01T18:00:00Z push send --store "sqlite:$dir/push.db" --config "$dir/push.json" "$dir/event.json")
+check "agent-7's phone: sent, with APNs's id" '"status":"sent","messageId":"5f2a0c8e-1b7d-4f36-a9e0-000000000001"' \
+      "$(echo "$pushed" | grep -o '"status":"sent","messageId":"[^"]*"')"
+check "the unregistered token: failed" '"errorCode":"INVALID_TOKEN"' "$(echo "$pushed" | grep -o '"errorCode":"INVALID_TOKEN"')"
+check "agent-9 at 23:30 in Kolkata: quiet hours" '"reason":"QUIET_HOURS"' "$(echo "$pushed" | grep -o '"reason":"QUIET_HOURS"')"
+check "the gone device left the registry" "1" \
+      "$("$omni" devices list --store "sqlite:$dir/push.db" --user agent-7 | grep -o '"deviceToken"' | wc -l | tr -d ' ')"
+"$omni" --now 2026-01-01T18:00:00Z push send --store "sqlite:$dir/push.db" --config "$dir/push.json" "$dir/event.json" >/dev/null
+check "the same event again sends nothing" "2" \
       "$(python3 -c "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:$port/').read().decode())")"
 kill $provider 2>/dev/null || true
 rm -rf "$dir"
