@@ -16,7 +16,6 @@
 #if OMNI_HAVE_CURL && OMNI_HAVE_UV
 
 #include <arpa/inet.h>
-#include <unistd.h>
 
 #include <uv.h>
 
@@ -28,10 +27,8 @@
 #define MAX_TIMEOUT_MS 3600000
 #define MAX_HOST_CONNECTIONS 1024
 #define MAX_RETRY 5
-#define MAX_PATH_LEN 4096
 #define MAX_USER_AGENT 512
 #define MAX_IDLE_HANDLES 1024u
-#define OPTIONS_MAX (64u * 1024u)
 
 enum { HV_AUTO = 0, HV_1_1 = 1, HV_2 = 2 };
 
@@ -110,41 +107,7 @@ struct omni_async {
 
 /* ---- options ------------------------------------------------------------ */
 
-static int opt_error(const char *key, const char *why)
-{
-    char details[96];
-    snprintf(details, sizeof(details), "{\"path\":\"%s\"}", key);
-    return omni__err_details(OMNI_ECONFIG, details, "async transport option \"%s\" %s", key, why);
-}
-
-static int opt_int(const cJSON *item, const char *key, int64_t min, int64_t max, int64_t *out)
-{
-    if (omni__json_int(item, NULL, out) != 0 || *out < min || *out > max) {
-        char why[96];
-        snprintf(why, sizeof(why), "must be an integer in %lld..%lld", (long long)min,
-                 (long long)max);
-        return opt_error(key, why);
-    }
-    return OMNI_OK;
-}
-
-static int opt_str(const cJSON *item, const char *key, size_t max, char **out)
-{
-    if (!cJSON_IsString(item))
-        return opt_error(key, "must be a string");
-    size_t n = strlen(item->valuestring);
-    if (n == 0 || n > max)
-        return opt_error(key, "has an invalid length");
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)item->valuestring[i] < 0x20 || item->valuestring[i] == 0x7F)
-            return opt_error(key, "must not contain control characters");
-    char *s = strdup(item->valuestring);
-    if (!s)
-        return omni__err(OMNI_ENOMEM, NULL);
-    free(*out);
-    *out = s;
-    return OMNI_OK;
-}
+#define WHAT "async transport"
 
 static const char *const option_keys[] = {
     "maxConcurrent", "maxQueued",   "timeoutMs",          "connectTimeoutMs",
@@ -153,38 +116,36 @@ static const char *const option_keys[] = {
 };
 #define OPTION_COUNT (sizeof(option_keys) / sizeof(option_keys[0]))
 
-static int set_option(omni_async *a, unsigned k, const cJSON *c, const char *key)
+static int set_option(void *ctx, unsigned k, const cJSON *c, const char *key)
 {
+    omni_async *a = ctx;
     int64_t v = 0;
     int rc;
     switch (k) {
     case 0:
-        rc = opt_int(c, key, 1, OMNI_ASYNC_MAX_CONCURRENT, &v);
+        rc = omni__opt_int(WHAT, c, key, 1, OMNI_ASYNC_MAX_CONCURRENT, &v);
         a->max_concurrent = (size_t)v;
         return rc;
     case 1:
-        rc = opt_int(c, key, 1, MAX_QUEUED, &v);
+        rc = omni__opt_int(WHAT, c, key, 1, MAX_QUEUED, &v);
         a->max_queued = (size_t)v;
         return rc;
     case 2:
-        rc = opt_int(c, key, 1, MAX_TIMEOUT_MS, &v);
+        rc = omni__opt_int(WHAT, c, key, 1, MAX_TIMEOUT_MS, &v);
         a->timeout_ms = (uint32_t)v;
         return rc;
     case 3:
-        rc = opt_int(c, key, 1, MAX_TIMEOUT_MS, &v);
+        rc = omni__opt_int(WHAT, c, key, 1, MAX_TIMEOUT_MS, &v);
         a->connect_ms = (uint32_t)v;
         return rc;
     case 4:
-        rc = opt_int(c, key, 1, OMNI_HTTP_MAX_BODY, &v);
+        rc = omni__opt_int(WHAT, c, key, 1, OMNI_HTTP_MAX_BODY, &v);
         a->max_response = (size_t)v;
         return rc;
     case 5:
-        rc = opt_str(c, key, MAX_PATH_LEN, &a->ca_file);
-        if (!rc && access(a->ca_file, R_OK) != 0)
-            rc = opt_error(key, "names a file that cannot be read");
-        return rc;
+        return omni__opt_file(WHAT, c, key, &a->ca_file);
     case 6:
-        return opt_str(c, key, MAX_USER_AGENT, &a->user_agent);
+        return omni__opt_str(WHAT, c, key, MAX_USER_AGENT, &a->user_agent);
     case 7:
         if (cJSON_IsString(c) && strcmp(c->valuestring, "auto") == 0)
             a->http_version = HV_AUTO;
@@ -193,14 +154,14 @@ static int set_option(omni_async *a, unsigned k, const cJSON *c, const char *key
         else if (cJSON_IsString(c) && strcmp(c->valuestring, "2") == 0)
             a->http_version = HV_2;
         else
-            return opt_error(key, "must be \"auto\", \"1.1\" or \"2\"");
+            return omni__opt_error(WHAT, key, "must be \"auto\", \"1.1\" or \"2\"");
         return OMNI_OK;
     case 8:
-        rc = opt_int(c, key, 0, MAX_HOST_CONNECTIONS, &v);
+        rc = omni__opt_int(WHAT, c, key, 0, MAX_HOST_CONNECTIONS, &v);
         a->max_host_connections = (long)v;
         return rc;
     default:
-        rc = opt_int(c, key, 0, MAX_RETRY, &v);
+        rc = omni__opt_int(WHAT, c, key, 0, MAX_RETRY, &v);
         a->retry_max = (unsigned)v;
         return rc;
     }
@@ -208,51 +169,7 @@ static int set_option(omni_async *a, unsigned k, const cJSON *c, const char *key
 
 static int parse_options(omni_async *a, const char *json, size_t len)
 {
-    if (!json || len == 0)
-        return OMNI_OK;
-    cJSON *root;
-    int rc = omni__json_parse(&root, json, len, OPTIONS_MAX, "async transport options");
-    if (rc == OMNI_EJSON || rc == OMNI_ETOOLARGE || rc == OMNI_ETOODEEP) {
-        const omni_error *e = omni_error_last();
-        char msg[512];
-        snprintf(msg, sizeof(msg), "%s", e->message);
-        char *details = e->details ? strdup(e->details) : NULL;
-        rc = omni__err_details(OMNI_ECONFIG, details, "%s", msg);
-        free(details);
-        return rc;
-    }
-    if (rc)
-        return rc;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return omni__err(OMNI_ECONFIG, "async transport options must be a JSON object");
-    }
-    unsigned seen = 0;
-    for (const cJSON *c = root->child; c && !rc; c = c->next) {
-        const char *key = c->string ? c->string : "";
-        unsigned k = 0;
-        while (k < OPTION_COUNT && strcmp(option_keys[k], key) != 0)
-            k++;
-        if (k == OPTION_COUNT) {
-            char details[128], safe[64];
-            size_t n = 0;
-            for (const char *p = key; *p && n < sizeof(safe) - 1; p++)
-                safe[n++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
-            safe[n] = '\0';
-            snprintf(details, sizeof(details), "{\"path\":\"%s\"}", safe);
-            rc = omni__err_details(OMNI_ECONFIG, details,
-                                   "unknown async transport option \"%s\"", safe);
-            break;
-        }
-        if (seen & (1u << k)) {
-            rc = opt_error(key, "appears twice");
-            break;
-        }
-        seen |= 1u << k;
-        rc = set_option(a, k, c, key);
-    }
-    cJSON_Delete(root);
-    return rc;
+    return omni__opt_read(WHAT, json, len, option_keys, (unsigned)OPTION_COUNT, set_option, a);
 }
 
 /* ---- small helpers ---------------------------------------------------------- */

@@ -14,7 +14,6 @@
 #if OMNI_HAVE_CURL
 
 #include <pthread.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -23,9 +22,7 @@
 #define DEFAULT_MAX_CONNECTIONS 8
 #define MAX_TIMEOUT_MS 3600000
 #define MAX_CONNECTIONS 64
-#define MAX_PATH_LEN 4096
 #define MAX_USER_AGENT 512
-#define OPTIONS_MAX (64u * 1024u)
 
 typedef struct curl_tp {
     uint32_t timeout_ms;
@@ -62,120 +59,42 @@ int omni__curl_global_init(void)
 
 /* ---- options ------------------------------------------------------------- */
 
-static int opt_error(const char *key, const char *fmt)
-{
-    char details[96];
-    snprintf(details, sizeof(details), "{\"path\":\"%s\"}", key);
-    return omni__err_details(OMNI_ECONFIG, details, "curl transport option \"%s\" %s", key, fmt);
-}
+#define WHAT "curl transport"
 
-static int opt_int(const cJSON *item, const char *key, int64_t min, int64_t max, int64_t *out)
+static int set_option(void *ctx, unsigned k, const cJSON *c, const char *key)
 {
-    if (omni__json_int(item, NULL, out) != 0 || *out < min || *out > max) {
-        char why[96];
-        snprintf(why, sizeof(why), "must be an integer in %lld..%lld", (long long)min,
-                 (long long)max);
-        return opt_error(key, why);
+    curl_tp *tp = ctx;
+    int64_t v = 0;
+    int rc;
+    switch (k) {
+    case 0:
+        rc = omni__opt_int(WHAT, c, key, 1, MAX_TIMEOUT_MS, &v);
+        tp->timeout_ms = (uint32_t)v;
+        return rc;
+    case 1:
+        rc = omni__opt_int(WHAT, c, key, 1, MAX_TIMEOUT_MS, &v);
+        tp->connect_timeout_ms = (uint32_t)v;
+        return rc;
+    case 2:
+        rc = omni__opt_int(WHAT, c, key, 1, OMNI_HTTP_MAX_BODY, &v);
+        tp->max_response = (size_t)v;
+        return rc;
+    case 3:
+        rc = omni__opt_int(WHAT, c, key, 0, MAX_CONNECTIONS, &v);
+        tp->max_idle = (size_t)v;
+        return rc;
+    case 4:
+        return omni__opt_file(WHAT, c, key, &tp->ca_file);
+    default:
+        return omni__opt_str(WHAT, c, key, MAX_USER_AGENT, &tp->user_agent);
     }
-    return OMNI_OK;
-}
-
-static int opt_str(const cJSON *item, const char *key, size_t max, char **out)
-{
-    if (!cJSON_IsString(item))
-        return opt_error(key, "must be a string");
-    size_t n = strlen(item->valuestring);
-    if (n == 0 || n > max)
-        return opt_error(key, "has an invalid length");
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)item->valuestring[i] < 0x20 || item->valuestring[i] == 0x7F)
-            return opt_error(key, "must not contain control characters");
-    *out = strdup(item->valuestring);
-    return *out ? OMNI_OK : omni__err(OMNI_ENOMEM, NULL);
 }
 
 static int parse_options(curl_tp *tp, const char *json, size_t len)
 {
-    if (!json || len == 0)
-        return OMNI_OK;
-    cJSON *root;
-    int rc = omni__json_parse(&root, json, len, OPTIONS_MAX, "curl transport options");
-    if (rc == OMNI_EJSON || rc == OMNI_ETOOLARGE || rc == OMNI_ETOODEEP) {
-        const omni_error *e = omni_error_last();
-        char msg[512];
-        snprintf(msg, sizeof(msg), "%s", e->message);
-        char *details = e->details ? strdup(e->details) : NULL;
-        rc = omni__err_details(OMNI_ECONFIG, details, "%s", msg);
-        free(details);
-        return rc;
-    }
-    if (rc)
-        return rc;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return omni__err(OMNI_ECONFIG, "curl transport options must be a JSON object");
-    }
-    unsigned seen = 0;
-    for (const cJSON *c = root->child; c && !rc; c = c->next) {
-        static const char *const keys[] = {"timeoutMs", "connectTimeoutMs", "maxResponseBytes",
-                                           "maxConnections", "caFile", "userAgent"};
-        const char *key = c->string ? c->string : "";
-        unsigned k = 0;
-        while (k < 6 && strcmp(keys[k], key) != 0)
-            k++;
-        if (k == 6) {
-            char details[128];
-            char safe[64];
-            size_t n = 0;
-            for (const char *p = key; *p && n < sizeof(safe) - 1; p++)
-                safe[n++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
-            safe[n] = '\0';
-            snprintf(details, sizeof(details), "{\"path\":\"%s\"}", safe);
-            rc = omni__err_details(OMNI_ECONFIG, details, "unknown curl transport option \"%s\"",
-                                   safe);
-            break;
-        }
-        if (seen & (1u << k)) {
-            rc = opt_error(key, "appears twice");
-            break;
-        }
-        seen |= 1u << k;
-        int64_t v = 0;
-        switch (k) {
-        case 0:
-            rc = opt_int(c, key, 1, MAX_TIMEOUT_MS, &v);
-            tp->timeout_ms = (uint32_t)v;
-            break;
-        case 1:
-            rc = opt_int(c, key, 1, MAX_TIMEOUT_MS, &v);
-            tp->connect_timeout_ms = (uint32_t)v;
-            break;
-        case 2:
-            rc = opt_int(c, key, 1, OMNI_HTTP_MAX_BODY, &v);
-            tp->max_response = (size_t)v;
-            break;
-        case 3:
-            rc = opt_int(c, key, 0, MAX_CONNECTIONS, &v);
-            tp->max_idle = (size_t)v;
-            break;
-        case 4:
-            rc = opt_str(c, key, MAX_PATH_LEN, &tp->ca_file);
-            if (!rc && access(tp->ca_file, R_OK) != 0)
-                rc = opt_error(key, "names a file that cannot be read");
-            break;
-        case 5: {
-            char *ua = NULL;
-            rc = opt_str(c, key, MAX_USER_AGENT, &ua);
-            if (!rc) {
-                free(tp->user_agent);
-                tp->user_agent = ua;
-            }
-            break;
-        }
-        }
-    }
-    cJSON_Delete(root);
-    return rc;
+    static const char *const keys[] = {"timeoutMs", "connectTimeoutMs", "maxResponseBytes",
+                                       "maxConnections", "caFile", "userAgent"};
+    return omni__opt_read(WHAT, json, len, keys, 6, set_option, tp);
 }
 
 /* ---- the handle pool -------------------------------------------------------- */

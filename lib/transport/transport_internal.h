@@ -105,6 +105,30 @@ int omni__scripted_send(void *ctx, const omni_http_request *request,
                         omni_http_response *response);
 int omni__scripted_sent(void *ctx, char **out, size_t *out_len);
 
+/* ---- options documents of the curl and async transports (options.c) ---- */
+
+#define OMNI__OPT_MAX_DOC (64u * 1024u) /* an options document */
+#define OMNI__OPT_MAX_PATH 4096         /* caFile */
+
+/* Reads json (NULL or empty: nothing to do) as an object whose members are
+ * each one of keys[0..nkeys) (nkeys <= 32), at most once; set(ctx, k, item,
+ * key) reads member keys[k]. Malformed JSON, another type, an unknown or a
+ * repeated member: OMNI_ECONFIG with details {"path"} (or the parser's line
+ * and column), messages naming `what` ("curl transport", ...). */
+typedef int (*omni__opt_set_fn)(void *ctx, unsigned k, const cJSON *item, const char *key);
+int omni__opt_read(const char *what, const char *json, size_t len, const char *const *keys,
+                   unsigned nkeys, omni__opt_set_fn set, void *ctx);
+/* OMNI_ECONFIG "<what> option "<key>" <why>" with details {"path": key}. */
+int omni__opt_error(const char *what, const char *key, const char *why);
+/* An integer member in min..max. */
+int omni__opt_int(const char *what, const cJSON *item, const char *key, int64_t min,
+                  int64_t max, int64_t *out);
+/* A string member of 1..max bytes without control characters; replaces
+ * *out (freeing the old value) on success. */
+int omni__opt_str(const char *what, const cJSON *item, const char *key, size_t max, char **out);
+/* A readable file's path (omni__opt_str, then access(R_OK)). */
+int omni__opt_file(const char *what, const cJSON *item, const char *key, char **out);
+
 /* ---- pieces of the curl transport (curl.c) shared with the async one ---- */
 
 #include "omni_config.h"
