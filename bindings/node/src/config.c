@@ -22,10 +22,9 @@
 
 #include <omni/omni.h>
 
+#include "args.h"
 #include "config.h"
 
-#define MAX_ARGS 3
-#define STR_MAX (64u * 1024u * 1024u)
 
 static const napi_type_tag config_tag = {0x6f6d6e69636f6e66ull, 0x1d5a9e37c2b84f60ull};
 
@@ -57,32 +56,6 @@ static void config_finalize(napi_env env, void *data, void *hint)
     config_settle(c);
 }
 
-typedef struct cf_args {
-    size_t argc;
-    napi_value argv[MAX_ARGS];
-    const omni_node_push_helpers *h;
-    char *owned[MAX_ARGS];
-} cf_args;
-
-static void args_free(cf_args *a)
-{
-    for (int i = 0; i < MAX_ARGS; i++)
-        free(a->owned[i]);
-}
-
-static int get_args(napi_env env, napi_callback_info info, cf_args *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->argc = MAX_ARGS;
-    void *data = NULL;
-    if (napi_get_cb_info(env, info, &a->argc, a->argv, NULL, &data) != napi_ok)
-        return -1;
-    a->h = data;
-    for (size_t i = a->argc; i < MAX_ARGS; i++)
-        napi_get_undefined(env, &a->argv[i]);
-    return 0;
-}
-
 static int get_handle(napi_env env, const omni_node_push_helpers *h, napi_value v,
                       config_handle **out)
 {
@@ -98,7 +71,7 @@ static int get_handle(napi_env env, const omni_node_push_helpers *h, napi_value 
 }
 
 /* The live configuration in argv[0]. */
-static int get_config(napi_env env, cf_args *a, const omni_config **out)
+static int get_config(napi_env env, omni_node_args *a, const omni_config **out)
 {
     config_handle *c;
     if (get_handle(env, a->h, a->argv[0], &c))
@@ -113,64 +86,6 @@ static int get_config(napi_env env, cf_args *a, const omni_config **out)
 
 /* A string (owned, no NUL inside unless allow_bytes) or a Uint8Array
  * (borrowed; only with allow_bytes). */
-static int get_bytes(napi_env env, cf_args *a, int i, const char *name, int allow_bytes,
-                     const char **out, size_t *out_len)
-{
-    napi_value v = a->argv[i];
-    char msg[96];
-    bool is_ta = false;
-    if (allow_bytes && napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta) {
-        napi_typedarray_type type;
-        size_t count = 0, offset = 0;
-        void *p = NULL;
-        napi_value ab;
-        if (napi_get_typedarray_info(env, v, &type, &count, &p, &ab, &offset) != napi_ok ||
-            type != napi_uint8_array) {
-            snprintf(msg, sizeof(msg), "%s must be JSON text or a Uint8Array", name);
-            a->h->throw_type(env, msg);
-            return -1;
-        }
-        *out = p ? p : "";
-        *out_len = count;
-        return 0;
-    }
-    napi_valuetype t;
-    if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) {
-        snprintf(msg, sizeof(msg), "%s must be a string", name);
-        a->h->throw_type(env, msg);
-        return -1;
-    }
-    size_t n = 0;
-    if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) {
-        a->h->throw_napi(env);
-        return -1;
-    }
-    if (n > STR_MAX) {
-        snprintf(msg, sizeof(msg), "%s is too long", name);
-        a->h->throw_invalid(env, msg);
-        return -1;
-    }
-    char *s = malloc(n + 1);
-    if (!s) {
-        a->h->throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
-        return -1;
-    }
-    if (napi_get_value_string_utf8(env, v, s, n + 1, &n) != napi_ok) {
-        free(s);
-        a->h->throw_napi(env);
-        return -1;
-    }
-    a->owned[i] = s;
-    if (!allow_bytes && strlen(s) != n) {
-        snprintf(msg, sizeof(msg), "%s must not contain NUL characters", name);
-        a->h->throw_invalid(env, msg);
-        return -1;
-    }
-    *out = s;
-    *out_len = n;
-    return 0;
-}
-
 static napi_value make_text(napi_env env, const omni_node_push_helpers *h, const char *s,
                             size_t n)
 {
@@ -195,16 +110,17 @@ static napi_value take_text(napi_env env, const omni_node_push_helpers *h, int r
 
 static napi_value w_config_new(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     const char *json;
     size_t len;
-    if (get_args(env, info, &a) || get_bytes(env, &a, 0, "config", 1, &json, &len)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) ||
+        omni_node_args_bytes(env, &a, 0, "config", 1, &json, &len)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     omni_config *cfg = NULL;
     int rc = omni_config_new(&cfg, json, len);
-    args_free(&a);
+    omni_node_args_free(&a);
     if (rc)
         return a.h->throw_status(env, rc);
     config_handle *c = calloc(1, sizeof(*c));
@@ -228,26 +144,27 @@ static napi_value w_config_new(napi_env env, napi_callback_info info)
 
 static napi_value w_config_check(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     const char *json;
     size_t len;
-    if (get_args(env, info, &a) || get_bytes(env, &a, 0, "config", 1, &json, &len)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) ||
+        omni_node_args_bytes(env, &a, 0, "config", 1, &json, &len)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     char *out = NULL;
     size_t n = 0;
     int rc = omni_config_check(&out, &n, json, len);
-    args_free(&a);
+    omni_node_args_free(&a);
     return take_text(env, a.h, rc, out, n);
 }
 
 static napi_value w_config_apply(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     const omni_config *cfg;
     const omni_engine *e = NULL;
-    if (get_args(env, info, &a) || get_config(env, &a, &cfg) ||
+    if (omni_node_args_get(env, info, &a) || get_config(env, &a, &cfg) ||
         a.h->get_engine_opt(env, a.argv[1], &e))
         return NULL;
     if (!e)
@@ -261,17 +178,17 @@ static napi_value w_config_apply(napi_env env, napi_callback_info info)
 
 static napi_value w_config_account(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     const omni_config *cfg;
     const char *addr;
     size_t n;
-    if (get_args(env, info, &a) || get_config(env, &a, &cfg) ||
-        get_bytes(env, &a, 1, "address", 0, &addr, &n)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) || get_config(env, &a, &cfg) ||
+        omni_node_args_bytes(env, &a, 1, "address", 0, &addr, &n)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     const char *id = omni_config_account(cfg, addr);
-    args_free(&a);
+    omni_node_args_free(&a);
     if (!id && omni_error_last_status() != OMNI_ENOTFOUND)
         return a.h->throw_status(env, omni_error_last_status());
     return make_text(env, a.h, id, id ? strlen(id) : 0);
@@ -279,18 +196,18 @@ static napi_value w_config_account(napi_env env, napi_callback_info info)
 
 static napi_value w_config_account_json(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     const omni_config *cfg;
     const char *id;
     size_t n;
-    if (get_args(env, info, &a) || get_config(env, &a, &cfg) ||
-        get_bytes(env, &a, 1, "accountId", 0, &id, &n)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) || get_config(env, &a, &cfg) ||
+        omni_node_args_bytes(env, &a, 1, "accountId", 0, &id, &n)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     size_t len = 0;
     const char *j = omni_config_account_json(cfg, id, &len);
-    args_free(&a);
+    omni_node_args_free(&a);
     if (!j)
         return a.h->throw_status(env, omni_error_last_status());
     return make_text(env, a.h, j, len);
@@ -298,9 +215,9 @@ static napi_value w_config_account_json(napi_env env, napi_callback_info info)
 
 static napi_value w_config_account_ids(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     const omni_config *cfg;
-    if (get_args(env, info, &a) || get_config(env, &a, &cfg))
+    if (omni_node_args_get(env, info, &a) || get_config(env, &a, &cfg))
         return NULL;
     size_t n = omni_config_account_count(cfg);
     napi_value arr;
@@ -320,9 +237,9 @@ static napi_value w_config_account_ids(napi_env env, napi_callback_info info)
  * 4 workflow, 5 storage. */
 static napi_value borrowed(napi_env env, napi_callback_info info, int kind)
 {
-    cf_args a;
+    omni_node_args a;
     const omni_config *cfg;
-    if (get_args(env, info, &a) || get_config(env, &a, &cfg))
+    if (omni_node_args_get(env, info, &a) || get_config(env, &a, &cfg))
         return NULL;
     size_t n = 0;
     const char *s = NULL;
@@ -382,26 +299,26 @@ static napi_value w_config_storage(napi_env env, napi_callback_info info)
 
 static napi_value w_config_step(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     const omni_config *cfg;
     const char *id;
     size_t n;
-    if (get_args(env, info, &a) || get_config(env, &a, &cfg) ||
-        get_bytes(env, &a, 1, "stepId", 0, &id, &n)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) || get_config(env, &a, &cfg) ||
+        omni_node_args_bytes(env, &a, 1, "stepId", 0, &id, &n)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     size_t len = 0;
     const char *s = omni_config_step(cfg, id, &len);
-    args_free(&a);
+    omni_node_args_free(&a);
     return make_text(env, a.h, s, len);
 }
 
 static napi_value w_config_close(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     config_handle *c;
-    if (get_args(env, info, &a) || get_handle(env, a.h, a.argv[0], &c))
+    if (omni_node_args_get(env, info, &a) || get_handle(env, a.h, a.argv[0], &c))
         return NULL;
     c->cfg = NULL;
     config_settle(c);
@@ -410,9 +327,9 @@ static napi_value w_config_close(napi_env env, napi_callback_info info)
 
 static napi_value w_config_is_closed(napi_env env, napi_callback_info info)
 {
-    cf_args a;
+    omni_node_args a;
     config_handle *c;
-    if (get_args(env, info, &a) || get_handle(env, a.h, a.argv[0], &c))
+    if (omni_node_args_get(env, info, &a) || get_handle(env, a.h, a.argv[0], &c))
         return NULL;
     napi_value b;
     return napi_get_boolean(env, c->cfg == NULL, &b) == napi_ok ? b : a.h->throw_napi(env);

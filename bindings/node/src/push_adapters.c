@@ -20,10 +20,9 @@
 
 #include <omni/omni.h>
 
+#include "args.h"
 #include "push_adapters.h"
 
-#define MAX_ARGS 4
-#define STR_MAX (64u * 1024u * 1024u)
 
 static const napi_type_tag push_tag = {0x6f6d6e6970757368ull, 0x4b1e7d2a9c3f5086ull};
 
@@ -47,19 +46,6 @@ static void push_settle(push_handle *p)
         free(p);
 }
 
-typedef struct pa_args {
-    size_t argc;
-    napi_value argv[MAX_ARGS];
-    const omni_node_push_helpers *h;
-    char *owned[MAX_ARGS];
-} pa_args;
-
-static void args_free(pa_args *a)
-{
-    for (int i = 0; i < MAX_ARGS; i++)
-        free(a->owned[i]);
-}
-
 static void push_finalize(napi_env env, void *data, void *hint)
 {
     (void)env;
@@ -69,21 +55,8 @@ static void push_finalize(napi_env env, void *data, void *hint)
     push_settle(p);
 }
 
-static int get_args(napi_env env, napi_callback_info info, pa_args *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->argc = MAX_ARGS;
-    void *data = NULL;
-    if (napi_get_cb_info(env, info, &a->argc, a->argv, NULL, &data) != napi_ok)
-        return -1;
-    a->h = data;
-    for (size_t i = a->argc; i < MAX_ARGS; i++)
-        napi_get_undefined(env, &a->argv[i]);
-    return 0;
-}
-
 /* The handle in argv[i] (closed or not). */
-static int get_handle(napi_env env, pa_args *a, int i, push_handle **out)
+static int get_handle(napi_env env, omni_node_args *a, int i, push_handle **out)
 {
     napi_valuetype t;
     bool ok = false;
@@ -98,7 +71,7 @@ static int get_handle(napi_env env, pa_args *a, int i, push_handle **out)
 }
 
 /* The live omni_push in argv[0]. */
-static int get_push(napi_env env, pa_args *a, omni_push **out)
+static int get_push(napi_env env, omni_node_args *a, omni_push **out)
 {
     push_handle *p;
     if (get_handle(env, a, 0, &p))
@@ -112,66 +85,8 @@ static int get_push(napi_env env, pa_args *a, omni_push **out)
 }
 
 /* A string (NUL-terminated, owned) or Uint8Array (borrowed) argument. */
-static int get_bytes(napi_env env, pa_args *a, int i, const char *name, int allow_bytes,
-                     const char **out, size_t *out_len)
-{
-    napi_value v = a->argv[i];
-    char msg[96];
-    bool is_ta = false;
-    if (allow_bytes && napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta) {
-        napi_typedarray_type type;
-        size_t count = 0, offset = 0;
-        void *p = NULL;
-        napi_value ab;
-        if (napi_get_typedarray_info(env, v, &type, &count, &p, &ab, &offset) != napi_ok ||
-            type != napi_uint8_array) {
-            snprintf(msg, sizeof(msg), "%s must be JSON text or a Uint8Array", name);
-            a->h->throw_type(env, msg);
-            return -1;
-        }
-        *out = p ? p : "";
-        *out_len = count;
-        return 0;
-    }
-    napi_valuetype t;
-    if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) {
-        snprintf(msg, sizeof(msg), "%s must be a string", name);
-        a->h->throw_type(env, msg);
-        return -1;
-    }
-    size_t n = 0;
-    if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) {
-        a->h->throw_napi(env);
-        return -1;
-    }
-    if (n > STR_MAX) {
-        snprintf(msg, sizeof(msg), "%s is too long", name);
-        a->h->throw_invalid(env, msg);
-        return -1;
-    }
-    char *s = malloc(n + 1);
-    if (!s) {
-        a->h->throw_status(env, omni_error_set(OMNI_ENOMEM, NULL, -1));
-        return -1;
-    }
-    if (napi_get_value_string_utf8(env, v, s, n + 1, &n) != napi_ok) {
-        free(s);
-        a->h->throw_napi(env);
-        return -1;
-    }
-    a->owned[i] = s;
-    if (!allow_bytes && strlen(s) != n) {
-        snprintf(msg, sizeof(msg), "%s must not contain NUL characters", name);
-        a->h->throw_invalid(env, msg);
-        return -1;
-    }
-    *out = s;
-    *out_len = n;
-    return 0;
-}
-
 /* A time in Unix ms (a number). */
-static int get_ms(napi_env env, pa_args *a, int i, int64_t *out)
+static int get_ms(napi_env env, omni_node_args *a, int i, int64_t *out)
 {
     napi_valuetype t;
     double d = 0;
@@ -189,11 +104,11 @@ static int get_ms(napi_env env, pa_args *a, int i, int64_t *out)
 }
 
 /* A response in JSON form, parsed. */
-static int get_response(napi_env env, pa_args *a, int i, omni_http_response **out)
+static int get_response(napi_env env, omni_node_args *a, int i, omni_http_response **out)
 {
     const char *json;
     size_t len;
-    if (get_bytes(env, a, i, "response", 1, &json, &len))
+    if (omni_node_args_bytes(env, a, i, "response", 1, &json, &len))
         return -1;
     int rc = omni_http_response_from_json(out, json, len);
     if (rc) {
@@ -230,16 +145,17 @@ static napi_value request_text(napi_env env, const omni_node_push_helpers *h,
 
 static napi_value w_push_new(napi_env env, napi_callback_info info)
 {
-    pa_args a;
+    omni_node_args a;
     const char *json;
     size_t len;
-    if (get_args(env, info, &a) || get_bytes(env, &a, 0, "config", 1, &json, &len)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) ||
+        omni_node_args_bytes(env, &a, 0, "config", 1, &json, &len)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     omni_push *push = NULL;
     int rc = omni_push_new(&push, json, len);
-    args_free(&a);
+    omni_node_args_free(&a);
     if (rc)
         return a.h->throw_status(env, rc);
     push_handle *p = calloc(1, sizeof(*p));
@@ -263,19 +179,19 @@ static napi_value w_push_new(napi_env env, napi_callback_info info)
 
 static napi_value w_push_build(napi_env env, napi_callback_info info)
 {
-    pa_args a;
+    omni_node_args a;
     omni_push *push;
     const char *json;
     size_t len;
     int64_t now = 0;
-    if (get_args(env, info, &a) || get_push(env, &a, &push) ||
-        get_bytes(env, &a, 1, "message", 1, &json, &len) || get_ms(env, &a, 2, &now)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) || get_push(env, &a, &push) ||
+        omni_node_args_bytes(env, &a, 1, "message", 1, &json, &len) || get_ms(env, &a, 2, &now)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     omni_http_request *req = NULL;
     int rc = omni_push_build(&req, push, json, len, now);
-    args_free(&a);
+    omni_node_args_free(&a);
     if (rc)
         return a.h->throw_status(env, rc);
     return request_text(env, a.h, req);
@@ -283,38 +199,39 @@ static napi_value w_push_build(napi_env env, napi_callback_info info)
 
 static napi_value w_push_parse(napi_env env, napi_callback_info info)
 {
-    pa_args a;
+    omni_node_args a;
     omni_push *push;
     const char *platform;
     size_t plen;
     int64_t now = 0;
     omni_http_response *resp = NULL;
-    if (get_args(env, info, &a) || get_push(env, &a, &push) ||
-        get_bytes(env, &a, 1, "platform", 0, &platform, &plen) || get_ms(env, &a, 3, &now) ||
+    if (omni_node_args_get(env, info, &a) || get_push(env, &a, &push) ||
+        omni_node_args_bytes(env, &a, 1, "platform", 0, &platform, &plen) ||
+        get_ms(env, &a, 3, &now) ||
         get_response(env, &a, 2, &resp)) {
-        args_free(&a);
+        omni_node_args_free(&a);
         return NULL;
     }
     char *out = NULL;
     size_t len = 0;
     int rc = omni_push_parse(&out, &len, push, platform, resp, now);
     omni_http_response_free(resp);
-    args_free(&a);
+    omni_node_args_free(&a);
     return take_text(env, a.h, rc, out, len);
 }
 
 static napi_value w_push_token_request(napi_env env, napi_callback_info info)
 {
-    pa_args a;
+    omni_node_args a;
     omni_push *push;
     int64_t now = 0;
-    if (get_args(env, info, &a) || get_push(env, &a, &push) || get_ms(env, &a, 1, &now)) {
-        args_free(&a);
+    if (omni_node_args_get(env, info, &a) || get_push(env, &a, &push) || get_ms(env, &a, 1, &now)) {
+        omni_node_args_free(&a);
         return NULL;
     }
     omni_http_request *req = NULL;
     int rc = omni_push_token_request(&req, push, now);
-    args_free(&a);
+    omni_node_args_free(&a);
     if (rc)
         return a.h->throw_status(env, rc);
     if (!req) {
@@ -326,18 +243,18 @@ static napi_value w_push_token_request(napi_env env, napi_callback_info info)
 
 static napi_value w_push_token_response(napi_env env, napi_callback_info info)
 {
-    pa_args a;
+    omni_node_args a;
     omni_push *push;
     int64_t now = 0;
     omni_http_response *resp = NULL;
-    if (get_args(env, info, &a) || get_push(env, &a, &push) || get_ms(env, &a, 2, &now) ||
+    if (omni_node_args_get(env, info, &a) || get_push(env, &a, &push) || get_ms(env, &a, 2, &now) ||
         get_response(env, &a, 1, &resp)) {
-        args_free(&a);
+        omni_node_args_free(&a);
         return NULL;
     }
     int rc = omni_push_token_response(push, resp, now);
     omni_http_response_free(resp);
-    args_free(&a);
+    omni_node_args_free(&a);
     if (rc)
         return a.h->throw_status(env, rc);
     return NULL; /* undefined */
@@ -345,9 +262,9 @@ static napi_value w_push_token_response(napi_env env, napi_callback_info info)
 
 static napi_value w_push_close(napi_env env, napi_callback_info info)
 {
-    pa_args a;
+    omni_node_args a;
     push_handle *p;
-    if (get_args(env, info, &a) || get_handle(env, &a, 0, &p))
+    if (omni_node_args_get(env, info, &a) || get_handle(env, &a, 0, &p))
         return NULL;
     p->push = NULL;
     push_settle(p);
@@ -357,7 +274,7 @@ static napi_value w_push_close(napi_env env, napi_callback_info info)
 void *omni_node_push_acquire(napi_env env, napi_value v, const omni_node_push_helpers *h,
                              omni_push **out)
 {
-    pa_args a;
+    omni_node_args a;
     memset(&a, 0, sizeof a);
     a.argv[0] = v;
     a.h = h;
@@ -387,9 +304,9 @@ void omni_node_push_release(void *ref)
 
 static napi_value w_push_is_closed(napi_env env, napi_callback_info info)
 {
-    pa_args a;
+    omni_node_args a;
     push_handle *p;
-    if (get_args(env, info, &a) || get_handle(env, &a, 0, &p))
+    if (omni_node_args_get(env, info, &a) || get_handle(env, &a, 0, &p))
         return NULL;
     napi_value b;
     return napi_get_boolean(env, p->push == NULL, &b) == napi_ok ? b : a.h->throw_napi(env);
