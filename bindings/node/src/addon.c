@@ -3747,8 +3747,11 @@ static napi_value new_job(napi_env env, omni_delivery_job *job, handle *dh, napi
                      NULL, NULL);
 }
 
-/* deliverySend(delivery, eventJson, optionsJson | null) -> PublishOutboundResult JSON */
-static napi_value w_delivery_send(napi_env env, napi_callback_info info)
+typedef int (*dlv_event_fn)(char **out, size_t *out_len, omni_delivery *d, const char *event,
+                            size_t len, const char *options, size_t options_len);
+
+/* fn(delivery, eventJson, optionsJson | null) -> JSON text, for send and notify. */
+static napi_value dlv_event_call(napi_env env, napi_callback_info info, dlv_event_fn fn)
 {
     args a;
     bytes_arg ev = {0}, opts = {0};
@@ -3763,32 +3766,22 @@ static napi_value w_delivery_send(napi_env env, napi_callback_info info)
         bytes_free(&ev);
         return NULL;
     }
-    int rc = omni_delivery_send(&out, &out_len, n->d, ev.data, ev.len, opts.data, opts.len);
+    int rc = fn(&out, &out_len, n->d, ev.data, ev.len, opts.data, opts.len);
     bytes_free(&ev);
     bytes_free(&opts);
     return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
 }
 
+/* deliverySend(delivery, eventJson, optionsJson | null) -> PublishOutboundResult JSON */
+static napi_value w_delivery_send(napi_env env, napi_callback_info info)
+{
+    return dlv_event_call(env, info, omni_delivery_send);
+}
+
 /* deliveryNotify(delivery, eventJson, optionsJson | null) -> PushNotificationResult JSON */
 static napi_value w_delivery_notify(napi_env env, napi_callback_info info)
 {
-    args a;
-    bytes_arg ev = {0}, opts = {0};
-    char *out = NULL;
-    size_t out_len = 0;
-    if (get_args(env, info, &a))
-        return NULL;
-    dlv_native *n = dlv_live(env, a.argv[0], NULL);
-    if (!n || get_bytes(env, a.argv[1], &ev, "event"))
-        return NULL;
-    if (opt_bytes(env, a.argv[2], &opts, "options")) {
-        bytes_free(&ev);
-        return NULL;
-    }
-    int rc = omni_push_notify(&out, &out_len, n->d, ev.data, ev.len, opts.data, opts.len);
-    bytes_free(&ev);
-    bytes_free(&opts);
-    return rc < 0 ? throw_status(env, rc) : take_string(env, out, out_len);
+    return dlv_event_call(env, info, omni_push_notify);
 }
 
 /* What an asynchronous notify keeps from being freed: the delivery and the
